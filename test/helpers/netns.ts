@@ -1,0 +1,149 @@
+/**
+ * Throw-away test hosts: two network namespaces joined by a veth pair.
+ * Addresses come from the benchmarking range 198.18.0.0/15, so nothing leaves the machine.
+ * Names are unique per process, so parallel tests never share a namespace.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { run, runChecked } from "../../src/sys/run.js";
+
+export interface NetnsPair {
+  /** Namespace that runs the daemon under test. */
+  server: string;
+  /** Namespace that knocks. */
+  client: string;
+  serverIp: string;
+  clientIp: string;
+  /** Deletes both namespaces (and with them the veth pair and every rule inside). */
+  cleanup(): Promise<void>;
+}
+
+const live = new Set<string>();
+process.on("exit", () => {
+  for (const ns of live) {
+    try {
+      execFileSync("ip", ["netns", "del", ns], { stdio: "ignore" });
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/** True when this process may create namespaces (root with iproute2). */
+export function canUseNetns(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync("ip", ["netns", "list"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function createNetnsPair(tag: string): Promise<NetnsPair> {
+  const id = randomBytes(3).toString("hex");
+  const server = `fwk-${tag}-${id}-s`;
+  const client = `fwk-${tag}-${id}-c`;
+  const serverIp = "198.18.0.1";
+  const clientIp = "198.18.0.2";
+  const vs = `vs${id}`;
+  const vc = `vc${id}`;
+  for (const ns of [server, client]) {
+    await runChecked(["ip", "netns", "add", ns]);
+    live.add(ns);
+    await runChecked(["ip", "-n", ns, "link", "set", "lo", "up"]);
+  }
+  await runChecked([
+    "ip",
+    "link",
+    "add",
+    vs,
+    "netns",
+    server,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    vc,
+    "netns",
+    client,
+  ]);
+  await runChecked(["ip", "-n", server, "addr", "add", `${serverIp}/24`, "dev", vs]);
+  await runChecked(["ip", "-n", client, "addr", "add", `${clientIp}/24`, "dev", vc]);
+  await runChecked(["ip", "-n", server, "link", "set", vs, "up"]);
+  await runChecked(["ip", "-n", client, "link", "set", vc, "up"]);
+  return {
+    server,
+    client,
+    serverIp,
+    clientIp,
+    async cleanup() {
+      for (const ns of [server, client]) {
+        await run(["ip", "netns", "del", ns]);
+        live.delete(ns);
+      }
+    },
+  };
+}
+
+/** Adds more source addresses (e.g. 198.18.1.0/24 hosts) to the client side of a pair. */
+export async function addClientAddresses(pair: NetnsPair, cidrs: readonly string[]): Promise<void> {
+  const dev = (
+    await runChecked(["ip", "-n", pair.client, "-o", "link", "show", "type", "veth"])
+  ).stdout
+    .split(":")[1]
+    ?.trim()
+    .split("@")[0];
+  if (!dev) throw new Error(`no veth device in ${pair.client}`);
+  for (const cidr of cidrs)
+    await runChecked(["ip", "-n", pair.client, "addr", "add", cidr, "dev", dev]);
+}
+
+/**
+ * Default-drop policy in the server namespace, as an SPA host has it: only established
+ * traffic, loopback and the SPA UDP port get in; everything else (the hidden service) is dropped.
+ */
+export async function hideServices(ns: string, spaPort = 62201): Promise<void> {
+  const ipt = (...a: string[]) => runChecked(["iptables", ...a], { netns: ns });
+  await ipt("-A", "INPUT", "-i", "lo", "-j", "ACCEPT");
+  await ipt("-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT");
+  await ipt("-A", "INPUT", "-p", "udp", "--dport", String(spaPort), "-j", "ACCEPT");
+  await ipt("-P", "INPUT", "DROP");
+}
+
+const tcpHelper = fileURLToPath(new URL("./tcp-tool.js", import.meta.url));
+
+/** Starts a TCP service in `ns` that greets each connection; resolves once it listens. */
+export async function startHiddenService(ns: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    "ip",
+    ["netns", "exec", ns, process.execPath, tcpHelper, "listen", String(port)],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`hidden service exited early (${code})`)));
+    child.stdout?.once("data", () => resolve());
+  });
+  return child;
+}
+
+/** One TCP connect from `ns`; true if the three-way handshake completed within timeoutMs. */
+export async function canConnect(
+  ns: string,
+  host: string,
+  port: number,
+  timeoutMs = 700,
+): Promise<boolean> {
+  const r = await run(
+    [process.execPath, tcpHelper, "connect", host, String(port), String(timeoutMs)],
+    {
+      netns: ns,
+      timeoutMs: timeoutMs + 10_000,
+    },
+  );
+  return r.code === 0;
+}
