@@ -1,0 +1,21 @@
+/**
+ * The logging seam. Every module that reports something takes a `Logger`; the daemon builds
+ * one that writes to stderr (foreground) and/or syslog. Levels map 1:1 to syslog priorities.
+ */
+export interface Logger {
+  error(msg: string): void;
+  warn(msg: string): void;
+  notice(msg: string): void;
+  info(msg: string): void;
+  /** Detail shown with -v (e.g. the SPA field dump). */
+  debug(msg: string): void;
+}
+
+/** A logger that drops everything: for tests and for tools that stay silent. */
+export const silentLogger: Logger = {
+  error() {},
+  warn() {},
+  notice() {},
+  info() {},
+  debug() {},
+};
