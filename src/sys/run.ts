@@ -15,6 +15,10 @@ export interface RunOptions {
   netns?: string;
   /** Extra file descriptors (index 3, 4, ... of the child's stdio) fed with these buffers. */
   extraInputs?: (string | Buffer)[];
+  /** Run as this user/group id (SPA command execution as CMD_EXEC_USER). */
+  uid?: number;
+  gid?: number;
+  cwd?: string;
 }
 
 export interface RunResult {
@@ -34,6 +38,9 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     const child = spawn(cmd, args, {
       stdio: ["pipe", "pipe", "pipe", ...extra.map(() => "pipe" as const)],
       env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

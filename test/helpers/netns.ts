@@ -147,3 +147,10 @@ export async function canConnect(
   );
   return r.code === 0;
 }
+
+/** Sends one UDP datagram from `ns` (e.g. a captured SPA packet, to test replay protection). */
+export async function sendUdp(ns: string, host: string, port: number, text: string): Promise<void> {
+  await runChecked([process.execPath, tcpHelper, "udp-send", host, String(port), text], {
+    netns: ns,
+  });
+}

@@ -2,7 +2,9 @@
  * Tiny TCP tool run inside a namespace by the tests:
  *   listen PORT                  - accept connections, write "hello\n" to each, print "listening"
  *   connect HOST PORT TIMEOUT_MS - exit 0 if a connection is made within the timeout, else 1
+ *   udp-send HOST PORT TEXT      - send TEXT as one UDP datagram (replays a captured knock)
  */
+import dgram from "node:dgram";
 import net from "node:net";
 
 const [mode, a, b, c] = process.argv.slice(2);
@@ -20,7 +22,15 @@ if (mode === "listen") {
     process.exit(0);
   });
   sock.on("error", () => process.exit(1));
+} else if (mode === "udp-send") {
+  const sock = dgram.createSocket(a?.includes(":") ? "udp6" : "udp4");
+  sock.send(Buffer.from(c as string), Number(b), a as string, (err) => {
+    sock.close();
+    process.exit(err ? 1 : 0);
+  });
 } else {
-  process.stderr.write("usage: tcp-tool listen PORT | connect HOST PORT TIMEOUT_MS\n");
+  process.stderr.write(
+    "usage: tcp-tool listen PORT | connect HOST PORT TIMEOUT_MS | udp-send HOST PORT TEXT\n",
+  );
   process.exit(2);
 }

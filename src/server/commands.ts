@@ -1,0 +1,145 @@
+/**
+ * SPA command messages (spec §11.5) and CMD_CYCLE_OPEN/CLOSE command cycles (§11.6).
+ * Commands are split on whitespace and run without a shell, as upstream does: shell
+ * metacharacters in a command are literal.
+ */
+import type { AccessStanza } from "../config/access-config.js";
+import type { Logger } from "../log/logger.js";
+import { run } from "../sys/run.js";
+import { lookupUser } from "../sys/users.js";
+import type { CommandGrant, CycleGrant } from "./policy.js";
+
+/** Upstream runs commands without a time limit; we give them a generous one. */
+const COMMAND_TIMEOUT_MS = 5 * 60_000;
+
+export interface CommandContext {
+  log: Logger;
+  sudoExe: string;
+  /** Unix seconds. */
+  now: () => number;
+}
+
+export async function runSpaCommand(grant: CommandGrant, ctx: CommandContext): Promise<boolean> {
+  const s = grant.stanza;
+  ctx.log.info(`Processing SPA Command message: command='${grant.command}'.`);
+  const argv = grant.command.split(/\s+/).filter((w) => w !== "");
+  if (s.enableCmdSudoExec) {
+    const sudo = [ctx.sudoExe];
+    if (s.cmdSudoExecUser && !s.cmdSudoExecUser.startsWith("root"))
+      sudo.push("-u", s.cmdSudoExecUser);
+    if (s.cmdSudoExecGroup && !s.cmdSudoExecGroup.startsWith("root"))
+      sudo.push("-g", s.cmdSudoExecGroup);
+    argv.unshift(...sudo);
+  }
+  const identity = commandIdentity(s);
+  if (identity === "unknown") {
+    ctx.log.error(
+      `Unable to determine UID/GID for CMD_EXEC_USER '${s.cmdExecUser}'; command not run.`,
+    );
+    return false;
+  }
+  ctx.log.info(`Running command '${argv.join(" ")}'...`);
+  try {
+    const r = await run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, cwd: "/", ...identity });
+    ctx.log.info(`Command exited with status ${r.code}`);
+    return r.code === 0;
+  } catch (e) {
+    ctx.log.error(`SPA command '${grant.command}' failed: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+function commandIdentity(s: AccessStanza): { uid?: number; gid?: number } | "unknown" {
+  if (!s.cmdExecUser || s.cmdExecUser === "root") return {};
+  const user = lookupUser(s.cmdExecUser);
+  if (!user) return "unknown";
+  const group = s.cmdExecGroup ? lookupUser(s.cmdExecGroup) : undefined;
+  return { uid: user.uid, gid: group ? group.gid : user.gid };
+}
+
+export interface CycleFacts {
+  packetSrcIp: string;
+  packetDstIp: string;
+  /** SPA message timestamp. */
+  timestamp: number;
+  clientTimeout: number | undefined;
+}
+
+/** Replaces $IP, $SRC, $PKT_SRC, $DST, $PORT, $PROTO, $TIMEOUT, $CLIENT_TIMEOUT (§11.6). */
+export function expandCycleCommand(template: string, grant: CycleGrant, facts: CycleFacts): string {
+  const first = grant.ports[0];
+  const timer =
+    facts.clientTimeout !== undefined && facts.clientTimeout > 0
+      ? facts.clientTimeout
+      : (grant.stanza.cmdCycleTimer ?? 0);
+  const values: [string, string][] = [
+    // Longest names first so $PKT_SRC is not read as $P... and $CLIENT_TIMEOUT not as $C...
+    ["CLIENT_TIMEOUT", String(timer)],
+    ["PKT_SRC", facts.packetSrcIp],
+    ["TIMEOUT", String(facts.timestamp + timer)],
+    ["PROTO", first ? String(first.proto === "tcp" ? 6 : 17) : ""],
+    ["PORT", first ? String(first.port) : ""],
+    ["SRC", grant.clientIp],
+    ["DST", facts.packetDstIp],
+    ["IP", grant.clientIp],
+  ];
+  return template.replace(/\$([A-Z_]*)/g, (_m, name: string) => {
+    for (const [key, value] of values)
+      if (name.startsWith(key)) return value + name.slice(key.length);
+    return name; // an unknown $NAME drops the '$', as upstream
+  });
+}
+
+/** Runs the open command now and schedules the close command (unless CMD_CYCLE_CLOSE is NONE). */
+export class CommandCycles {
+  /** Scheduled close commands by timer. */
+  private readonly pending = new Map<NodeJS.Timeout, string>();
+  private readonly ctx: CommandContext;
+  constructor(ctx: CommandContext) {
+    this.ctx = ctx;
+  }
+
+  async open(grant: CycleGrant, facts: CycleFacts): Promise<boolean> {
+    const s = grant.stanza;
+    const openCmd = expandCycleCommand(s.cmdCycleOpen ?? "", grant, facts);
+    const ok = await this.exec(openCmd);
+    const close = s.cmdCycleClose;
+    if (close && close.toUpperCase() !== "NONE") {
+      const delay =
+        facts.clientTimeout !== undefined && facts.clientTimeout > 0
+          ? facts.clientTimeout
+          : (s.cmdCycleTimer ?? 0);
+      const closeCmd = expandCycleCommand(close, grant, facts);
+      const t = setTimeout(() => {
+        this.pending.delete(t);
+        void this.exec(closeCmd);
+      }, delay * 1000);
+      this.pending.set(t, closeCmd);
+    }
+    return ok;
+  }
+
+  private async exec(cmd: string): Promise<boolean> {
+    this.ctx.log.info(`Running command cycle command '${cmd}'`);
+    try {
+      const r = await run(
+        cmd.split(/\s+/).filter((w) => w !== ""),
+        { timeoutMs: COMMAND_TIMEOUT_MS, cwd: "/" },
+      );
+      return r.code === 0;
+    } catch (e) {
+      this.ctx.log.error(`Command cycle command '${cmd}' failed: ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Runs every pending close command now (daemon exit: access must not outlive us). */
+  async closeAll(): Promise<void> {
+    const cmds = [...this.pending];
+    this.pending.clear();
+    for (const [t, cmd] of cmds) {
+      clearTimeout(t);
+      await this.exec(cmd);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Observation of pipeline decisions: counts every outcome by code, publishes it on
+ * diagnostics_channel for metrics subscribers, and logs it — with a rate limit, so a flood
+ * of junk cannot turn the log into the bottleneck (or fill the disk). Suppressed lines are
+ * summarised periodically so nothing is lost silently.
+ */
+import diagnostics_channel from "node:diagnostics_channel";
+import type { ErrorCode } from "../errors.js";
+import type { Logger } from "../log/logger.js";
+import type { Candidate } from "./intake/intake.js";
+import type { Decision } from "./pipeline.js";
+
+export const decisionChannel = diagnostics_channel.channel("fwknop:spa:decision");
+
+/** Codes for input that never looked like SPA: debug level only. */
+const NOISE = new Set<ErrorCode>([
+  "SPA_MSG_LEN_TOO_SMALL",
+  "SPA_MSG_NOT_SPA_DATA",
+  "SPA_MSG_BAD_DATA",
+]);
+
+export interface DecisionLogOptions {
+  log: Logger;
+  /** Rejection lines allowed per second before suppression starts. */
+  perSecond?: number;
+  /** Milliseconds between summaries of suppressed lines. */
+  summaryMs?: number;
+}
+
+export class DecisionLog {
+  readonly counts = new Map<string, number>();
+  private readonly log: Logger;
+  private readonly perSecond: number;
+  private windowStart = 0;
+  private inWindow = 0;
+  private suppressed = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(opts: DecisionLogOptions) {
+    this.log = opts.log;
+    this.perSecond = opts.perSecond ?? 50;
+    this.timer = setInterval(() => this.flushSummary(), opts.summaryMs ?? 10_000);
+    this.timer.unref();
+  }
+
+  record(c: Candidate, d: Decision): void {
+    const key = d.ok ? "GRANTED" : d.code;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    if (decisionChannel.hasSubscribers) decisionChannel.publish({ candidate: c, decision: d });
+    if (d.ok) return; // the grant itself is logged by the ledger when the rule is in place
+    if (NOISE.has(d.code) && !d.authenticated) {
+      this.log.debug(`Dropped packet from ${c.srcIp}: ${d.detail}`);
+      return;
+    }
+    this.emit(d.code, () => {
+      for (const o of d.outcomes)
+        this.log.info(`(stanza #${o.stanza}) SPA Packet from IP: ${c.srcIp}: ${o.detail}`);
+      const level = d.code === "SPA_MSG_REPLAY" ? "warn" : "info";
+      this.log[level](`${d.detail} [${d.code}]`);
+    });
+  }
+
+  /** Log through the rate limit. */
+  private emit(code: string, write: () => void): void {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.inWindow = 0;
+    }
+    if (this.inWindow++ < this.perSecond) {
+      write();
+      return;
+    }
+    this.suppressed.set(code, (this.suppressed.get(code) ?? 0) + 1);
+  }
+
+  flushSummary(): void {
+    if (this.suppressed.size === 0) return;
+    const parts = [...this.suppressed].map(([code, n]) => `${code}=${n}`).join(", ");
+    const total = [...this.suppressed.values()].reduce((a, b) => a + b, 0);
+    this.log.warn(`Rate limit: ${total} rejected-packet log lines suppressed (${parts})`);
+    this.suppressed = new Map();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.flushSummary();
+  }
+}

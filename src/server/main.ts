@@ -1,0 +1,255 @@
+/**
+ * fwknopd: from parsed options to the requested action (spec §13.1 start-up order):
+ * options → config → -K/-S/-R → logging → --fw-list*/--fw-flush → access.conf → -D →
+ * --exit-parse-config → daemonize/PID → digest cache → firewall init → capture.
+ */
+
+import { mkdirSync } from "node:fs";
+import { type AccessStanza, loadAccessConfig } from "../config/access-config.js";
+import { loadServerConfig, type ServerConfig } from "../config/server-config.js";
+import { ERRORS, FwknopError } from "../errors.js";
+import { createFirewallBackend } from "../firewall/backend.js";
+import { settingsFromConfig } from "../firewall/settings.js";
+import { createLogger } from "../log/create-logger.js";
+import type { Logger } from "../log/logger.js";
+import { GetoptError } from "../sys/getopt.js";
+import { VERSION } from "../version.js";
+import { controlRunningDaemon } from "./control.js";
+import { Daemon } from "./daemon.js";
+import { becomeDaemon, type DaemonReady } from "./daemonize.js";
+import { dumpConfig } from "./dump-config.js";
+import { GrantLedger } from "./grants.js";
+import { createUdpIntake } from "./intake/udp.js";
+import { generateKeys } from "./key-gen.js";
+import { type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
+import { acquirePidFile, releasePidFile } from "./pid-file.js";
+import { openFileReplayCache } from "./replay/file-cache.js";
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let opts: DaemonOptions;
+  try {
+    opts = parseDaemonArgs(argv);
+  } catch (e) {
+    const msg = e instanceof GetoptError || e instanceof Error ? e.message : String(e);
+    process.stderr.write(`fwknopd: ${msg}\nTry 'fwknopd --help' for more information.\n`);
+    return 1;
+  }
+  try {
+    return await dispatch(opts);
+  } catch (e) {
+    if (e instanceof FwknopError) {
+      process.stderr.write(`${e.message} [${e.code}]\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+async function dispatch(opts: DaemonOptions): Promise<number> {
+  switch (opts.action) {
+    case "help":
+      process.stdout.write(USAGE.replace("VERSION", VERSION));
+      return 0;
+    case "key-gen":
+      return generateKeys(opts.keyGen);
+    case "dump-err-codes":
+      for (const [code, text] of Object.entries(ERRORS)) process.stdout.write(`err code: ${code}, err string: '${text}'\n`);
+      return 0;
+    default:
+      break;
+  }
+
+  const bootWarnings: string[] = [];
+  const config = loadServerConfig({
+    configFile: opts.configFile,
+    overrideFiles: opts.overrideFiles,
+    cli: opts.cli,
+    warn: (m) => bootWarnings.push(m),
+  });
+
+  if (opts.action === "version") {
+    process.stdout.write(`fwknopd server ${VERSION} (fwknop-ts), compiled for firewall bin: ${config.get("FIREWALL_EXE")}\n`);
+    return 0;
+  }
+  if (opts.action === "kill" || opts.action === "status" || opts.action === "restart") {
+    return controlRunningDaemon(opts.action, pidFile(config));
+  }
+
+  const log = createLogger({
+    foreground: opts.foreground,
+    syslog: !opts.foreground || opts.syslogEnable,
+    identity: config.get("SYSLOG_IDENTITY") ?? "fwknopd",
+    facility: config.get("SYSLOG_FACILITY") ?? "LOG_DAEMON",
+    verbosity: opts.verbose + (config.get("VERBOSE") ? config.int("VERBOSE") : 0),
+  });
+  try {
+    for (const w of bootWarnings) log.warn(w);
+    return await runAction(opts, config, log);
+  } finally {
+    await log.close();
+  }
+}
+
+async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger): Promise<number> {
+  const firewallType = config.get("FIREWALL_TYPE") ?? "iptables";
+  const backend = () =>
+    createFirewallBackend(firewallType, settingsFromConfig(config), { log, noCheckSupport: opts.noIptCheckSupport });
+
+  if (opts.action === "fw-list" || opts.action === "fw-list-all") {
+    process.stdout.write(await backend().listText(opts.action === "fw-list-all"));
+    return 0;
+  }
+  if (opts.action === "fw-flush") {
+    process.stderr.write("Deleting any existing firewall rules...\n");
+    await backend().flush();
+    return 0;
+  }
+
+  const stanzas = loadAccessConfig(accessOptions(config, log));
+  if (opts.action === "dump-config") {
+    process.stdout.write(dumpConfig(config, stanzas));
+    return 0;
+  }
+  if (opts.exitParseConfig) {
+    log.info("Configs parsed, exiting.");
+    return 0;
+  }
+
+  const runDir = config.get("FWKNOP_RUN_DIR") ?? "/run/fwknop";
+  if (!runDir.startsWith("/")) throw new FwknopError("FWK_ERR_CONFIG_VALUE", `FWKNOP_RUN_DIR '${runDir}' must be an absolute path`);
+  mkdirSync(runDir, { recursive: true, mode: 0o700 });
+
+  // Without -f we re-spawn detached; the parent returns once the child reports ready.
+  let ready: DaemonReady | undefined;
+  if (!opts.foreground) {
+    const outcome = await becomeDaemon(opts.daemonChild);
+    if (outcome.role === "parent") return outcome.exitCode;
+    ready = outcome.ready;
+  }
+
+  const pid = pidFile(config);
+  acquirePidFile(pid);
+  try {
+    return await serve(opts, config, stanzas, log, ready);
+  } finally {
+    releasePidFile(pid);
+  }
+}
+
+async function serve(
+  opts: DaemonOptions,
+  config: ServerConfig,
+  initialStanzas: AccessStanza[],
+  log: Logger,
+  ready: DaemonReady | undefined,
+): Promise<number> {
+  const now = () => Math.floor(Date.now() / 1000);
+  const persistence = config.bool("ENABLE_DIGEST_PERSISTENCE");
+  const replay = persistence
+    ? await openFileReplayCache({
+        path: config.get("DIGEST_FILE") ?? `${config.get("FWKNOP_RUN_DIR")}/digest.cache`,
+        rotate: opts.rotateDigestCache,
+        ...(config.bool("ENABLE_SPA_PACKET_AGING") ? { maxAgeSeconds: config.int("MAX_SPA_PACKET_AGE") } : {}),
+        now,
+        log,
+      })
+    : undefined;
+  if (opts.exitParseDigestCache) {
+    log.info(`Digest cache parsed (${replay?.size ?? 0} entries), exiting.`);
+    await replay?.close();
+    return 0;
+  }
+
+  let stanzas = initialStanzas;
+  const needsFirewall = !opts.testMode && stanzas.some((s) => s.cmdCycleOpen === undefined);
+  const settings = settingsFromConfig(config);
+  const firewallType = config.get("FIREWALL_TYPE") ?? "iptables";
+  let firewall: { backend: ReturnType<typeof createFirewallBackend>; ledger: GrantLedger; settings: typeof settings } | undefined;
+  if (needsFirewall) {
+    const backend = createFirewallBackend(firewallType, settings, { log, noCheckSupport: opts.noIptCheckSupport });
+    const flush = config.bool(flushVar(firewallType, "INIT"));
+    await backend.init({ flush });
+    const ledger = new GrantLedger(backend, { log });
+    if (!flush) await ledger.adopt();
+    firewall = { backend, ledger, settings };
+  }
+
+  if (!config.bool("ENABLE_UDP_SERVER") && !opts.cli.ENABLE_UDP_SERVER) {
+    log.warn("libpcap capture is not available in this fwknopd yet; using UDP server mode (ENABLE_UDP_SERVER Y).");
+  }
+  const port = config.int("UDPSERV_PORT");
+  const intake = createUdpIntake({ port, log });
+
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  const daemon = new Daemon({
+    config,
+    stanzas,
+    log,
+    intake,
+    replay,
+    firewall,
+    testMode: opts.testMode,
+    packetLimit: opts.packetLimit,
+    onLimit: () => {
+      log.info(`Packet count limit (${opts.packetLimit}) reached. Exiting.`);
+      finish(0);
+    },
+    now,
+  });
+  log.info(`Kicking off UDP server to listen on port ${port}.`);
+  await daemon.start();
+  ready?.signal();
+
+  const onStop = (sig: string) => () => {
+    log.info(`Got ${sig}. Exiting...`);
+    finish(0);
+  };
+  const onHup = () => {
+    log.info("Got SIGHUP. Re-reading configs.");
+    try {
+      const fresh = loadServerConfig({ configFile: opts.configFile, overrideFiles: opts.overrideFiles, cli: opts.cli, warn: (m) => log.warn(m) });
+      stanzas = loadAccessConfig(accessOptions(fresh, log));
+      daemon.reload(fresh, stanzas, firewall ? settingsFromConfig(fresh) : undefined);
+      log.info(`Configs re-read: ${stanzas.length} access stanza(s); active grants kept.`);
+    } catch (e) {
+      log.error(`Reload failed, keeping the running configuration: ${(e as Error).message}`);
+    }
+  };
+  process.on("SIGTERM", onStop("SIGTERM"));
+  process.on("SIGINT", onStop("SIGINT"));
+  process.on("SIGHUP", onHup);
+  // Upstream catches and ignores these.
+  process.on("SIGUSR1", () => {});
+  process.on("SIGUSR2", () => {});
+
+  const code = await finished;
+  process.removeAllListeners("SIGHUP");
+  await daemon.stop();
+  if (firewall) {
+    await firewall.ledger.stop();
+    if (config.bool(flushVar(firewallType, "EXIT"))) await firewall.backend.flush();
+  }
+  await replay?.close();
+  return code;
+}
+
+function flushVar(firewallType: string, when: "INIT" | "EXIT"): string {
+  return firewallType === "firewalld" ? `FLUSH_FIREWD_AT_${when}` : `FLUSH_IPT_AT_${when}`;
+}
+
+function pidFile(config: ServerConfig): string {
+  return config.get("FWKNOP_PID_FILE") ?? `${config.get("FWKNOP_RUN_DIR")}/fwknopd.pid`;
+}
+
+function accessOptions(config: ServerConfig, log: Logger) {
+  const folder = config.get("ACCESS_FOLDER");
+  return {
+    ...(folder ? { folder } : { file: config.get("ACCESS_FILE") ?? "/etc/fwknop/access.conf" }),
+    server: config,
+    warn: (m: string) => log.warn(m),
+    info: (m: string) => log.info(m),
+  };
+}

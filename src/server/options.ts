@@ -1,0 +1,355 @@
+/**
+ * fwknopd's command line (spec §13.1; seed man page), parsed with getopt_long semantics into
+ * the action to run and the config overrides it carries.
+ */
+import { getopt, type OptionDef } from "../sys/getopt.js";
+
+export const DEFAULT_CONFIG_FILE = "/etc/fwknop/fwknopd.conf";
+
+const TABLE: readonly OptionDef[] = [
+  { long: "access-file", short: "a", arg: true },
+  { long: "access-folder", arg: true },
+  { long: "afl-fuzzing", short: "A", arg: false },
+  { long: "afl-pkt-file", arg: true },
+  { long: "config-file", short: "c", arg: true },
+  { long: "packet-limit", short: "C", arg: true },
+  { long: "digest-file", short: "d", arg: true },
+  { long: "dump-config", short: "D", arg: false },
+  { long: "dump-serv-err-codes", arg: false },
+  { long: "exit-parse-config", arg: false },
+  { long: "exit-parse-digest-cache", arg: false },
+  { long: "syslog-enable", arg: false },
+  { long: "foreground", short: "f", arg: false },
+  { long: "fault-injection-tag", arg: true },
+  { long: "help", short: "h", arg: false },
+  { long: "interface", short: "i", arg: true },
+  { long: "key-gen", arg: false },
+  { long: "key-gen-file", arg: true },
+  { long: "key-len", arg: true },
+  { long: "hmac-key-len", arg: true },
+  { long: "hmac-digest-type", arg: true },
+  { long: "kill", short: "K", arg: false },
+  { long: "fw-flush", arg: false },
+  { long: "fw-list", arg: false },
+  { long: "fw-list-all", arg: false },
+  { long: "gpg-home-dir", arg: true },
+  { long: "gpg-exe", arg: true },
+  { long: "no-firewd-check-support", arg: false },
+  { long: "no-ipt-check-support", arg: false },
+  { long: "locale", short: "l", arg: true },
+  { long: "nfq-capture", short: "n", arg: false },
+  { long: "rotate-digest-cache", arg: false },
+  { long: "override-config", short: "O", arg: true },
+  { long: "pcap-file", arg: true },
+  { long: "pcap-filter", short: "P", arg: true },
+  { long: "pcap-any-direction", arg: false },
+  { long: "pid-file", short: "p", arg: true },
+  { long: "run-dir", short: "r", arg: true },
+  { long: "restart", short: "R", arg: false },
+  { long: "status", short: "S", arg: false },
+  { long: "sudo-exe", arg: true },
+  { long: "test", short: "t", arg: false },
+  { long: "udp-server", short: "U", arg: false },
+  { long: "verbose", short: "v", arg: false },
+  { long: "version", short: "V", arg: false },
+];
+
+/** What the invocation asks for; the daemon itself is "run". */
+export type DaemonAction =
+  | "run"
+  | "help"
+  | "version"
+  | "key-gen"
+  | "kill"
+  | "status"
+  | "restart"
+  | "dump-config"
+  | "dump-err-codes"
+  | "fw-list"
+  | "fw-list-all"
+  | "fw-flush";
+
+export interface DaemonOptions {
+  action: DaemonAction;
+  configFile: string;
+  overrideFiles: string[];
+  /** Values that override fwknopd.conf (config variable name → value). */
+  cli: Record<string, string>;
+  foreground: boolean;
+  verbose: number;
+  syslogEnable: boolean;
+  testMode: boolean;
+  exitParseConfig: boolean;
+  exitParseDigestCache: boolean;
+  rotateDigestCache: boolean;
+  packetLimit: number;
+  noIptCheckSupport: boolean;
+  keyGen: { file?: string; keyLen?: number; hmacKeyLen?: number; hmacDigestType?: string };
+  /** Set by the background launcher in the re-spawned child (not an upstream option). */
+  daemonChild: boolean;
+}
+
+/** Upstream-only build features we do not have; asking for them is a clear error. */
+const UNSUPPORTED: Record<string, string> = {
+  "afl-fuzzing": "AFL fuzzing mode is only in fwknopd builds made for AFL",
+  "afl-pkt-file": "AFL fuzzing mode is only in fwknopd builds made for AFL",
+  "fault-injection-tag": "fault injection is only in fwknopd builds made with libfiu",
+  "nfq-capture": "NFQ capture is not supported by this fwknopd",
+};
+
+export const DAEMON_CHILD_FLAG = "--__daemon-child";
+
+export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
+  const daemonChild = argv.includes(DAEMON_CHILD_FLAG);
+  const { options, positionals } = getopt(
+    argv.filter((a) => a !== DAEMON_CHILD_FLAG),
+    TABLE,
+  );
+  if (positionals.length > 0) throw new Error(`unexpected argument '${positionals[0]}'`);
+  const o: DaemonOptions = {
+    action: "run",
+    configFile: DEFAULT_CONFIG_FILE,
+    overrideFiles: [],
+    cli: {},
+    foreground: false,
+    verbose: 0,
+    syslogEnable: false,
+    testMode: false,
+    exitParseConfig: false,
+    exitParseDigestCache: false,
+    rotateDigestCache: false,
+    packetLimit: 0,
+    noIptCheckSupport: false,
+    keyGen: {},
+    daemonChild,
+  };
+  const actions = new Set<DaemonAction>();
+  for (const { long, value = "" } of options) {
+    const unsupported = UNSUPPORTED[long];
+    if (unsupported) throw new Error(`--${long}: ${unsupported}`);
+    switch (long) {
+      case "access-file":
+        o.cli.ACCESS_FILE = value;
+        break;
+      case "access-folder":
+        o.cli.ACCESS_FOLDER = value;
+        break;
+      case "config-file":
+        o.configFile = value;
+        break;
+      case "override-config":
+        o.overrideFiles.push(...value.split(",").filter((f) => f !== ""));
+        break;
+      case "packet-limit":
+        o.packetLimit = nonNegative(long, value);
+        break;
+      case "digest-file":
+        o.cli.DIGEST_FILE = value;
+        break;
+      case "interface":
+        o.cli.PCAP_INTF = value;
+        break;
+      case "pcap-file":
+        o.cli.PCAP_FILE = value;
+        break;
+      case "pcap-filter":
+        o.cli.PCAP_FILTER = value;
+        break;
+      case "pid-file":
+        o.cli.FWKNOP_PID_FILE = value;
+        break;
+      case "run-dir":
+        o.cli.FWKNOP_RUN_DIR = value;
+        break;
+      case "locale":
+        o.cli.LOCALE = value;
+        break;
+      case "gpg-home-dir":
+        o.cli.GPG_HOME_DIR = value;
+        break;
+      case "gpg-exe":
+        o.cli.GPG_EXE = value;
+        break;
+      case "sudo-exe":
+        o.cli.SUDO_EXE = value;
+        break;
+      case "udp-server":
+        o.cli.ENABLE_UDP_SERVER = "Y";
+        break;
+      case "pcap-any-direction":
+        o.cli.ENABLE_PCAP_ANY_DIRECTION = "Y";
+        break;
+      case "foreground":
+        o.foreground = true;
+        break;
+      case "verbose":
+        o.verbose++;
+        break;
+      case "syslog-enable":
+        o.syslogEnable = true;
+        break;
+      case "test":
+        o.testMode = true;
+        break;
+      case "exit-parse-config":
+        o.exitParseConfig = true;
+        o.foreground = true;
+        break;
+      case "exit-parse-digest-cache":
+        o.exitParseDigestCache = true;
+        o.foreground = true;
+        break;
+      case "rotate-digest-cache":
+        o.rotateDigestCache = true;
+        break;
+      case "no-ipt-check-support":
+      case "no-firewd-check-support":
+        o.noIptCheckSupport = true;
+        break;
+      case "key-gen":
+        actions.add("key-gen");
+        break;
+      case "key-gen-file":
+        actions.add("key-gen");
+        o.keyGen.file = value;
+        break;
+      case "key-len":
+        o.keyGen.keyLen = ranged(long, value, 1, 128);
+        break;
+      case "hmac-key-len":
+        o.keyGen.hmacKeyLen = ranged(long, value, 1, 128);
+        break;
+      case "hmac-digest-type":
+        o.keyGen.hmacDigestType = value;
+        break;
+      case "help":
+        actions.add("help");
+        break;
+      case "version":
+        actions.add("version");
+        break;
+      case "kill":
+        actions.add("kill");
+        break;
+      case "status":
+        actions.add("status");
+        break;
+      case "restart":
+        actions.add("restart");
+        break;
+      case "dump-config":
+        actions.add("dump-config");
+        break;
+      case "dump-serv-err-codes":
+        actions.add("dump-err-codes");
+        break;
+      case "fw-list":
+        actions.add("fw-list");
+        break;
+      case "fw-list-all":
+        actions.add("fw-list-all");
+        break;
+      case "fw-flush":
+        actions.add("fw-flush");
+        break;
+    }
+  }
+  // Help and version win, as upstream; the process-control actions exclude each other.
+  for (const first of ["help", "version", "key-gen"] as const) {
+    if (actions.has(first)) {
+      o.action = first;
+      return o;
+    }
+  }
+  const control = [...actions].filter((a) =>
+    ["kill", "status", "restart", "dump-config"].includes(a),
+  );
+  if (control.length > 1) throw new Error("The -D, -K, -R, and -S options are mutually exclusive.");
+  const [action] = actions;
+  if (action) o.action = action;
+  if (o.action !== "run") o.foreground = true;
+  return o;
+}
+
+function nonNegative(name: string, value: string): number {
+  if (!/^\d+$/.test(value))
+    throw new Error(`--${name} needs a non-negative integer, got '${value}'`);
+  return Number(value);
+}
+
+function ranged(name: string, value: string, min: number, max: number): number {
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min && n <= max))
+    throw new Error(`--${name} must be in the range ${min}-${max}, got '${value}'`);
+  return n;
+}
+
+export const USAGE = `
+fwknopd server version VERSION (fwknop-ts)
+Single Packet Authorization server
+
+Usage: fwknopd [options]
+
+ -a, --access-file       - Specify an alternate access.conf file.
+     --access-folder     - Specify an access.conf folder. All .conf
+                           files in this folder will be processed.
+ -c, --config-file       - Specify an alternate configuration file.
+ -f, --foreground        - Run fwknopd in the foreground (do not become
+                           a background daemon).
+ -i, --interface         - Specify interface to listen for incoming SPA
+                           packets.
+ -C, --packet-limit      - Limit the number of candidate SPA packets to
+                           process and exit when this limit is reached.
+ -d, --digest-file       - Specify an alternate digest.cache file.
+ -D, --dump-config       - Dump the current fwknop configuration values.
+ -K, --kill              - Kill the currently running fwknopd.
+ -l, --locale            - Provide a locale setting other than the system
+                           default.
+ -O, --override-config   - Specify a file with configuration entries that will
+                           override those in fwknopd.conf.
+ -p, --pid-file          - Specify an alternate fwknopd.pid file.
+ -P, --pcap-filter       - Specify a Berkeley packet filter statement to
+                           override the PCAP_FILTER variable in fwknopd.conf.
+ -R, --restart           - Force the currently running fwknopd to restart
+                           (re-read its configuration; active access is kept).
+     --rotate-digest-cache
+                         - Rotate the digest cache file by renaming it to
+                           '<name>-old', and starting a new one.
+ -r, --run-dir           - Set path to local state run directory.
+ -S, --status            - Display the status of any running fwknopd process.
+ -t, --test              - Test mode, process SPA packets but do not make any
+                           firewall modifications.
+ -U, --udp-server        - Set UDP server mode.
+ -v, --verbose           - Set verbose mode.
+     --syslog-enable     - Allow messages to be sent to syslog even if the
+                           foreground mode is set.
+ -V, --version           - Print version number.
+ -h, --help              - Print this usage message and exit.
+ --dump-serv-err-codes   - List all server error codes.
+ --exit-parse-config     - Parse config files and exit.
+ --exit-parse-digest-cache - Parse and validate digest cache and exit.
+ --pcap-file             - Read potential SPA packets from an existing pcap
+                           file.
+ --pcap-any-direction    - Process packets in both directions on the
+                           sniffing interface.
+     --fw-list           - List all firewall rules that fwknop has created
+                           and then exit.
+     --fw-list-all       - List all firewall rules in the complete policy,
+                           including those that have nothing to do with
+                           fwknop.
+     --fw-flush          - Flush all firewall rules created by fwknop.
+     --key-gen           - Generate SPA encryption and HMAC keys.
+     --key-gen-file      - Write generated keys to the specified file.
+     --key-len           - Length of the generated encryption key.
+     --hmac-key-len      - Length of the generated HMAC key.
+     --hmac-digest-type  - HMAC digest type for the generated HMAC key.
+     --gpg-home-dir      - Specify the GPG home directory (this is normally
+                           done in the access.conf file).
+     --gpg-exe           - Specify the path to GPG (this is normally done in
+                           the access.conf file).
+     --sudo-exe          - Specify the path to sudo (the default path is
+                           /usr/bin/sudo).
+ --no-firewd-check-support
+                         - Disable test for 'firewall-cmd ... -C' support.
+ --no-ipt-check-support  - Disable test for 'iptables -C' support.
+`;

@@ -1,0 +1,170 @@
+/**
+ * Starts fwknopd (ours, or the C 2.6.10 one) with a throw-away configuration, optionally inside
+ * a network namespace, and follows its log.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const OUR_FWKNOPD = fileURLToPath(new URL("../../../bin/fwknopd", import.meta.url));
+export const OUR_FWKNOP = fileURLToPath(new URL("../../../bin/fwknop", import.meta.url));
+export const C_FWKNOPD = "/usr/sbin/fwknopd";
+export const C_FWKNOP = "/usr/bin/fwknop";
+
+export interface Keys {
+  /** base64 Rijndael key */
+  key: string;
+  /** base64 HMAC key */
+  hmac: string;
+}
+
+export function randomKeys(): Keys {
+  return { key: randomBytes(32).toString("base64"), hmac: randomBytes(64).toString("base64") };
+}
+
+export interface ConfigDir {
+  dir: string;
+  confFile: string;
+  accessFile: string;
+  digestFile: string;
+  pidFile: string;
+  runDir: string;
+}
+
+/** Writes fwknopd.conf (UDP server mode, private run dir) and access.conf into a temp dir. */
+export function writeConfigDir(conf: Record<string, string>, access: string): ConfigDir {
+  const dir = mkdtempSync(join(tmpdir(), "fwk-test-"));
+  const runDir = join(dir, "run");
+  const c: ConfigDir = {
+    dir,
+    confFile: join(dir, "fwknopd.conf"),
+    accessFile: join(dir, "access.conf"),
+    digestFile: join(runDir, "digest.cache"),
+    pidFile: join(runDir, "fwknopd.pid"),
+    runDir,
+  };
+  const all: Record<string, string> = {
+    ENABLE_UDP_SERVER: "Y",
+    FWKNOP_RUN_DIR: runDir,
+    ACCESS_FILE: c.accessFile,
+    ...conf,
+  };
+  writeFileSync(
+    c.confFile,
+    Object.entries(all)
+      .map(([k, v]) => `${k}    ${v};\n`)
+      .join(""),
+    { mode: 0o600 },
+  );
+  writeFileSync(c.accessFile, access, { mode: 0o600 });
+  return c;
+}
+
+export function accessStanza(
+  keys: Keys,
+  extra: Record<string, string> = {},
+  source = "ANY",
+): string {
+  const vars: Record<string, string> = {
+    KEY_BASE64: keys.key,
+    HMAC_KEY_BASE64: keys.hmac,
+    ...extra,
+  };
+  return `SOURCE    ${source}\n${Object.entries(vars)
+    .map(([k, v]) => `${k}    ${v}\n`)
+    .join("")}\n`;
+}
+
+export interface RunningDaemon {
+  proc: ChildProcess;
+  cfg: ConfigDir;
+  /** Everything the daemon wrote to stderr/stdout so far. */
+  output(): string;
+  /** Resolves with the first log line matching `re` (searching what came before, too). */
+  waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends `signal` and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+export interface StartOptions {
+  binary?: string;
+  netns?: string;
+  args?: string[];
+  /** Log line that means "ready" (default: the UDP server start line). */
+  readyLog?: RegExp;
+}
+
+export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Promise<RunningDaemon> {
+  const argv = [
+    opts.binary ?? OUR_FWKNOPD,
+    "-f",
+    "-c",
+    cfg.confFile,
+    "-a",
+    cfg.accessFile,
+    "-d",
+    cfg.digestFile,
+    "-p",
+    cfg.pidFile,
+    ...(opts.args ?? []),
+  ];
+  const full = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
+  const proc = spawn(full[0] as string, full.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  let text = "";
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const onData = (d: Buffer) => {
+    text += d.toString();
+    for (const w of [...waiters]) {
+      const line = findLine(text, w.re);
+      if (line !== undefined) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  };
+  proc.stdout?.on("data", onData);
+  proc.stderr?.on("data", onData);
+  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+  const d: RunningDaemon = {
+    proc,
+    cfg,
+    output: () => text,
+    exited,
+    waitForLog(re, timeoutMs = 10_000) {
+      const line = findLine(text, re);
+      if (line !== undefined) return Promise.resolve(line);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`no log line matching ${re} within ${timeoutMs} ms; log:\n${text}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          re,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
+        exited.then((code) => {
+          clearTimeout(timer);
+          reject(new Error(`daemon exited (${code}) before logging ${re}; log:\n${text}`));
+        });
+      });
+    },
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+  await d.waitForLog(opts.readyLog ?? /Kicking off UDP server/, 15_000);
+  return d;
+}
+
+function findLine(text: string, re: RegExp): string | undefined {
+  return text.split("\n").find((l) => re.test(l));
+}

@@ -1,0 +1,197 @@
+/**
+ * The real fwknop 2.6.10 client knocks on our fwknopd, which opens a real iptables firewall in a
+ * network namespace: the hidden port opens, closes after the timeout, and every kind of bad knock
+ * is refused with its reason.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { run } from "../../src/sys/run.js";
+import {
+  accessStanza,
+  C_FWKNOP,
+  type Keys,
+  type RunningDaemon,
+  randomKeys,
+  startDaemon,
+  writeConfigDir,
+} from "../helpers/daemon.js";
+import {
+  canConnect,
+  canUseNetns,
+  createNetnsPair,
+  hideServices,
+  type NetnsPair,
+  sendUdp,
+  startHiddenService,
+} from "../helpers/netns.js";
+
+const PORT = 2222;
+
+function requirePeers(): void {
+  if (!canUseNetns()) assert.fail("needs root and iproute2 (ip netns): run the suite as root");
+  if (!existsSync(C_FWKNOP))
+    assert.fail(`the C client ${C_FWKNOP} is missing: apt-get install fwknop-client`);
+}
+
+/** Knocks with the C client from the client namespace; returns the wire string it sent. */
+async function cKnock(pair: NetnsPair, keys: Keys, extra: string[] = []): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "fwk-knock-"));
+  const save = join(dir, "packet");
+  const r = await run(
+    [
+      C_FWKNOP,
+      "--rc-file",
+      join(dir, "fwknoprc"),
+      "--no-save-args",
+      "-A",
+      `tcp/${PORT}`,
+      "-a",
+      pair.clientIp,
+      "-D",
+      pair.serverIp,
+      "--key-base64-rijndael",
+      keys.key,
+      "--key-base64-hmac",
+      keys.hmac,
+      "--use-hmac",
+      "-B",
+      save,
+      ...extra,
+    ],
+    { netns: pair.client },
+  );
+  assert.equal(r.code, 0, `fwknop failed: ${r.stderr}${r.stdout}`);
+  return readFileSync(save, "utf8").trim();
+}
+
+describe("C fwknop 2.6.10 client → our fwknopd (iptables, namespaces)", () => {
+  let pair: NetnsPair;
+  let daemon: RunningDaemon;
+  const good = randomKeys();
+  const restricted = randomKeys();
+  const userBound = randomKeys();
+  const expired = randomKeys();
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  before(async () => {
+    requirePeers();
+    pair = await createNetnsPair("knock");
+    cleanups.push(() => pair.cleanup());
+    const svc = await startHiddenService(pair.server, PORT);
+    cleanups.push(async () => svc.kill());
+    await hideServices(pair.server);
+    const access = [
+      accessStanza(good, { FW_ACCESS_TIMEOUT: "3" }),
+      accessStanza(restricted, { RESTRICT_PORTS: `tcp/${PORT}` }),
+      accessStanza(userBound, { REQUIRE_USERNAME: "somebody-else" }),
+      accessStanza(expired, { ACCESS_EXPIRE_EPOCH: "1000000000" }),
+    ].join("");
+    daemon = await startDaemon(writeConfigDir({}, access), { netns: pair.server });
+    cleanups.push(() => daemon.stop());
+  });
+
+  after(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  test("a valid knock opens the hidden port, which closes again after FW_ACCESS_TIMEOUT", async () => {
+    assert.equal(
+      await canConnect(pair.client, pair.serverIp, PORT, 400),
+      false,
+      "port must start closed",
+    );
+    await cKnock(pair, good);
+    await daemon.waitForLog(/Added access rule to FWKNOP_INPUT for 198\.18\.0\.2/);
+    assert.equal(
+      await canConnect(pair.client, pair.serverIp, PORT),
+      true,
+      "port must open after the knock",
+    );
+    await daemon.waitForLog(/Removed rule .*FWKNOP_INPUT/, 8000);
+    assert.equal(
+      await canConnect(pair.client, pair.serverIp, PORT, 400),
+      false,
+      "port must close after the timeout",
+    );
+  });
+
+  test("a replayed packet is refused", async () => {
+    const wire = await cKnock(pair, good);
+    await daemon.waitForLog(/Added access rule/);
+    await sendUdp(pair.client, pair.serverIp, 62201, wire);
+    await daemon.waitForLog(/Replay detected from source IP: 198\.18\.0\.2/);
+  });
+
+  const refusals: [string, () => Promise<unknown>, RegExp][] = [
+    [
+      "wrong encryption key",
+      () => cKnock(pair, { key: randomKeys().key, hmac: good.hmac }),
+      /\[FKO_ERROR_DECRYPTION_FAILURE\]/,
+    ],
+    [
+      "bad HMAC",
+      () => cKnock(pair, { key: good.key, hmac: randomKeys().hmac }),
+      /\[FKO_ERROR_INVALID_DATA_HMAC_COMPAREFAIL\]/,
+    ],
+    [
+      "stale timestamp",
+      () => cKnock(pair, good, ["--time-offset-minus", "5m"]),
+      /time difference is too great.*\[SPA_MSG_TOO_OLD\]/,
+    ],
+    [
+      "future timestamp",
+      () => cKnock(pair, good, ["--time-offset-plus", "5m"]),
+      /time difference is too great.*\[SPA_MSG_TOO_OLD\]/,
+    ],
+    ["RESTRICT_PORTS", () => cKnock(pair, restricted), /\[FWK_ERR_SPA_PORTS_DENIED\]/],
+    ["REQUIRE_USERNAME", () => cKnock(pair, userBound), /\[FWK_ERR_SPA_USERNAME_MISMATCH\]/],
+    ["expired stanza", () => cKnock(pair, expired), /\[FWK_ERR_SPA_STANZA_EXPIRED\]/],
+  ];
+  for (const [name, knock, reason] of refusals) {
+    test(`refused with its reason: ${name}`, async () => {
+      const before = daemon.output().length;
+      await knock();
+      const deadline = Date.now() + 5000;
+      while (!reason.test(daemon.output().slice(before)) && Date.now() < deadline) await sleep(50);
+      assert.match(daemon.output().slice(before), reason);
+      assert.doesNotMatch(daemon.output().slice(before), /Added access rule/);
+    });
+  }
+});
+
+describe("our fwknopd refuses a source that no stanza lists", () => {
+  test("knock from 198.18.0.2 with only 192.0.2.0/24 allowed", async (t) => {
+    requirePeers();
+    const pair = await createNetnsPair("src");
+    t.after(() => pair.cleanup());
+    const keys = randomKeys();
+    const daemon = await startDaemon(writeConfigDir({}, accessStanza(keys, {}, "192.0.2.0/24")), {
+      netns: pair.server,
+    });
+    t.after(() => daemon.stop());
+    await cKnock(pair, keys);
+    await daemon.waitForLog(/No access data found for source IP: 198\.18\.0\.2/);
+  });
+});
+
+describe("replay protection survives a restart", () => {
+  test("a packet accepted before the restart is refused after it", async (t) => {
+    requirePeers();
+    const pair = await createNetnsPair("rst");
+    t.after(() => pair.cleanup());
+    const keys = randomKeys();
+    const cfg = writeConfigDir({}, accessStanza(keys));
+    const first = await startDaemon(cfg, { netns: pair.server });
+    const wire = await cKnock(pair, keys);
+    await first.waitForLog(/Added access rule/);
+    assert.equal(await first.stop(), 0);
+    const second = await startDaemon(cfg, { netns: pair.server });
+    t.after(() => second.stop());
+    await sendUdp(pair.client, pair.serverIp, 62201, wire);
+    await second.waitForLog(/Replay detected from source IP: 198\.18\.0\.2/);
+  });
+});
