@@ -1,0 +1,54 @@
+/**
+ * Base64 the way libfko does it (spec §2.1): standard alphabet; encoded output is cut at the
+ * first `=`; decoding stops at NUL or the first `=`, refuses any other non-alphabet character,
+ * tolerates lengths ≡ 1 (mod 4) and ignores leftover bits.
+ */
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** Character code → 6-bit value, or -1 for characters outside the alphabet. */
+const VALUE = new Int8Array(256).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
+
+/** Unpadded base64 (libfko strips everything from the first `=`). */
+export function b64uEncode(buf: Buffer): string {
+  const s = buf.toString("base64");
+  const eq = s.indexOf("=");
+  return eq < 0 ? s : s.slice(0, eq);
+}
+
+/**
+ * libfko `b64_decode`: returns the decoded bytes, or undefined when a character before the
+ * first `=` (or NUL) is outside the alphabet. The caller decides whether to cut at NUL.
+ */
+export function b64Decode(text: string): Buffer | undefined {
+  const out: number[] = [];
+  let acc = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0 || c === 0x3d) break;
+    const v = c < 256 ? (VALUE[c] ?? -1) : -1;
+    if (v < 0) return undefined;
+    acc = ((acc << 6) | v) & 0xffffff;
+    // Every character after the first of a quartet completes one more byte.
+    const pos = i & 3;
+    if (pos !== 0) out.push((acc >> (6 - 2 * pos)) & 0xff);
+  }
+  return Buffer.from(out);
+}
+
+/** libfko `is_base64`: every character is ASCII alphanumeric, `+`, `/` or `=`. */
+export function isBase64Text(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x3d) continue;
+    if (c >= 256 || (VALUE[c] ?? -1) < 0) return false;
+  }
+  return true;
+}
+
+/** The bytes of a C string held in a buffer: everything before the first NUL. */
+export function cString(buf: Buffer): Buffer {
+  const nul = buf.indexOf(0);
+  return nul < 0 ? buf : buf.subarray(0, nul);
+}
