@@ -1,0 +1,34 @@
+/**
+ * Golden packets captured from the real fwknop 2.6.10 client (see capture-c-client.ts):
+ * each must decode with our codec to exactly the fields the client itself dumped.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { decodeSpa } from "../../src/protocol/spa.js";
+import { type CClientSpec, decodedFromDump, keysForSpec } from "../helpers/c-fwknop.js";
+
+interface Fixture {
+  name: string;
+  spec: CClientSpec;
+  wire: string;
+  dump: Record<string, string>;
+}
+
+const file = fileURLToPath(
+  new URL("../../../test/vectors/c-client-fixtures.json", import.meta.url),
+);
+const { fixtures } = JSON.parse(readFileSync(file, "utf8")) as { fixtures: Fixture[] };
+
+test("fixture file holds the captured set", () => {
+  assert.ok(fixtures.length >= 20, `only ${fixtures.length} fixtures in ${file}`);
+});
+
+for (const f of fixtures) {
+  test(`C client golden packet decodes: ${f.name}`, () => {
+    const r = decodeSpa(f.wire, keysForSpec(f.spec));
+    assert.ok(r.ok, r.ok ? "" : `${r.code}: ${r.detail}`);
+    assert.deepEqual(r.value, decodedFromDump(f.dump));
+  });
+}
