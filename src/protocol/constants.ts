@@ -84,7 +84,8 @@ export function parseDigestName(s: string): DigestName | undefined {
 export type EncryptionMode = "CBC" | "ECB" | "CFB" | "OFB" | "CTR" | "legacy" | "Asymmetric";
 
 /** Modes usable with Rijndael (everything but the GPG placeholder). */
-export const SYMMETRIC_MODES: readonly EncryptionMode[] = [
+export type SymmetricMode = Exclude<EncryptionMode, "Asymmetric">;
+export const SYMMETRIC_MODES: readonly SymmetricMode[] = [
   "CBC",
   "ECB",
   "CFB",

@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type DigestName,
-  type EncryptionMode,
   hasTimeoutField,
   isMessageTypeId,
   parseDigestName,
+  type SymmetricMode,
 } from "../../src/protocol/constants.js";
 import type { DecodedSpa, SpaKeys } from "../../src/protocol/spa.js";
 import { run } from "../../src/sys/run.js";
@@ -26,7 +26,7 @@ export function missingCBinary(path: string): string | undefined {
 
 /** One client invocation. Keys are text unless given as base64 (`encKeyB64`, `hmacKeyB64`). */
 export interface CClientSpec {
-  mode: Exclude<EncryptionMode, "Asymmetric">;
+  mode: SymmetricMode;
   digest: DigestName;
   hmac?: DigestName;
   encKey?: string;
@@ -55,7 +55,7 @@ export interface CClientRun {
   stdout: string;
 }
 
-const MODE_ARG: Readonly<Record<CClientSpec["mode"], string>> = {
+const MODE_ARG: Readonly<Record<SymmetricMode, string>> = {
   CBC: "cbc",
   ECB: "ecb",
   CFB: "cfb",

@@ -69,17 +69,19 @@ test("C client → decodeSpa across modes × digests × HMAC types", async () =>
   assert.equal(cases.length, 6 * 7 + 5 * 7 * 7);
   const runs = await runCClients(cases.map((c) => c.spec));
   const failures: string[] = [];
-  cases.forEach((c, i) => {
+  for (const [i, c] of cases.entries()) {
     const got = runs[i];
-    if (!got) return void failures.push(`${c.name}: no run`);
-    const r = decodeSpa(got.wire, keysForSpec(c.spec));
-    if (!r.ok) return void failures.push(`${c.name}: ${r.code} ${r.detail}`);
-    try {
-      assert.deepEqual(r.value, decodedFromDump(got.dump));
-    } catch (e) {
-      failures.push(`${c.name}: ${(e as Error).message}`);
+    const r = got && decodeSpa(got.wire, keysForSpec(c.spec));
+    if (!got || !r) failures.push(`${c.name}: no run`);
+    else if (!r.ok) failures.push(`${c.name}: ${r.code} ${r.detail}`);
+    else {
+      try {
+        assert.deepEqual(r.value, decodedFromDump(got.dump));
+      } catch (e) {
+        failures.push(`${c.name}: ${(e as Error).message}`);
+      }
     }
-  });
+  }
   assert.deepEqual(failures, []);
 });
 
