@@ -1,0 +1,48 @@
+/**
+ * OPEN_PORTS / RESTRICT_PORTS lists: comma-separated `tcp/N` or `udp/N` (protocol case-insensitive,
+ * port 0-65535), whitespace allowed before each entry, parsed like fwknopd does.
+ */
+import { ok, type Result, reject } from "../errors.js";
+import { isCSpace, parseCInt } from "./tokenizer.js";
+
+export interface PortSpec {
+  proto: "tcp" | "udp";
+  port: number;
+}
+
+const MAX_PORT = 65535;
+
+function parseEntry(raw: string): Result<PortSpec> {
+  let start = 0;
+  while (start < raw.length && isCSpace(raw[start])) start++;
+  const entry = raw.slice(start);
+  const slash = entry.indexOf("/");
+  if (slash < 0) {
+    return reject("FWK_ERR_CONFIG_PORTS", `'${entry}' is not proto/port (e.g. tcp/22)`);
+  }
+  const proto = entry.slice(0, slash).toLowerCase();
+  // Upstream reads the port with strtol, so text after the digits is ignored (tcp/22x = tcp/22).
+  const port = parseCInt(entry.slice(slash + 1)).value;
+  if (port < 0 || port > MAX_PORT) {
+    return reject("FWK_ERR_CONFIG_PORTS", `invalid port in '${entry}', must be in [0,${MAX_PORT}]`);
+  }
+  if (proto !== "tcp" && proto !== "udp") {
+    return reject("FWK_ERR_CONFIG_PORTS", `invalid protocol in '${entry}' (only tcp and udp)`);
+  }
+  return ok({ proto, port });
+}
+
+export function parsePortList(text: string): Result<PortSpec[]> {
+  const out: PortSpec[] = [];
+  for (const raw of text.split(",")) {
+    const parsed = parseEntry(raw);
+    if (!parsed.ok) return parsed;
+    out.push(parsed.value);
+  }
+  return ok(out);
+}
+
+/** `tcp/22` form of a spec, as fwknop writes it. */
+export function formatPortSpec(spec: PortSpec): string {
+  return `${spec.proto}/${spec.port}`;
+}

@@ -1,0 +1,192 @@
+/**
+ * Every fwknopd.conf variable we read, in upstream's internal order (the order `fwknopd -D`
+ * prints), with its default and range. Values stay strings, as upstream keeps them; typed access
+ * goes through ServerConfig.bool()/int().
+ *
+ * Upstream binaries are built for one firewall and treat the other families' variables as
+ * unknown. We are one binary for all of them: every family is accepted, and range/spec checks run
+ * only for the family FIREWALL_TYPE selects.
+ */
+
+export const FIREWALL_TYPES = ["iptables", "nftables", "firewalld"] as const;
+export type FirewallType = (typeof FIREWALL_TYPES)[number];
+
+/** Variable-name prefix of each backend's family (IPT_INPUT_ACCESS, ENABLE_FIREWD_SNAT, ...). */
+export const FIREWALL_PREFIX = {
+  iptables: "IPT",
+  firewalld: "FIREWD",
+  nftables: "NFT",
+} as const satisfies Record<FirewallType, string>;
+
+/** Build-time default executable of each backend (Debian paths). */
+export const FIREWALL_DEFAULT_EXE = {
+  iptables: "/usr/sbin/iptables",
+  firewalld: "/usr/bin/firewall-cmd",
+  nftables: "/usr/sbin/nft",
+} as const satisfies Record<FirewallType, string>;
+
+type Lookup = (name: string) => string | undefined;
+
+export interface ServerVariable {
+  readonly name: string;
+  /** Applied after files and command line when still unset; may derive from other values. */
+  readonly def?: string | ((get: Lookup) => string | undefined);
+  /** Inclusive integer range checked after defaults (upstream's "not in the range a-b"). */
+  readonly range?: readonly [number, number];
+  /** Value must be a six-field chain specification. */
+  readonly chainSpec?: true;
+  /** Only checked (and only meaningful) when this backend is selected. */
+  readonly firewall?: FirewallType | "ipfw" | "pf";
+  /**
+   * True for the variables the Debian fwknopd 2.6.10 (iptables build) knows, which its `-D` dump
+   * prints in this order; false for other builds' families, 2.6.11 additions and our own.
+   */
+  readonly upstream: boolean;
+}
+
+const ETC = "/etc/fwknop";
+const RUN_DIR = "/run/fwknop";
+
+function underRunDir(file: string): (get: Lookup) => string {
+  return (get) => {
+    const dir = get("FWKNOP_RUN_DIR") ?? RUN_DIR;
+    return dir.endsWith("/") ? `${dir}${file}` : `${dir}/${file}`;
+  };
+}
+
+/** The IPT_* block; firewalld builds have the same variables with FIREWD in place of IPT. */
+function chainFamily(prefix: "IPT" | "FIREWD", fw: FirewallType): ServerVariable[] {
+  const upstream = prefix === "IPT";
+  const v = (name: string, def?: string): ServerVariable =>
+    def === undefined ? { name, firewall: fw, upstream } : { name, def, firewall: fw, upstream };
+  const chain = (name: string, def: string): ServerVariable => ({
+    name,
+    def,
+    chainSpec: true,
+    firewall: fw,
+    upstream,
+  });
+  return [
+    v(`ENABLE_${prefix}_FORWARDING`, "N"),
+    v(`ENABLE_${prefix}_LOCAL_NAT`, "N"),
+    v(`ENABLE_${prefix}_SNAT`, "N"),
+    // Shared by both families; listed once, in the iptables block.
+    ...(upstream ? [{ name: "SNAT_TRANSLATE_IP", upstream: true }] : []),
+    v(`ENABLE_${prefix}_OUTPUT`, "N"),
+    v(`FLUSH_${prefix}_AT_INIT`, "Y"),
+    v(`FLUSH_${prefix}_AT_EXIT`, "Y"),
+    chain(`${prefix}_INPUT_ACCESS`, "ACCEPT, filter, INPUT, 1, FWKNOP_INPUT, 1"),
+    chain(`${prefix}_OUTPUT_ACCESS`, "ACCEPT, filter, OUTPUT, 1, FWKNOP_OUTPUT, 1"),
+    chain(`${prefix}_FORWARD_ACCESS`, "ACCEPT, filter, FORWARD, 1, FWKNOP_FORWARD, 1"),
+    chain(`${prefix}_DNAT_ACCESS`, "DNAT, nat, PREROUTING, 1, FWKNOP_PREROUTING, 1"),
+    chain(`${prefix}_SNAT_ACCESS`, "SNAT, nat, POSTROUTING, 1, FWKNOP_POSTROUTING, 1"),
+    chain(`${prefix}_MASQUERADE_ACCESS`, "MASQUERADE, nat, POSTROUTING, 1, FWKNOP_MASQUERADE, 1"),
+    v(`ENABLE_${prefix}_COMMENT_CHECK`, "Y"),
+  ];
+}
+
+export const SERVER_VARIABLES: readonly ServerVariable[] = [
+  { name: "CONFIG_FILE", def: `${ETC}/fwknopd.conf`, upstream: true },
+  { name: "OVERRIDE_CONFIG", upstream: true },
+  { name: "PCAP_INTF", def: "eth0", upstream: true },
+  { name: "PCAP_FILE", upstream: true },
+  { name: "ENABLE_PCAP_PROMISC", def: "N", upstream: true },
+  { name: "PCAP_FILTER", def: "udp port 62201", upstream: true },
+  { name: "PCAP_DISPATCH_COUNT", def: "100", range: [1, 8388608], upstream: true },
+  { name: "PCAP_LOOP_SLEEP", def: "100000", range: [1, 8388608], upstream: true },
+  // Accepted but never read upstream (only --pcap-any-direction counts); no default either.
+  { name: "ENABLE_PCAP_ANY_DIRECTION", upstream: true },
+  { name: "EXIT_AT_INTF_DOWN", def: "Y", upstream: true },
+  { name: "MAX_SNIFF_BYTES", def: "1500", range: [1, 32768], upstream: true },
+  {
+    name: "ENABLE_SPA_PACKET_AGING",
+    // Replaying a capture file would otherwise reject every packet as too old.
+    def: (get) => (get("PCAP_FILE") === undefined ? "Y" : "N"),
+    upstream: true,
+  },
+  { name: "MAX_SPA_PACKET_AGE", def: "120", range: [1, 100000], upstream: true },
+  { name: "ENABLE_DIGEST_PERSISTENCE", def: "Y", upstream: true },
+  { name: "RULES_CHECK_THRESHOLD", def: "20", range: [0, 131071], upstream: true },
+  { name: "CMD_EXEC_TIMEOUT", upstream: true },
+  { name: "ENABLE_SPA_OVER_HTTP", def: "N", upstream: true },
+  { name: "ALLOW_ANY_USER_AGENT", def: "N", upstream: false },
+  { name: "ENABLE_TCP_SERVER", def: "N", upstream: true },
+  { name: "TCPSERV_PORT", def: "62201", range: [1, 131071], upstream: true },
+  // N in libpcap builds such as Debian's; the daemon decides what "no" means for intake.
+  { name: "ENABLE_UDP_SERVER", def: "N", upstream: true },
+  { name: "UDPSERV_PORT", def: "62201", range: [1, 131071], upstream: true },
+  { name: "UDPSERV_SELECT_TIMEOUT", def: "500000", range: [1, 8388608], upstream: true },
+  { name: "LOCALE", upstream: true },
+  { name: "SYSLOG_IDENTITY", def: "fwknopd", upstream: true },
+  { name: "SYSLOG_FACILITY", def: "LOG_DAEMON", upstream: true },
+  { name: "ENABLE_X_FORWARDED_FOR", def: "N", upstream: true },
+  { name: "ENABLE_DESTINATION_RULE", def: "N", upstream: true },
+  { name: "ENABLE_RULE_PREPEND", def: "N", upstream: true },
+  { name: "ENABLE_NAT_DNS", def: "Y", upstream: true },
+  ...chainFamily("IPT", "iptables"),
+  ...chainFamily("FIREWD", "firewalld"),
+  { name: "FLUSH_IPFW_AT_INIT", def: "Y", firewall: "ipfw", upstream: false },
+  { name: "FLUSH_IPFW_AT_EXIT", def: "Y", firewall: "ipfw", upstream: false },
+  {
+    name: "IPFW_START_RULE_NUM",
+    def: "10000",
+    range: [0, 131071],
+    firewall: "ipfw",
+    upstream: false,
+  },
+  { name: "IPFW_MAX_RULES", def: "65535", range: [1, 131071], firewall: "ipfw", upstream: false },
+  { name: "IPFW_ACTIVE_SET_NUM", def: "1", range: [0, 63], firewall: "ipfw", upstream: false },
+  { name: "IPFW_EXPIRE_SET_NUM", def: "2", range: [0, 63], firewall: "ipfw", upstream: false },
+  {
+    name: "IPFW_EXPIRE_PURGE_INTERVAL",
+    def: "30",
+    range: [1, 131071],
+    firewall: "ipfw",
+    upstream: false,
+  },
+  { name: "IPFW_ADD_CHECK_STATE", def: "N", firewall: "ipfw", upstream: false },
+  { name: "PF_ANCHOR_NAME", def: "fwknop", firewall: "pf", upstream: false },
+  { name: "PF_EXPIRE_INTERVAL", def: "30", range: [1, 131071], firewall: "pf", upstream: false },
+  { name: "FWKNOP_RUN_DIR", def: RUN_DIR, upstream: true },
+  { name: "FWKNOP_CONF_DIR", def: ETC, upstream: true },
+  { name: "ACCESS_FILE", def: `${ETC}/access.conf`, upstream: true },
+  { name: "ACCESS_FOLDER", upstream: true },
+  { name: "FWKNOP_PID_FILE", def: underRunDir("fwknopd.pid"), upstream: true },
+  { name: "DIGEST_FILE", def: underRunDir("digest.cache"), upstream: true },
+  { name: "GPG_HOME_DIR", def: "/root/.gnupg", upstream: true },
+  { name: "GPG_EXE", def: "/usr/bin/gpg", upstream: true },
+  { name: "SUDO_EXE", def: "/usr/bin/sudo", upstream: true },
+  {
+    name: "FIREWALL_EXE",
+    def: (get) => {
+      const type = get("FIREWALL_TYPE")?.toLowerCase();
+      return type === "nftables" || type === "firewalld"
+        ? FIREWALL_DEFAULT_EXE[type]
+        : FIREWALL_DEFAULT_EXE.iptables;
+    },
+    upstream: true,
+  },
+  { name: "VERBOSE", upstream: true },
+  { name: "FAULT_INJECTION_TAG", upstream: true },
+  // Ours: which backend to drive (upstream fixes this at build time).
+  { name: "FIREWALL_TYPE", def: "iptables", upstream: false },
+];
+
+const BY_NAME = new Map(SERVER_VARIABLES.map((v) => [v.name, v]));
+
+/** The table entry of a variable, if it has one. */
+export function serverVariable(name: string): ServerVariable | undefined {
+  return BY_NAME.get(name);
+}
+
+/**
+ * Names reserved for our nftables backend (NFT_*, ENABLE_NFT_*, FLUSH_NFT_AT_*): accepted without
+ * the "unknown" warning and kept in the order first seen, so that backend can define them.
+ */
+export function isReservedNftName(name: string): boolean {
+  return /^(NFT_|ENABLE_NFT_|FLUSH_NFT_)[A-Z0-9_]+$/.test(name);
+}
+
+export function isKnownServerVariable(name: string): boolean {
+  return BY_NAME.has(name) || isReservedNftName(name);
+}
