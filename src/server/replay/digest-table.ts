@@ -1,0 +1,456 @@
+/**
+ * The in-memory side of the replay cache: a column store with an open-addressing hash index.
+ *
+ * A million `Map<string, object>` entries cost several hundred MB and seconds of GC; here a row
+ * costs 50 bytes (32 for the binary SHA-256, 18 for the other columns) plus 4-8 bytes of index,
+ * so a 1M-entry digest.cache fits in about 60 MB and loads without creating a string per line.
+ * Digests that are not canonical 43-character base64 (older digest types, hand edits) and
+ * addresses that are not dotted quads (IPv6) go to small side maps instead.
+ */
+import type { ReplayEntry } from "./replay-cache.js";
+
+const DIGEST_BYTES = 32;
+const DIGEST_WORDS = DIGEST_BYTES / 4;
+/** Length of an unpadded base64 SHA-256. */
+export const DIGEST_CHARS = 43;
+
+const B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/** ASCII code → 6-bit value, or 255 for bytes outside the alphabet. */
+const B64_VALUE = new Uint8Array(256).fill(255);
+for (let i = 0; i < B64_ALPHABET.length; i++) B64_VALUE[B64_ALPHABET.charCodeAt(i)] = i;
+/**
+ * Two ASCII codes (first | second << 8) → their 12 bits, or -1. Halves the lookups when a
+ * million digests load; 128 KiB, so it stays in cache.
+ */
+const B64_PAIR = new Int16Array(65536).fill(-1);
+for (let a = 0; a < 64; a++) {
+  for (let b = 0; b < 64; b++) {
+    B64_PAIR[B64_ALPHABET.charCodeAt(a) | (B64_ALPHABET.charCodeAt(b) << 8)] = (a << 6) | b;
+  }
+}
+
+/**
+ * Decodes a canonical 43-character base64 SHA-256 from `src[start..start+43)` into `out`.
+ * False when a byte is outside the alphabet or the two spare bits are set (then the text
+ * would not round-trip, and the digest is kept verbatim instead).
+ */
+export function decodeDigest(src: Uint8Array, start: number, out: Uint8Array): boolean {
+  if (src.length - start < DIGEST_CHARS) return false;
+  let o = 0;
+  let i = start;
+  for (const end = start + 40; i < end; i += 4) {
+    const hi = B64_PAIR[(src[i] as number) | ((src[i + 1] as number) << 8)] as number;
+    const lo = B64_PAIR[(src[i + 2] as number) | ((src[i + 3] as number) << 8)] as number;
+    if ((hi | lo) < 0) return false;
+    out[o++] = hi >>> 4;
+    out[o++] = ((hi & 15) << 4) | (lo >>> 8);
+    out[o++] = lo & 0xff;
+  }
+  const hi = B64_PAIR[(src[i] as number) | ((src[i + 1] as number) << 8)] as number;
+  const c = B64_VALUE[src[i + 2] as number] as number;
+  if (hi < 0 || c > 63 || (c & 3) !== 0) return false;
+  out[30] = hi >>> 4;
+  out[31] = ((hi & 15) << 4) | (c >>> 2);
+  return true;
+}
+
+/** A dotted quad as an unsigned 32-bit number. */
+export function ipv4ToNumber(ip: string): number | undefined {
+  const parts = ip.split(".");
+  if (parts.length !== 4) return undefined;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return undefined;
+    const v = Number(p);
+    if (v > 255) return undefined;
+    n = n * 256 + v;
+  }
+  return n;
+}
+
+export function numberToIpv4(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+}
+
+/** An address column value: a dotted quad as a number, anything else verbatim. */
+export type IpValue = number | string;
+
+export class DigestTable {
+  #capacity: number;
+  #count = 0;
+  #digests: Uint32Array;
+  #digestBytes: Uint8Array;
+  #proto: Uint8Array;
+  #srcIp: Uint32Array;
+  #dstIp: Uint32Array;
+  #srcPort: Uint16Array;
+  #dstPort: Uint16Array;
+  #time: Uint32Array;
+  /**
+   * Hash index, at most 2/3 full. A slot holds `(tag << rowBits) | (row + 1)`, 0 = empty; the
+   * tag (spare high bits, filled from the digest's second word) rejects almost every collision
+   * without touching the digest column, which would cost a cache miss per probe.
+   */
+  #slots: Uint32Array;
+  #mask: number;
+  #rowBits: number;
+  #rowMask: number;
+  /** Digests kept verbatim (not canonical base64 SHA-256) → row. */
+  #oddDigests = new Map<string, number>();
+  #oddDigestOfRow = new Map<number, string>();
+  /** Non-dotted-quad addresses: key row*2 (source) or row*2+1 (destination). */
+  #ipText = new Map<number, string>();
+  readonly #scratchWords = new Uint32Array(DIGEST_WORDS);
+  readonly #scratch = new Uint8Array(this.#scratchWords.buffer);
+  readonly #textScratch = Buffer.alloc(DIGEST_CHARS);
+  #bulk = false;
+
+  constructor(capacity: number) {
+    this.#capacity = Math.max(16, capacity);
+    this.#digests = new Uint32Array(this.#capacity * DIGEST_WORDS);
+    this.#digestBytes = new Uint8Array(this.#digests.buffer);
+    this.#proto = new Uint8Array(this.#capacity);
+    this.#srcIp = new Uint32Array(this.#capacity);
+    this.#dstIp = new Uint32Array(this.#capacity);
+    this.#srcPort = new Uint16Array(this.#capacity);
+    this.#dstPort = new Uint16Array(this.#capacity);
+    this.#time = new Uint32Array(this.#capacity);
+    this.#slots = new Uint32Array(0);
+    this.#mask = 0;
+    this.#rowBits = 0;
+    this.#rowMask = 0;
+    this.#resetIndex();
+  }
+
+  get size(): number {
+    return this.#count;
+  }
+
+  /** The decode buffer `insertScratch` reads; loaders decode straight into it. */
+  get scratch(): Uint8Array {
+    return this.#scratch;
+  }
+
+  /** Row holding this digest text, or -1. */
+  find(digest: string): number {
+    if (this.#decodeText(digest)) {
+      return this.#probe(this.#scratchWords).row;
+    }
+    return this.#oddDigests.get(digest) ?? -1;
+  }
+
+  /**
+   * Bulk loading: rows are appended without touching the index, which `finishBulk` then builds
+   * in slot order. Inserting a million random digests one by one costs a cache miss each;
+   * building in order walks the index almost sequentially (about 4× faster).
+   */
+  beginBulk(): void {
+    this.#bulk = true;
+  }
+
+  /** Builds the index after `beginBulk`; returns how many duplicate rows it dropped. */
+  finishBulk(): number {
+    this.#bulk = false;
+    const dup = this.#buildIndex();
+    if (!dup) return 0;
+    const before = this.#count;
+    this.#keepRows((r) => dup[r] === 0);
+    return before - this.#count;
+  }
+
+  /** Adds a row for the binary digest currently in `scratch`; false if it is already present. */
+  insertScratch(
+    proto: number,
+    srcIp: IpValue,
+    srcPort: number,
+    dstIp: IpValue,
+    dstPort: number,
+    time: number,
+  ): boolean {
+    // Grow before probing: growing rebuilds the index and would invalidate the probed slot.
+    if (this.#count === this.#capacity) this.#grow();
+    const w = this.#scratchWords;
+    let slot = -1;
+    if (!this.#bulk) {
+      const found = this.#probe(w);
+      if (found.row >= 0) return false;
+      slot = found.slot;
+    }
+    const r = this.#count++;
+    const d = this.#digests;
+    const base = r * DIGEST_WORDS;
+    for (let i = 0; i < DIGEST_WORDS; i++) d[base + i] = w[i] as number;
+    this.#setColumns(r, proto, srcIp, srcPort, dstIp, dstPort, time);
+    if (slot >= 0) this.#slots[slot] = this.#slotValue(r);
+    return true;
+  }
+
+  /** Adds a row for a digest given as text; false if it is already present. */
+  insert(
+    digest: string,
+    proto: number,
+    srcIp: IpValue,
+    srcPort: number,
+    dstIp: IpValue,
+    dstPort: number,
+    time: number,
+  ): boolean {
+    if (this.#decodeText(digest)) {
+      return this.insertScratch(proto, srcIp, srcPort, dstIp, dstPort, time);
+    }
+    if (this.#oddDigests.has(digest)) return false;
+    if (this.#count === this.#capacity) this.#grow();
+    const r = this.#count++;
+    this.#oddDigests.set(digest, r);
+    this.#oddDigestOfRow.set(r, digest);
+    this.#setColumns(r, proto, srcIp, srcPort, dstIp, dstPort, time);
+    return true;
+  }
+
+  entry(row: number): ReplayEntry {
+    return {
+      digest: this.digestText(row),
+      proto: this.#proto[row] ?? 0,
+      srcIp: this.#ipText.get(row * 2) ?? numberToIpv4(this.#srcIp[row] ?? 0),
+      srcPort: this.#srcPort[row] ?? 0,
+      dstIp: this.#ipText.get(row * 2 + 1) ?? numberToIpv4(this.#dstIp[row] ?? 0),
+      dstPort: this.#dstPort[row] ?? 0,
+      time: this.#time[row] ?? 0,
+    };
+  }
+
+  digestText(row: number): string {
+    const odd = this.#oddDigestOfRow.get(row);
+    if (odd !== undefined) return odd;
+    const off = row * DIGEST_BYTES;
+    return Buffer.from(this.#digestBytes.buffer, off, DIGEST_BYTES)
+      .toString("base64")
+      .slice(0, DIGEST_CHARS);
+  }
+
+  /** The file line for a row, without the newline. */
+  line(row: number): string {
+    const e = this.entry(row);
+    return `${e.digest} ${e.proto} ${e.srcIp} ${e.srcPort} ${e.dstIp} ${e.dstPort} ${e.time}`;
+  }
+
+  /** Drops, in place, the rows recorded before `minTime`; returns how many went. */
+  dropOlderThan(minTime: number): number {
+    const before = this.#count;
+    const time = this.#time;
+    this.#keepRows((r) => (time[r] as number) >= minTime);
+    return before - this.#count;
+  }
+
+  /** Rows recorded at or after `minTime`. */
+  countSince(minTime: number): number {
+    let n = 0;
+    for (let r = 0; r < this.#count; r++) if ((this.#time[r] ?? 0) >= minTime) n++;
+    return n;
+  }
+
+  #probe(words: Uint32Array): { row: number; slot: number } {
+    const d = this.#digests;
+    const w0 = words[0] ?? 0;
+    const tag = this.#tagOf(words[1] ?? 0);
+    const rowMask = this.#rowMask;
+    let slot = w0 & this.#mask;
+    for (;;) {
+      const v = this.#slots[slot] ?? 0;
+      if (v === 0) return { row: -1, slot };
+      if ((v & ~rowMask) >>> 0 === tag) {
+        const row = (v & rowMask) - 1;
+        const base = row * DIGEST_WORDS;
+        if (
+          d[base] === w0 &&
+          d[base + 1] === words[1] &&
+          d[base + 2] === words[2] &&
+          d[base + 3] === words[3] &&
+          d[base + 4] === words[4] &&
+          d[base + 5] === words[5] &&
+          d[base + 6] === words[6] &&
+          d[base + 7] === words[7]
+        ) {
+          return { row, slot };
+        }
+      }
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
+  #tagOf(w1: number): number {
+    return (w1 & ~this.#rowMask) >>> 0;
+  }
+
+  #slotValue(row: number): number {
+    return (this.#tagOf(this.#digests[row * DIGEST_WORDS + 1] ?? 0) | (row + 1)) >>> 0;
+  }
+
+  /** Sizes the index for the current capacity and re-inserts every indexed row. */
+  #resetIndex(): void {
+    let slots = 1024;
+    while (slots < this.#capacity * 1.5) slots *= 2;
+    this.#slots = new Uint32Array(slots);
+    this.#mask = slots - 1;
+    // Row numbers up to capacity (stored + 1) need this many low bits; the rest is tag.
+    this.#rowBits = Math.min(32, Math.ceil(Math.log2(this.#capacity + 2)));
+    this.#rowMask = this.#rowBits === 32 ? 0xffffffff : 2 ** this.#rowBits - 1;
+    this.#buildIndex();
+  }
+
+  /**
+   * Indexes every row (the index must be empty), visiting rows ordered by home slot (a
+   * counting sort on the slot's top bits) so the index is written nearly sequentially.
+   * Returns per-row duplicate marks (1 = same digest as an earlier row), or undefined if none.
+   */
+  #buildIndex(): Uint8Array | undefined {
+    this.#slots.fill(0);
+    const n = this.#count;
+    const d = this.#digests;
+    const mask = this.#mask;
+    const shift = Math.max(0, Math.log2(mask + 1) - 12);
+    const starts = new Uint32Array((mask >>> shift) + 2);
+    for (let r = 0; r < n; r++) {
+      const b = (((d[r * DIGEST_WORDS] as number) & mask) >>> shift) + 1;
+      starts[b] = (starts[b] as number) + 1;
+    }
+    for (let b = 1; b < starts.length; b++) {
+      starts[b] = (starts[b] as number) + (starts[b - 1] as number);
+    }
+    // Rows in home-slot order, with the two words the insert needs copied alongside, so the
+    // loop below reads three arrays sequentially instead of the digest column at random.
+    const order = new Uint32Array(n);
+    const homes = new Uint32Array(n);
+    const tags = new Uint32Array(n);
+    for (let r = 0; r < n; r++) {
+      const home = (d[r * DIGEST_WORDS] as number) & mask;
+      const at = starts[home >>> shift] as number;
+      starts[home >>> shift] = at + 1;
+      order[at] = r;
+      homes[at] = home;
+      tags[at] = this.#tagOf(d[r * DIGEST_WORDS + 1] as number);
+    }
+    const slots = this.#slots;
+    const rowMask = this.#rowMask;
+    let dup: Uint8Array | undefined;
+    for (let i = 0; i < n; i++) {
+      const r = order[i] as number;
+      if (this.#oddDigestOfRow.size > 0 && this.#oddDigestOfRow.has(r)) continue;
+      const tag = tags[i] as number;
+      let slot = homes[i] as number;
+      for (;;) {
+        const v = slots[slot] as number;
+        if (v === 0) {
+          slots[slot] = (tag | (r + 1)) >>> 0;
+          break;
+        }
+        const other = (v & rowMask) - 1;
+        if ((v & ~rowMask) >>> 0 === tag && this.#sameDigest(other, r)) {
+          // Keep the earlier row: it carries the time the digest was first seen.
+          dup ??= new Uint8Array(n);
+          if (other < r) {
+            dup[r] = 1;
+          } else {
+            dup[other] = 1;
+            slots[slot] = (tag | (r + 1)) >>> 0;
+          }
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+    }
+    return dup;
+  }
+
+  #sameDigest(a: number, b: number): boolean {
+    const d = this.#digests;
+    const x = a * DIGEST_WORDS;
+    const y = b * DIGEST_WORDS;
+    for (let k = 0; k < DIGEST_WORDS; k++) if (d[x + k] !== d[y + k]) return false;
+    return true;
+  }
+
+  /** Compacts the columns in place, keeping row order, then rebuilds the index and side maps. */
+  #keepRows(keep: (row: number) => boolean): void {
+    const d = this.#digests;
+    const oddOfRow = this.#oddDigestOfRow;
+    const ipText = this.#ipText;
+    this.#oddDigests = new Map();
+    this.#oddDigestOfRow = new Map();
+    this.#ipText = new Map();
+    let w = 0;
+    for (let r = 0; r < this.#count; r++) {
+      if (!keep(r)) continue;
+      if (w !== r) {
+        d.copyWithin(w * DIGEST_WORDS, r * DIGEST_WORDS, (r + 1) * DIGEST_WORDS);
+        this.#proto[w] = this.#proto[r] as number;
+        this.#srcIp[w] = this.#srcIp[r] as number;
+        this.#dstIp[w] = this.#dstIp[r] as number;
+        this.#srcPort[w] = this.#srcPort[r] as number;
+        this.#dstPort[w] = this.#dstPort[r] as number;
+        this.#time[w] = this.#time[r] as number;
+      }
+      const odd = oddOfRow.get(r);
+      if (odd !== undefined) {
+        this.#oddDigests.set(odd, w);
+        this.#oddDigestOfRow.set(w, odd);
+      }
+      const src = ipText.get(r * 2);
+      if (src !== undefined) this.#ipText.set(w * 2, src);
+      const dst = ipText.get(r * 2 + 1);
+      if (dst !== undefined) this.#ipText.set(w * 2 + 1, dst);
+      w++;
+    }
+    this.#count = w;
+    this.#buildIndex();
+  }
+
+  #decodeText(digest: string): boolean {
+    if (digest.length !== DIGEST_CHARS) return false;
+    const bytes = this.#textScratch;
+    bytes.write(digest, 0, "latin1");
+    return decodeDigest(bytes, 0, this.#scratch);
+  }
+
+  #setColumns(
+    r: number,
+    proto: number,
+    srcIp: IpValue,
+    srcPort: number,
+    dstIp: IpValue,
+    dstPort: number,
+    time: number,
+  ): void {
+    this.#proto[r] = proto;
+    if (typeof srcIp === "number") this.#srcIp[r] = srcIp;
+    else this.#ipText.set(r * 2, srcIp);
+    if (typeof dstIp === "number") this.#dstIp[r] = dstIp;
+    else this.#ipText.set(r * 2 + 1, dstIp);
+    this.#srcPort[r] = srcPort;
+    this.#dstPort[r] = dstPort;
+    this.#time[r] = time;
+  }
+
+  #grow(): void {
+    const cap = Math.ceil(this.#capacity * 1.5);
+    const grown = <T extends Uint8Array | Uint16Array | Uint32Array>(
+      old: T,
+      make: (n: number) => T,
+      per = 1,
+    ): T => {
+      const next = make(cap * per);
+      next.set(old);
+      return next;
+    };
+    this.#digests = grown(this.#digests, (n) => new Uint32Array(n), DIGEST_WORDS);
+    this.#digestBytes = new Uint8Array(this.#digests.buffer);
+    this.#proto = grown(this.#proto, (n) => new Uint8Array(n));
+    this.#srcIp = grown(this.#srcIp, (n) => new Uint32Array(n));
+    this.#dstIp = grown(this.#dstIp, (n) => new Uint32Array(n));
+    this.#srcPort = grown(this.#srcPort, (n) => new Uint16Array(n));
+    this.#dstPort = grown(this.#dstPort, (n) => new Uint16Array(n));
+    this.#time = grown(this.#time, (n) => new Uint32Array(n));
+    this.#capacity = cap;
+    this.#resetIndex();
+  }
+}

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { test } from "node:test";
+import { DigestTable, decodeDigest } from "../../src/server/replay/digest-table.js";
+
+const digestOf = (i: number) =>
+  createHash("sha256").update(String(i)).digest("base64").slice(0, 43);
+
+test("decodeDigest accepts exactly the canonical unpadded base64 of 32 bytes", () => {
+  const raw = createHash("sha256").update("x").digest();
+  const text = raw.toString("base64").slice(0, 43);
+  const out = new Uint8Array(32);
+  assert.equal(decodeDigest(Buffer.from(text), 0, out), true);
+  assert.deepEqual(Buffer.from(out), raw);
+  // Same bytes, but the two spare bits set: would not round-trip.
+  const last = text.at(-1) ?? "A";
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const bumped = text.slice(0, 42) + alphabet[alphabet.indexOf(last) + 1];
+  assert.equal(decodeDigest(Buffer.from(bumped), 0, out), false);
+  assert.equal(decodeDigest(Buffer.from(`${text.slice(0, 42)}-`), 0, out), false);
+  assert.equal(decodeDigest(Buffer.from(text.slice(0, 42)), 0, out), false);
+});
+
+test("insert, find and entry round-trip through growth", () => {
+  const t = new DigestTable(16);
+  for (let i = 0; i < 5000; i++) {
+    assert.equal(
+      t.insert(digestOf(i), 17, `10.0.${i >> 8}.${i & 255}`, i, "0.0.0.0", 62201, i),
+      true,
+    );
+  }
+  assert.equal(t.size, 5000);
+  for (const i of [0, 1, 777, 4999]) {
+    const row = t.find(digestOf(i));
+    assert.ok(row >= 0);
+    assert.deepEqual(t.entry(row), {
+      digest: digestOf(i),
+      proto: 17,
+      srcIp: `10.0.${i >> 8}.${i & 255}`,
+      srcPort: i,
+      dstIp: "0.0.0.0",
+      dstPort: 62201,
+      time: i,
+    });
+  }
+  assert.equal(t.find(digestOf(5000)), -1);
+  assert.equal(t.insert(digestOf(42), 6, "1.2.3.4", 1, "5.6.7.8", 2, 3), false, "duplicate");
+});
+
+test("odd digests and non-dotted-quad addresses are kept verbatim", () => {
+  const t = new DigestTable(16);
+  assert.equal(t.insert("shortMD5ish", 17, "2001:db8::1", 5, "010.0.0.1", 6, 7), true);
+  assert.equal(t.insert("shortMD5ish", 17, "1.1.1.1", 5, "2.2.2.2", 6, 7), false);
+  const row = t.find("shortMD5ish");
+  assert.equal(t.line(row), "shortMD5ish 17 2001:db8::1 5 010.0.0.1 6 7");
+});
+
+test("bulk load builds the index afterwards and drops duplicate rows, keeping the first", () => {
+  const t = new DigestTable(4);
+  t.beginBulk();
+  const scratchInsert = (i: number, time: number) => {
+    decodeDigest(Buffer.from(digestOf(i)), 0, t.scratch);
+    t.insertScratch(17, 1, 1, 0, 62201, time);
+  };
+  for (let i = 0; i < 3000; i++) scratchInsert(i, 100 + i);
+  scratchInsert(10, 9999);
+  scratchInsert(2999, 9999);
+  assert.equal(t.finishBulk(), 2);
+  assert.equal(t.size, 3000);
+  assert.equal(t.entry(t.find(digestOf(10))).time, 110);
+  assert.equal(t.entry(t.find(digestOf(2999))).time, 3099);
+});
+
+test("dropOlderThan compacts in place and keeps lookups right", () => {
+  const t = new DigestTable(16);
+  for (let i = 0; i < 2000; i++) t.insert(digestOf(i), 17, "1.2.3.4", 1, "0.0.0.0", 2, i);
+  t.insert("odd", 17, "::1", 1, "0.0.0.0", 2, 1500);
+  assert.equal(t.dropOlderThan(1000), 1000);
+  assert.equal(t.size, 1001);
+  assert.equal(t.find(digestOf(999)), -1);
+  assert.equal(t.entry(t.find(digestOf(1000))).time, 1000);
+  assert.equal(t.entry(t.find("odd")).srcIp, "::1");
+  assert.equal(t.countSince(1900), 100);
+});

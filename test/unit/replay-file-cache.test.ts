@@ -1,0 +1,347 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type TestContext, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "../../src/log/logger.js";
+import {
+  DIGEST_FILE_HEADER,
+  type FileReplayCacheOptions,
+  openFileReplayCache,
+} from "../../src/server/replay/file-cache.js";
+import type { ReplayEntry } from "../../src/server/replay/replay-cache.js";
+import { run } from "../../src/sys/run.js";
+
+/** Written by fwknopd 2.6.10 (-U, -d) while fwknop 2.6.10 knocked it from another netns. */
+const C_FIXTURE = fileURLToPath(
+  new URL("../../../test/vectors/digest-cache-c2610.txt", import.meta.url),
+);
+
+function recorder(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: string) => (msg: string) => {
+    lines.push(`${level}: ${msg}`);
+  };
+  return {
+    lines,
+    error: at("error"),
+    warn: at("warn"),
+    notice: at("notice"),
+    info: at("info"),
+    debug: at("debug"),
+  };
+}
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), "fwk-replay-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const digestOf = (s: string | number) =>
+  createHash("sha256").update(String(s)).digest("base64").slice(0, 43);
+
+function entry(i: number, time = 1_795_771_000 + i): ReplayEntry {
+  return {
+    digest: digestOf(i),
+    proto: 17,
+    srcIp: `198.18.1.${i % 250}`,
+    srcPort: 40000 + i,
+    dstIp: "0.0.0.0",
+    dstPort: 62201,
+    time,
+  };
+}
+
+const line = (e: ReplayEntry) =>
+  `${e.digest} ${e.proto} ${e.srcIp} ${e.srcPort} ${e.dstIp} ${e.dstPort} ${e.time}\n`;
+
+function options(path: string, log: Logger, extra: Partial<FileReplayCacheOptions> = {}) {
+  return { path, log, now: () => 1_795_771_500, ...extra };
+}
+
+test("a missing file is created 0600 with the upstream header; adds append upstream lines", async (t) => {
+  const path = join(tempDir(t), "digest.cache");
+  const log = recorder();
+  const cache = await openFileReplayCache(options(path, log));
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.equal(readFileSync(path, "utf8"), DIGEST_FILE_HEADER);
+  assert.ok(log.lines.includes(`info: Using Digest Cache: '${path}' (entry count = 0)`));
+  await cache.add(entry(1));
+  await cache.add(entry(2));
+  await cache.add(entry(1)); // already known: not written twice
+  assert.equal(cache.size, 2);
+  assert.deepEqual(await cache.lookup(entry(2).digest), entry(2));
+  assert.equal(await cache.lookup(digestOf("nope")), undefined);
+  await cache.close();
+  assert.equal(readFileSync(path, "utf8"), DIGEST_FILE_HEADER + line(entry(1)) + line(entry(2)));
+
+  const again = await openFileReplayCache(options(path, recorder()));
+  assert.equal(again.size, 2);
+  assert.deepEqual(await again.lookup(entry(1).digest), entry(1));
+  await again.close();
+});
+
+test("reads the digest.cache written by the C fwknopd 2.6.10", async (t) => {
+  const path = join(tempDir(t), "digest.cache");
+  copyFileSync(C_FIXTURE, path);
+  const log = recorder();
+  const cache = await openFileReplayCache(options(path, log));
+  assert.equal(cache.size, 5);
+  assert.deepEqual(await cache.lookup("MXwnPAUhc2PQkKqmelakAmrKwukWZbkwU1ZfZCwdWe4"), {
+    digest: "MXwnPAUhc2PQkKqmelakAmrKwukWZbkwU1ZfZCwdWe4",
+    proto: 17,
+    srcIp: "198.18.0.2",
+    srcPort: 36756,
+    dstIp: "0.0.0.0",
+    dstPort: 62201,
+    time: 1795771298,
+  });
+  assert.ok((await cache.lookup("/fuFmp5tV7pz126nPkGSOaIndsdAx0tFARK1kLMUm+4")) !== undefined);
+  assert.deepEqual(
+    log.lines.filter((l) => !l.startsWith("info: Using Digest Cache")),
+    [],
+  );
+  await cache.close();
+});
+
+test("the C fwknopd 2.6.10 parses a file we appended to", async (t) => {
+  if (!existsSync("/usr/sbin/fwknopd")) assert.fail("/usr/sbin/fwknopd (2.6.10) is not installed");
+  const dir = tempDir(t);
+  const path = join(dir, "digest.cache");
+  copyFileSync(C_FIXTURE, path);
+  const cache = await openFileReplayCache(options(path, recorder()));
+  for (let i = 0; i < 3; i++) await cache.add(entry(i));
+  await cache.close();
+  writeFileSync(join(dir, "fwknopd.conf"), "ENABLE_UDP_SERVER Y;\n", { mode: 0o600 });
+  writeFileSync(join(dir, "access.conf"), "SOURCE ANY\nKEY secretsecret\n", { mode: 0o600 });
+  const r = await run(
+    [
+      "/usr/sbin/fwknopd",
+      "-f",
+      "-c",
+      join(dir, "fwknopd.conf"),
+      "-a",
+      join(dir, "access.conf"),
+      "-d",
+      path,
+      "-p",
+      join(dir, "fwknopd.pid"),
+      "-r",
+      join(dir, "run"),
+      "--exit-parse-digest-cache",
+      "-v",
+    ],
+    { timeoutMs: 20_000 },
+  );
+  const out = r.stdout + r.stderr;
+  assert.equal(r.code, 0, out);
+  assert.match(out, /Using Digest Cache: '.*' \(entry count = 8\)/);
+  assert.doesNotMatch(out, /Skipping invalid/);
+});
+
+test("a torn last line is skipped with a log line and the next append starts a new line", async (t) => {
+  const path = join(tempDir(t), "digest.cache");
+  writeFileSync(
+    path,
+    `${DIGEST_FILE_HEADER}${line(entry(1))}${line(entry(2))}${digestOf(3)} 17 198.1`,
+  );
+  const log = recorder();
+  const cache = await openFileReplayCache(options(path, log));
+  assert.equal(cache.size, 2);
+  assert.ok(
+    log.lines.some((l) =>
+      l.startsWith(`info: *Skipping torn last digest file entry in ${path} at line 4`),
+    ),
+    log.lines.join("\n"),
+  );
+  await cache.add(entry(4));
+  await cache.close();
+  const text = readFileSync(path, "utf8");
+  assert.ok(text.endsWith(`198.1\n${line(entry(4))}`), text);
+
+  const log2 = recorder();
+  const again = await openFileReplayCache(options(path, log2));
+  assert.equal(again.size, 3);
+  assert.equal(log2.lines.filter((l) => l.includes("torn")).length, 0);
+  await again.close();
+});
+
+test("a torn last line that still parses is kept (its digest was granted)", async (t) => {
+  const path = join(tempDir(t), "digest.cache");
+  const torn = line(entry(7)).slice(0, -3);
+  writeFileSync(path, DIGEST_FILE_HEADER + torn);
+  const cache = await openFileReplayCache(options(path, recorder()));
+  assert.equal(cache.size, 1);
+  await cache.add(entry(8));
+  await cache.close();
+  assert.equal(readFileSync(path, "utf8"), `${DIGEST_FILE_HEADER}${torn}\n${line(entry(8))}`);
+});
+
+test("malformed lines are skipped with the upstream info message; blank and # lines silently", async (t) => {
+  const path = join(tempDir(t), "digest.cache");
+  writeFileSync(
+    path,
+    [
+      DIGEST_FILE_HEADER.trimEnd(),
+      line(entry(1)).trimEnd(),
+      "garbage line here",
+      "",
+      "# a comment",
+      `${digestOf(2)} 17 1.2.3.4`,
+      `${digestOf(3)} 300 1.2.3.4 1 0.0.0.0 2 3`,
+      `${digestOf(4)} 17 1.2.3.4 70000 0.0.0.0 2 3`,
+      `${"x".repeat(65)} 17 1.2.3.4 1 0.0.0.0 2 3`,
+      `${digestOf(5)}\t17  198.18.0.9 1 0.0.0.0 2 1795771400 trailing`,
+      "",
+    ].join("\n"),
+  );
+  const log = recorder();
+  const cache = await openFileReplayCache(options(path, log));
+  assert.equal(cache.size, 2);
+  assert.equal((await cache.lookup(digestOf(5)))?.srcIp, "198.18.0.9");
+  const skipped = log.lines.filter((l) => l.includes("Skipping invalid digest file entry"));
+  assert.deepEqual(
+    skipped.map((l) => l.split("\n")[0]),
+    [3, 6, 7, 8, 9].map(
+      (n) => `info: *Skipping invalid digest file entry in ${path} at line ${n}.`,
+    ),
+  );
+  assert.equal(
+    skipped[0],
+    `info: *Skipping invalid digest file entry in ${path} at line 3.\n - garbage line here`,
+  );
+  await cache.close();
+});
+
+test("--rotate-digest-cache renames the file to <name>-old and starts fresh", async (t) => {
+  const path = join(tempDir(t), "digest.cache");
+  copyFileSync(C_FIXTURE, path);
+  const log = recorder();
+  const cache = await openFileReplayCache(options(path, log, { rotate: true }));
+  assert.equal(cache.size, 0);
+  assert.ok(log.lines.includes("info: Rotating digest cache file."));
+  assert.equal(readFileSync(`${path}-old`, "utf8"), readFileSync(C_FIXTURE, "utf8"));
+  assert.equal(readFileSync(path, "utf8"), DIGEST_FILE_HEADER);
+  await cache.close();
+});
+
+test("an unusable path turns persistence off with the upstream warning; memory still protects", async (t) => {
+  const dir = tempDir(t);
+  for (const path of [join(dir, "no-such-dir", "digest.cache"), dir]) {
+    const log = recorder();
+    const cache = await openFileReplayCache(options(path, log));
+    assert.equal(cache.persistent, false);
+    assert.ok(
+      log.lines.includes(
+        "warn: Error opening digest cache file. Incoming digests will not be remembered.",
+      ),
+      log.lines.join("\n"),
+    );
+    await cache.add(entry(1));
+    assert.deepEqual(await cache.lookup(entry(1).digest), entry(1));
+    await cache.close();
+  }
+});
+
+test("with aging on, entries older than the window are dropped at load and the file compacted", async (t) => {
+  const path = join(tempDir(t), "digest.cache");
+  const now = 1_795_771_500;
+  const stale = Array.from({ length: 1500 }, (_, i) => line(entry(i, now - 10_000)));
+  const live = Array.from({ length: 10 }, (_, i) => line(entry(5000 + i, now - 10)));
+  writeFileSync(path, DIGEST_FILE_HEADER + stale.join("") + live.join(""));
+  const log = recorder();
+  const cache = await openFileReplayCache(options(path, log, { maxAgeSeconds: 240 }));
+  assert.equal(cache.size, 10);
+  assert.equal(await cache.lookup(entry(0).digest), undefined);
+  await cache.close();
+  assert.equal(readFileSync(path, "utf8"), DIGEST_FILE_HEADER + live.join(""));
+  assert.ok(
+    log.lines.some((l) => l.startsWith("info: Compacted digest cache")),
+    log.lines.join("\n"),
+  );
+});
+
+test("with aging on, a long-running cache stays bounded and its file stays loadable", async (t) => {
+  const path = join(tempDir(t), "digest.cache");
+  let now = 1_000_000;
+  const cache = await openFileReplayCache(
+    options(path, recorder(), { maxAgeSeconds: 100, now: () => now }),
+  );
+  let i = 0;
+  const pending: Promise<void>[] = [];
+  for (let round = 0; round < 6; round++) {
+    for (let k = 0; k < 2000; k++, i++) pending.push(cache.add(entry(i, now)));
+    now += 1000;
+  }
+  await Promise.all(pending);
+  await cache.close();
+  assert.ok(cache.size < 12_000, `size ${cache.size}`);
+  const lines = readFileSync(path, "utf8").split("\n").length;
+  assert.ok(lines < 12_000, `${lines} lines on disk`);
+  now -= 1000;
+  const again = await openFileReplayCache(
+    options(path, recorder(), { maxAgeSeconds: 100, now: () => now }),
+  );
+  assert.equal(again.size, 2000, "the last round is live");
+  assert.ok((await again.lookup(entry(i - 1).digest)) !== undefined);
+  await again.close();
+});
+
+/** A small tmpfs we can fill up or make read-only (root only); unmounted after the test. */
+async function smallMount(t: TestContext): Promise<string> {
+  if (process.getuid?.() !== 0) assert.fail("this test needs root (it mounts a 64 KiB tmpfs)");
+  const mnt = mkdtempSync(join(tmpdir(), "fwk-replay-mnt-"));
+  const r = await run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "fwk-replay-test", mnt]);
+  if (r.code !== 0) assert.fail(`cannot mount a tmpfs: ${r.stderr}`);
+  t.after(async () => {
+    await run(["umount", "-l", mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  });
+  return mnt;
+}
+
+test("append failures (disk full) are logged once and the service continues", async (t) => {
+  const mnt = await smallMount(t);
+  const path = join(mnt, "digest.cache");
+  const log = recorder();
+  const cache = await openFileReplayCache(options(path, log));
+  for (let i = 0; i < 1200; i++) await cache.add(entry(i));
+  assert.equal(cache.size, 1200);
+  assert.ok((await cache.lookup(entry(1199).digest)) !== undefined);
+  const errors = log.lines.filter((l) => l.startsWith("error: Could not write to digest cache"));
+  assert.equal(errors.length, 1, log.lines.join("\n"));
+  assert.match(errors[0] ?? "", /ENOSPC|short write/);
+  await cache.close();
+});
+
+test("a read-only file is loaded but persistence is off with the upstream warning", async (t) => {
+  const mnt = await smallMount(t);
+  const path = join(mnt, "digest.cache");
+  copyFileSync(C_FIXTURE, path);
+  const r = await run(["mount", "-o", "remount,ro", mnt]);
+  if (r.code !== 0) assert.fail(`cannot remount read-only: ${r.stderr}`);
+  const log = recorder();
+  const cache = await openFileReplayCache(options(path, log));
+  assert.equal(cache.size, 5);
+  assert.equal(cache.persistent, false);
+  assert.ok(log.lines.some((l) => l.startsWith(`error: Could not open digest cache: ${path}:`)));
+  assert.ok(
+    log.lines.includes(
+      "warn: Error opening digest cache file. Incoming digests will not be remembered.",
+    ),
+  );
+  await cache.add(entry(1));
+  assert.ok((await cache.lookup(entry(1).digest)) !== undefined);
+  await cache.close();
+});
