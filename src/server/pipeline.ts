@@ -67,19 +67,17 @@ export async function processCandidate(c: Candidate, ctx: PipelineContext): Prom
 
   const digest = ctx.replay ? replayDigest(wire) : "";
   if (ctx.replay) {
-    const seen = inFlight.has(digest)
-      ? entryFor(c, digest, ctx.now())
-      : await ctx.replay.lookup(digest);
-    if (seen) {
-      return {
-        ok: false,
-        code: "SPA_MSG_REPLAY",
-        detail: replayDetectedMessage(c, seen),
-        authenticated: false,
-        outcomes: [],
-      };
-    }
+    // Claim the digest before the first await, so a concurrent copy sees it as in flight.
+    if (inFlight.has(digest)) return replayed(c, entryFor(c, digest, ctx.now()));
     inFlight.add(digest);
+    const seen = await ctx.replay.lookup(digest).catch((e: unknown) => {
+      inFlight.delete(digest);
+      throw e;
+    });
+    if (seen) {
+      inFlight.delete(digest);
+      return replayed(c, seen);
+    }
   }
   try {
     return await evaluateStanzas(c, wire, forwardedFor, digest, ctx);
@@ -165,6 +163,16 @@ async function evaluateStanzas(
     authenticated: message !== undefined,
     ...(message ? { message } : {}),
     outcomes,
+  };
+}
+
+function replayed(c: Candidate, original: ReplayEntry): Decision {
+  return {
+    ok: false,
+    code: "SPA_MSG_REPLAY",
+    detail: replayDetectedMessage(c, original),
+    authenticated: false,
+    outcomes: [],
   };
 }
 

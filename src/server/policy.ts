@@ -7,6 +7,7 @@ import type { AccessStanza } from "../config/access-config.js";
 import { type PortSpec, parsePortList } from "../config/port-list.js";
 import { type ErrorCode, reject } from "../errors.js";
 import { MessageType, type MessageTypeId } from "../protocol/constants.js";
+import { isValidIpv4Text } from "../protocol/fields.js";
 import type { DecodedSpa } from "../protocol/spa.js";
 
 export interface PolicySettings {
@@ -104,7 +105,7 @@ export function decidePolicy(
   if (comma < 0) return deny("SPA_MSG_BAD_DATA", "SPA message has no comma after the allow-IP");
   const allowIp = msg.message.slice(0, comma);
   const rest = msg.message.slice(comma + 1);
-  if (allowIp.length < 6 || allowIp.length > 16 || !isIpv4Text(allowIp)) {
+  if (allowIp.length < 6 || allowIp.length > 16 || !isValidIpv4Text(allowIp)) {
     return deny(
       "FWK_ERR_SPA_INVALID_ALLOW_IP",
       `Invalid source IP in SPA message, ignoring SPA packet: '${allowIp}'`,
@@ -203,18 +204,4 @@ function natTarget(
   if (!host || extra !== undefined || !/^\d{1,5}$/.test(portText ?? "") || port < 1 || port > 65535)
     return "invalid";
   return { host, port };
-}
-
-/** Digits-and-dots IPv4 in the inet_aton sense fwknop uses (four parts, each ≤ 255). */
-export function isIpv4Text(text: string): boolean {
-  if (!/^[0-9.]+$/.test(text)) return false;
-  const parts = text.split(".");
-  if (parts.length !== 4) return false;
-  return parts.every((p) => p !== "" && inetAtonPart(p) <= 255);
-}
-
-function inetAtonPart(p: string): number {
-  // inet_aton reads a leading 0 as octal; an invalid octal digit makes the address invalid.
-  if (p.length > 1 && p.startsWith("0")) return /^[0-7]+$/.test(p) ? Number.parseInt(p, 8) : 256;
-  return Number(p);
 }

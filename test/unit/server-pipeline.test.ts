@@ -1,0 +1,184 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { describe, test } from "node:test";
+import { parseAddressList } from "../../src/config/address-list.js";
+import { encodeSpa, type SpaMessage } from "../../src/protocol/spa.js";
+import type { Candidate } from "../../src/server/intake/intake.js";
+import { type PipelineContext, processCandidate } from "../../src/server/pipeline.js";
+import type { ReplayCache, ReplayEntry } from "../../src/server/replay/replay-cache.js";
+import { makeStanza } from "../helpers/stanza.js";
+
+const NOW = 1_700_000_000;
+const KEY = Buffer.from("pipeline-key-0123456789");
+const HMAC = Buffer.from("pipeline-hmac-key-0123456789");
+
+function memoryReplay(): ReplayCache & { entries: Map<string, ReplayEntry> } {
+  const entries = new Map<string, ReplayEntry>();
+  return {
+    entries,
+    lookup: async (d) => entries.get(d),
+    add: async (e) => {
+      entries.set(e.digest, e);
+    },
+    get size() {
+      return entries.size;
+    },
+    close: async () => {},
+  };
+}
+
+function knock(over: Partial<SpaMessage> = {}, keys = { key: KEY, hmac: HMAC }): Candidate {
+  const msg: SpaMessage = {
+    randomValue: String(randomBytes(8).readBigUInt64BE() % 10n ** 16n).padStart(16, "1"),
+    username: "alice",
+    timestamp: NOW,
+    version: "3.0.0",
+    messageType: 1,
+    message: "198.18.0.2,tcp/22",
+    ...over,
+  };
+  const r = encodeSpa(
+    msg,
+    { encKey: keys.key, encMode: "CBC", hmacKey: keys.hmac, hmacType: "sha256" },
+    { digestType: "sha256", salt: randomBytes(8) },
+  );
+  assert.ok(r.ok, r.ok ? "" : r.detail);
+  return {
+    payload: Buffer.from(r.value.wire),
+    srcIp: "198.18.0.2",
+    srcPort: 40000,
+    dstIp: "0.0.0.0",
+    dstPort: 62201,
+    proto: 17,
+    receivedAt: NOW * 1000,
+  };
+}
+
+function context(over: Partial<PipelineContext> = {}): PipelineContext {
+  return {
+    stanzas: [makeStanza({ key: KEY, hmacKey: HMAC })],
+    replay: memoryReplay(),
+    precheck: { http: false, anyUserAgent: false, xForwardedFor: false },
+    policy: {
+      packetAging: true,
+      maxPacketAge: 120,
+      natForwarding: false,
+      localNat: false,
+      testMode: false,
+    },
+    now: () => NOW,
+    ...over,
+  };
+}
+
+describe("processCandidate", () => {
+  test("a valid knock is granted and its digest recorded; the same bytes again are a replay", async () => {
+    const ctx = context();
+    const c = knock();
+    const first = await processCandidate(c, ctx);
+    assert.ok(first.ok);
+    assert.equal(first.grant.clientIp, "198.18.0.2");
+    assert.equal(ctx.replay?.size, 1);
+    const again = await processCandidate(c, ctx);
+    assert.ok(!again.ok);
+    assert.equal(again.code, "SPA_MSG_REPLAY");
+    assert.match(again.detail, /^Replay detected from source IP: 198\.18\.0\.2/);
+  });
+
+  test("two copies processed concurrently: exactly one is granted", async () => {
+    const ctx = context();
+    const c = knock();
+    const results = await Promise.all([processCandidate(c, ctx), processCandidate(c, ctx)]);
+    assert.equal(results.filter((r) => r.ok).length, 1);
+  });
+
+  test("wrong HMAC key and wrong encryption key are refused with libfko codes", async () => {
+    const badHmac = await processCandidate(
+      knock({}, { key: KEY, hmac: Buffer.from("another-hmac-key-xyz") }),
+      context(),
+    );
+    assert.ok(!badHmac.ok);
+    assert.equal(badHmac.code, "FKO_ERROR_INVALID_DATA_HMAC_COMPAREFAIL");
+    const badKey = await processCandidate(
+      knock({}, { key: Buffer.from("another-enc-key"), hmac: HMAC }),
+      context(),
+    );
+    assert.ok(!badKey.ok);
+    assert.equal(badKey.code, "FKO_ERROR_DECRYPTION_FAILURE");
+    assert.equal(badKey.authenticated, false);
+  });
+
+  test("an authentic but stale packet still burns its digest (upstream order)", async () => {
+    const ctx = context();
+    const r = await processCandidate(knock({ timestamp: NOW - 600 }), ctx);
+    assert.ok(!r.ok);
+    assert.equal(r.code, "SPA_MSG_TOO_OLD");
+    assert.equal(r.authenticated, true);
+    assert.equal(ctx.replay?.size, 1);
+  });
+
+  test("--test mode never records digests", async () => {
+    const ctx = context({
+      policy: {
+        packetAging: true,
+        maxPacketAge: 120,
+        natForwarding: false,
+        localNat: false,
+        testMode: true,
+      },
+    });
+    const r = await processCandidate(knock(), ctx);
+    assert.ok(!r.ok);
+    assert.equal(r.code, "FWK_ERR_SPA_TEST_MODE");
+    assert.equal(ctx.replay?.size, 0);
+  });
+
+  test("first fully matching stanza wins; a policy refusal names the authenticating stanza's reason", async () => {
+    const other = makeStanza({
+      index: 1,
+      key: Buffer.from("other-stanza-key"),
+      hmacKey: Buffer.from("other-stanza-hmac"),
+    });
+    const restricted = makeStanza({
+      index: 2,
+      key: KEY,
+      hmacKey: HMAC,
+      restrictPorts: [{ proto: "tcp", port: 22 }],
+    });
+    const open = makeStanza({ index: 3, key: KEY, hmacKey: HMAC });
+    const granted = await processCandidate(
+      knock(),
+      context({ stanzas: [other, restricted, open] }),
+    );
+    assert.ok(granted.ok);
+    assert.equal(granted.grant.stanza.index, 3);
+    const refused = await processCandidate(knock(), context({ stanzas: [other, restricted] }));
+    assert.ok(!refused.ok);
+    assert.equal(refused.code, "FWK_ERR_SPA_PORTS_DENIED");
+    assert.deepEqual(
+      refused.outcomes.map((o) => o.stanza),
+      [1, 2],
+    );
+  });
+
+  test("no stanza for the source address", async () => {
+    const only = parseAddressList("192.0.2.0/24");
+    assert.ok(only.ok);
+    const r = await processCandidate(
+      knock(),
+      context({ stanzas: [makeStanza({ key: KEY, hmacKey: HMAC, source: only.value })] }),
+    );
+    assert.ok(!r.ok);
+    assert.equal(r.code, "FWK_ERR_SPA_NO_SOURCE_MATCH");
+  });
+
+  test("the re-prefixed replay trick is dropped before crypto", async () => {
+    const c = knock();
+    const r = await processCandidate(
+      { ...c, payload: Buffer.concat([Buffer.from("U2FsdGVkX1"), c.payload]) },
+      context(),
+    );
+    assert.ok(!r.ok);
+    assert.equal(r.code, "SPA_MSG_BAD_DATA");
+  });
+});
