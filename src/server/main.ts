@@ -1,6 +1,6 @@
 /**
  * fwknopd: from parsed options to the requested action (spec §13.1 start-up order):
- * options → config → -K/-S/-R → logging → --fw-list*/--fw-flush → access.conf → -D →
+ * options → config → -K/-S/-R → logging → --fw-list, --fw-flush → access.conf → -D →
  * --exit-parse-config → daemonize/PID → digest cache → firewall init → capture.
  */
 
@@ -53,7 +53,8 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
     case "key-gen":
       return generateKeys(opts.keyGen);
     case "dump-err-codes":
-      for (const [code, text] of Object.entries(ERRORS)) process.stdout.write(`err code: ${code}, err string: '${text}'\n`);
+      for (const [code, text] of Object.entries(ERRORS))
+        process.stdout.write(`err code: ${code}, err string: '${text}'\n`);
       return 0;
     default:
       break;
@@ -68,7 +69,9 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
   });
 
   if (opts.action === "version") {
-    process.stdout.write(`fwknopd server ${VERSION} (fwknop-ts), compiled for firewall bin: ${config.get("FIREWALL_EXE")}\n`);
+    process.stdout.write(
+      `fwknopd server ${VERSION} (fwknop-ts), compiled for firewall bin: ${config.get("FIREWALL_EXE")}\n`,
+    );
     return 0;
   }
   if (opts.action === "kill" || opts.action === "status" || opts.action === "restart") {
@@ -93,7 +96,10 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
 async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger): Promise<number> {
   const firewallType = config.get("FIREWALL_TYPE") ?? "iptables";
   const backend = () =>
-    createFirewallBackend(firewallType, settingsFromConfig(config), { log, noCheckSupport: opts.noIptCheckSupport });
+    createFirewallBackend(firewallType, settingsFromConfig(config), {
+      log,
+      noCheckSupport: opts.noIptCheckSupport,
+    });
 
   if (opts.action === "fw-list" || opts.action === "fw-list-all") {
     process.stdout.write(await backend().listText(opts.action === "fw-list-all"));
@@ -116,7 +122,11 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
   }
 
   const runDir = config.get("FWKNOP_RUN_DIR") ?? "/run/fwknop";
-  if (!runDir.startsWith("/")) throw new FwknopError("FWK_ERR_CONFIG_VALUE", `FWKNOP_RUN_DIR '${runDir}' must be an absolute path`);
+  if (!runDir.startsWith("/"))
+    throw new FwknopError(
+      "FWK_ERR_CONFIG_VALUE",
+      `FWKNOP_RUN_DIR '${runDir}' must be an absolute path`,
+    );
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
 
   // Without -f we re-spawn detached; the parent returns once the child reports ready.
@@ -149,7 +159,9 @@ async function serve(
     ? await openFileReplayCache({
         path: config.get("DIGEST_FILE") ?? `${config.get("FWKNOP_RUN_DIR")}/digest.cache`,
         rotate: opts.rotateDigestCache,
-        ...(config.bool("ENABLE_SPA_PACKET_AGING") ? { maxAgeSeconds: config.int("MAX_SPA_PACKET_AGE") } : {}),
+        ...(config.bool("ENABLE_SPA_PACKET_AGING")
+          ? { maxAgeSeconds: config.int("MAX_SPA_PACKET_AGE") }
+          : {}),
         now,
         log,
       })
@@ -164,9 +176,18 @@ async function serve(
   const needsFirewall = !opts.testMode && stanzas.some((s) => s.cmdCycleOpen === undefined);
   const settings = settingsFromConfig(config);
   const firewallType = config.get("FIREWALL_TYPE") ?? "iptables";
-  let firewall: { backend: ReturnType<typeof createFirewallBackend>; ledger: GrantLedger; settings: typeof settings } | undefined;
+  let firewall:
+    | {
+        backend: ReturnType<typeof createFirewallBackend>;
+        ledger: GrantLedger;
+        settings: typeof settings;
+      }
+    | undefined;
   if (needsFirewall) {
-    const backend = createFirewallBackend(firewallType, settings, { log, noCheckSupport: opts.noIptCheckSupport });
+    const backend = createFirewallBackend(firewallType, settings, {
+      log,
+      noCheckSupport: opts.noIptCheckSupport,
+    });
     const flush = config.bool(flushVar(firewallType, "INIT"));
     await backend.init({ flush });
     const ledger = new GrantLedger(backend, { log });
@@ -175,7 +196,9 @@ async function serve(
   }
 
   if (!config.bool("ENABLE_UDP_SERVER") && !opts.cli.ENABLE_UDP_SERVER) {
-    log.warn("libpcap capture is not available in this fwknopd yet; using UDP server mode (ENABLE_UDP_SERVER Y).");
+    log.warn(
+      "libpcap capture is not available in this fwknopd yet; using UDP server mode (ENABLE_UDP_SERVER Y).",
+    );
   }
   const port = config.int("UDPSERV_PORT");
   const intake = createUdpIntake({ port, log });
@@ -210,7 +233,12 @@ async function serve(
   const onHup = () => {
     log.info("Got SIGHUP. Re-reading configs.");
     try {
-      const fresh = loadServerConfig({ configFile: opts.configFile, overrideFiles: opts.overrideFiles, cli: opts.cli, warn: (m) => log.warn(m) });
+      const fresh = loadServerConfig({
+        configFile: opts.configFile,
+        overrideFiles: opts.overrideFiles,
+        cli: opts.cli,
+        warn: (m) => log.warn(m),
+      });
       stanzas = loadAccessConfig(accessOptions(fresh, log));
       daemon.reload(fresh, stanzas, firewall ? settingsFromConfig(fresh) : undefined);
       log.info(`Configs re-read: ${stanzas.length} access stanza(s); active grants kept.`);

@@ -150,7 +150,7 @@ export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Prom
             resolve(l);
           },
         });
-        exited.then((code) => {
+        void exited.then((code) => {
           clearTimeout(timer);
           reject(new Error(`daemon exited (${code}) before logging ${re}; log:\n${text}`));
         });
