@@ -118,6 +118,10 @@ function cidrMask(bits: number): number {
   return bits === 0 ? 0 : (MAX_U32 << (32 - bits)) >>> 0;
 }
 
+function notAddress(entry: string, ipText: string): string {
+  return ipText === entry ? "not an IPv4 address" : `'${ipText}' is not an IPv4 address`;
+}
+
 function parseV4Entry(entry: string): Result<V4Net> {
   const slash = entry.indexOf("/");
   let ipText = entry;
@@ -126,7 +130,7 @@ function parseV4Entry(entry: string): Result<V4Net> {
     ipText = entry.slice(0, slash);
     const maskText = entry.slice(slash + 1);
     if (maskText.length === 0) {
-      return reject("FWK_ERR_CONFIG_ADDRESS", `'${entry}': missing mask value after '/'`);
+      return reject("FWK_ERR_CONFIG_ADDRESS", "missing mask value after '/'");
     }
     if (maskText.length > 2) {
       // fwknopd takes 7-15 characters after the slash as a dotted mask, anything else is invalid.
@@ -137,7 +141,7 @@ function parseV4Entry(entry: string): Result<V4Net> {
       if (dotted === undefined) {
         return reject(
           "FWK_ERR_CONFIG_ADDRESS",
-          `'${entry}': invalid mask '${maskText}' (use /1-/32 or a dotted mask)`,
+          `invalid mask '${maskText}' (use /1-/32 or a dotted mask)`,
         );
       }
       mask = dotted;
@@ -146,18 +150,18 @@ function parseV4Entry(entry: string): Result<V4Net> {
       if (bits < 1 || bits > 32) {
         return reject(
           "FWK_ERR_CONFIG_ADDRESS",
-          `'${entry}': invalid mask '${maskText}' (CIDR prefix must be 1-32)`,
+          `invalid mask '${maskText}' (CIDR prefix must be 1-32)`,
         );
       }
       mask = cidrMask(bits);
     }
   }
   if (ipText.length >= MAX_IPV4_TEXT) {
-    return reject("FWK_ERR_CONFIG_ADDRESS", `'${entry}': address '${ipText}' is too long`);
+    return reject("FWK_ERR_CONFIG_ADDRESS", notAddress(entry, ipText));
   }
   const addr = inetAton(ipText);
   if (addr === undefined) {
-    return reject("FWK_ERR_CONFIG_ADDRESS", `'${entry}': '${ipText}' is not an IPv4 address`);
+    return reject("FWK_ERR_CONFIG_ADDRESS", notAddress(entry, ipText));
   }
   return ok({ kind: "v4", net: (addr & mask) >>> 0, mask });
 }
@@ -172,7 +176,7 @@ function parseV6Entry(entry: string): Result<V6Net> {
     prefix < 1 ||
     prefix > 128
   ) {
-    return reject("FWK_ERR_CONFIG_ADDRESS", `'${entry}': not an IPv6 address or network (/1-/128)`);
+    return reject("FWK_ERR_CONFIG_ADDRESS", "not an IPv6 address or network (/1-/128)");
   }
   return ok({ kind: "v6", net: ipaddr.IPv6.parse(addrText), prefix });
 }
@@ -183,7 +187,7 @@ function parseEntry(raw: string): Result<Net> {
   while (start < raw.length && isCSpace(raw[start])) start++;
   const entry = raw.slice(start);
   if (entry.trim().toUpperCase() === "ANY") return ok({ kind: "any" });
-  if (entry === "") return reject("FWK_ERR_CONFIG_ADDRESS", "empty entry in the list");
+  if (entry === "") return reject("FWK_ERR_CONFIG_ADDRESS", "empty entry (stray comma?)");
   if (entry.includes(":")) return parseV6Entry(entry.trim());
   return parseV4Entry(entry);
 }
@@ -201,7 +205,11 @@ export function parseAddressList(text: string): Result<AddressList> {
   const entries: AddressEntry[] = [];
   for (const raw of text.split(",")) {
     const parsed = parseEntry(raw);
-    if (!parsed.ok) return parsed;
+    if (!parsed.ok) {
+      const entry = raw.trim();
+      const where = entry === text.trim() ? `'${entry}'` : `'${entry}' in '${text}'`;
+      return reject(parsed.code, `${where}: ${parsed.detail}`);
+    }
     nets.push(parsed.value);
     entries.push({ text: raw.replace(/^[ \t\n\v\f\r]+/, ""), any: parsed.value.kind === "any" });
   }

@@ -18,7 +18,11 @@ export interface ChainSpec {
 
 const MAX_POSITION = 65536;
 
-export function parseChainSpec(text: string): Result<ChainSpec> {
+/**
+ * The shape check upstream applies to every chain variable, used or not (validate_ipt_chain_conf):
+ * allowed characters and exactly six fields. Returns the fields with spaces removed.
+ */
+export function checkChainSpecShape(text: string): Result<string[]> {
   const bad = /[^A-Za-z0-9_, ]/.exec(text);
   if (bad) {
     return reject(
@@ -33,6 +37,14 @@ export function parseChainSpec(text: string): Result<ChainSpec> {
       `${fields.length} fields, need 6: Target, Table, From_chain, Jump_rule_position, To_chain, Rule_position`,
     );
   }
+  return ok(fields);
+}
+
+/** Full parse of a chain the firewall will use: shape, non-empty names, positions. */
+export function parseChainSpec(text: string): Result<ChainSpec> {
+  const shape = checkChainSpecShape(text);
+  if (!shape.ok) return shape;
+  const fields = shape.value;
   const [target = "", table = "", fromChain = "", jump = "", toChain = "", rule = ""] = fields;
   // Upstream accepts empty names and then fails inside iptables; we refuse them here.
   const names = { Target: target, Table: table, From_chain: fromChain, To_chain: toChain };

@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { FwknopError } from "../errors.js";
 import { isValidIpv4Addr } from "./address-list.js";
-import { parseChainSpec } from "./chain-spec.js";
+import { checkChainSpecShape, parseChainSpec } from "./chain-spec.js";
 import {
   FIREWALL_PREFIX,
   FIREWALL_TYPES,
@@ -149,6 +149,26 @@ function fatal(code: "FWK_ERR_CONFIG_RANGE" | "FWK_ERR_CONFIG_VALUE", msg: strin
   throw new FwknopError(code, msg);
 }
 
+/** Whether the firewall will use the chain a *_ACCESS variable describes (spec §11.1 table). */
+function chainInUse(name: string, values: Map<string, Setting>): boolean {
+  const m = /^([A-Z]+)_(INPUT|OUTPUT|FORWARD|DNAT|SNAT|MASQUERADE)_ACCESS$/.exec(name);
+  const on = (v: string): boolean => /^y/i.test(values.get(v)?.value ?? "");
+  if (!m) return true;
+  const [, p, kind] = m;
+  const nat = on(`ENABLE_${p}_FORWARDING`) || on(`ENABLE_${p}_LOCAL_NAT`);
+  switch (kind) {
+    case "INPUT":
+      return true;
+    case "OUTPUT":
+      return on(`ENABLE_${p}_OUTPUT`);
+    case "FORWARD":
+    case "DNAT":
+      return nat;
+    default:
+      return nat && on(`ENABLE_${p}_SNAT`);
+  }
+}
+
 function validate(
   values: Map<string, Setting>,
   type: FirewallType,
@@ -171,7 +191,10 @@ function validate(
       if (n.trailing) warn(`${s.where}: ${v.name} value '${s.value}' read as ${n.value}`);
     }
     if (v.chainSpec) {
-      const spec = parseChainSpec(s.value);
+      // Upstream checks the shape of every chain variable but positions only of chains in use.
+      const spec = chainInUse(v.name, values)
+        ? parseChainSpec(s.value)
+        : checkChainSpecShape(s.value);
       if (!spec.ok) {
         throw new FwknopError(
           "FWK_ERR_CONFIG_CHAIN_SPEC",
