@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type TestContext, test } from "node:test";
+import { createLogger } from "../../src/log/create-logger.js";
+import { createStderrSink, stderrIsJournal } from "../../src/log/stderr-sink.js";
+
+function capture(): { write(s: string): void; text: () => string } {
+  const parts: string[] = [];
+  return { write: (s) => void parts.push(s), text: () => parts.join("") };
+}
+
+const base = { identity: "fwknopd", facility: "LOG_DAEMON", syslog: false } as const;
+
+test("foreground: plain upstream lines on stderr; info shown, debug only with -v", async () => {
+  const out = capture();
+  const log = createLogger({ ...base, foreground: true, verbosity: 0, stderr: out });
+  log.error("e");
+  log.warn("w");
+  log.notice("n");
+  log.info("Kicking off UDP server to listen on port 62201.");
+  log.debug("SPA Field Values: hidden");
+  await log.close();
+  assert.equal(out.text(), "e\nw\nn\nKicking off UDP server to listen on port 62201.\n");
+
+  const verbose = capture();
+  const v = createLogger({ ...base, foreground: true, verbosity: 1, stderr: verbose });
+  v.debug("SPA Field Values: shown");
+  await v.close();
+  assert.equal(verbose.text(), "SPA Field Values: shown\n");
+});
+
+test("stderr connected to the journal gets <severity> prefixes on every line", () => {
+  const out = capture();
+  const sink = createStderrSink(out, true);
+  sink.write(4, "first\nsecond");
+  assert.equal(out.text(), "<4>first\n<4>second\n");
+  assert.equal(stderrIsJournal({}), false);
+  assert.equal(stderrIsJournal({ JOURNAL_STREAM: "1:2" }), false);
+});
+
+test("an unknown SYSLOG_FACILITY falls back to LOG_DAEMON with a warning", async () => {
+  const out = capture();
+  const log = createLogger({
+    ...base,
+    facility: "LOG_KERN",
+    foreground: true,
+    verbosity: 0,
+    stderr: out,
+  });
+  await log.close();
+  assert.equal(out.text(), "Unknown SYSLOG_FACILITY 'LOG_KERN', using LOG_DAEMON.\n");
+});
+
+/** A unix datagram socket that collects what arrives (Node 20 cannot bind one; python can). */
+async function syslogReceiver(t: TestContext): Promise<{ path: string; got: () => string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), "fwk-log-"));
+  const path = join(dir, "log.sock");
+  const script = [
+    "import socket, sys",
+    "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)",
+    "s.bind(sys.argv[1])",
+    "print('ready', flush=True)",
+    "s.settimeout(20)",
+    "while True:",
+    "    print(s.recv(65536).decode().replace(chr(10), '\\\\n'), flush=True)",
+  ].join("\n");
+  const child = spawn("python3", ["-c", script, path], { stdio: ["ignore", "pipe", "pipe"] });
+  t.after(() => {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const lines: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    child.once("error", (e) => reject(new Error(`python3 is needed for this test: ${e.message}`)));
+    child.once("exit", (code) => reject(new Error(`receiver exited early (${code})`)));
+    let buf = "";
+    child.stdout.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const all = buf.split("\n");
+      buf = all.pop() ?? "";
+      for (const l of all) {
+        if (l === "ready") resolve();
+        else lines.push(l);
+      }
+    });
+  });
+  return { path, got: () => lines };
+}
+
+async function waitFor(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!cond()) assert.fail(`timed out waiting for ${what}`);
+}
+
+test("syslog: RFC 3164 datagrams with identity, our PID and facility*8+severity", async (t) => {
+  const rx = await syslogReceiver(t);
+  const log = createLogger({
+    foreground: false,
+    syslog: false,
+    identity: "fwknopd-test",
+    facility: "LOG_LOCAL3",
+    verbosity: 0,
+    syslogSocket: rx.path,
+  });
+  log.info("Replay detected from source IP: 198.18.0.2");
+  log.error("*Skipping invalid digest file entry in f at line 3.\n - garbage");
+  log.debug("not at verbosity 0");
+  await log.close();
+  await waitFor(() => rx.got().length >= 3, "three datagrams");
+  const stamp = String.raw`[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d`;
+  const head = (pri: number) => `^<${pri}>${stamp} fwknopd-test\\[${process.pid}\\]: `;
+  const [a, b, c] = rx.got();
+  assert.match(
+    a ?? "",
+    new RegExp(`${head(19 * 8 + 6)}Replay detected from source IP: 198\\.18\\.0\\.2$`),
+  );
+  assert.match(
+    b ?? "",
+    new RegExp(`${head(19 * 8 + 3)}\\*Skipping invalid digest file entry in f at line 3\\.$`),
+  );
+  assert.match(c ?? "", new RegExp(`${head(19 * 8 + 3)} - garbage$`));
+  assert.equal(rx.got().length, 3);
+});
+
+test("--syslog-enable in the foreground logs to both; a missing socket is reported once on stderr", async (t) => {
+  const rx = await syslogReceiver(t);
+  const out = capture();
+  const both = createLogger({
+    ...base,
+    foreground: true,
+    syslog: true,
+    verbosity: 0,
+    stderr: out,
+    syslogSocket: rx.path,
+  });
+  both.notice("Starting fwknopd");
+  await both.close();
+  await waitFor(() => rx.got().length >= 1, "a datagram");
+  assert.match(rx.got()[0] ?? "", /^<29>.*fwknopd\[\d+\]: Starting fwknopd$/);
+  assert.equal(out.text(), "Starting fwknopd\n");
+
+  const out2 = capture();
+  const missing = createLogger({
+    ...base,
+    foreground: true,
+    syslog: true,
+    verbosity: 0,
+    stderr: out2,
+    syslogSocket: join(tmpdir(), "fwk-no-such-dir", "log.sock"),
+  });
+  missing.info("one");
+  missing.info("two");
+  await missing.close();
+  assert.match(
+    out2.text(),
+    /^one\nsyslog socket .*log\.sock does not exist; syslog messages are dropped\ntwo\n$/,
+  );
+});
