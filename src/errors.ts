@@ -131,6 +131,10 @@ export const ERRORS = {
   FWK_ERR_CMD_FAILED: "An external command exited with a non-zero status",
   FWK_ERR_CMD_TIMEOUT: "An external command did not finish in time and was killed",
   FWK_ERR_CMD_SPAWN: "An external command could not be started",
+  FWK_ERR_PID_RUNNING: "Another fwknopd instance is running (its PID file names a live fwknopd)",
+  FWK_ERR_PID_FILE: "The PID file cannot be created, read or written",
+  FWK_ERR_DAEMON_START: "The background daemon exited or timed out before reporting ready",
+  FWK_ERR_INTAKE_BIND: "The UDP server socket could not be bound to its address and port",
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERRORS;
