@@ -1,0 +1,123 @@
+/**
+ * UDP-server intake (`-U`, ENABLE_UDP_SERVER; spec §12.6): one datagram is one candidate.
+ * Like upstream, the destination is recorded as 0.0.0.0 (the socket listens on any address)
+ * and nothing is ever sent back.
+ *
+ * The receive buffer is raised well above the 208 KiB default so a flood of junk (tens of
+ * thousands of packets per second) queues in the kernel instead of pushing out valid knocks
+ * while the pipeline is busy.
+ */
+import { createSocket, type Socket } from "node:dgram";
+import { FwknopError } from "../../errors.js";
+import type { Logger } from "../../log/logger.js";
+import type { Candidate, Intake } from "./intake.js";
+
+/** Upstream reads at most this much per datagram; larger ones cannot be SPA packets. */
+export const MAX_DATAGRAM = 1500;
+const DEFAULT_RECV_BUFFER = 32 * 1024 * 1024;
+
+export interface UdpIntakeOptions {
+  port: number;
+  /** Default 0.0.0.0; an IPv6 address (e.g. "::") gives a dual-stack socket. */
+  host?: string;
+  /** Wanted SO_RCVBUF in bytes (default 32 MiB); the kernel caps it at net.core.rmem_max. */
+  recvBufferBytes?: number;
+  log: Logger;
+}
+
+export interface UdpIntake extends Intake {
+  /** The bound port (useful with port 0); 0 before start. */
+  readonly port: number;
+  readonly stats: { received: number; dropped: number };
+}
+
+export function createUdpIntake(opts: UdpIntakeOptions): UdpIntake {
+  const host = opts.host ?? "0.0.0.0";
+  const v6 = host.includes(":");
+  const stats = { received: 0, dropped: 0 };
+  let socket: Socket | undefined;
+  let port = 0;
+
+  return {
+    get name() {
+      return `udp:${port || opts.port}`;
+    },
+    get port() {
+      return port;
+    },
+    stats,
+    async start(onCandidate: (c: Candidate) => void): Promise<void> {
+      if (socket) throw new Error("UDP intake already started");
+      const s = createSocket({ type: v6 ? "udp6" : "udp4", ipv6Only: false });
+      await new Promise<void>((resolve, reject) => {
+        const failed = (e: Error) => {
+          s.close();
+          const msg = `Cannot listen on UDP ${host}:${opts.port}: ${e.message}`;
+          reject(new FwknopError("FWK_ERR_INTAKE_BIND", msg, { cause: e }));
+        };
+        s.once("error", failed);
+        s.bind({ port: opts.port, address: host }, () => {
+          s.off("error", failed);
+          resolve();
+        });
+      });
+      socket = s;
+      port = s.address().port;
+      s.on("error", (e) => opts.log.error(`UDP server socket error: ${e.message}`));
+      raiseReceiveBuffer(s, opts.recvBufferBytes ?? DEFAULT_RECV_BUFFER, opts.log);
+      s.on("message", (payload, rinfo) => {
+        if (socket !== s) return;
+        if (payload.length > MAX_DATAGRAM) {
+          stats.dropped++;
+          return;
+        }
+        stats.received++;
+        const mapped = rinfo.address.startsWith("::ffff:") && rinfo.address.includes(".");
+        const srcIp = mapped ? rinfo.address.slice(7) : rinfo.address;
+        onCandidate({
+          payload,
+          srcIp,
+          srcPort: rinfo.port,
+          dstIp: rinfo.family === "IPv6" && !mapped ? "::" : "0.0.0.0",
+          dstPort: port,
+          proto: 17,
+          receivedAt: Date.now(),
+        });
+      });
+      opts.log.info(`Kicking off UDP server to listen on port ${port}.`);
+    },
+    stop(): Promise<void> {
+      const s = socket;
+      socket = undefined;
+      if (!s) return Promise.resolve();
+      return new Promise((resolve) => s.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * Linux caps SO_RCVBUF at net.core.rmem_max and reports double the granted size (the kernel
+ * keeps half for bookkeeping), so the figure logged is what was actually obtained.
+ */
+function raiseReceiveBuffer(s: Socket, wanted: number, log: Logger): void {
+  try {
+    s.setRecvBufferSize(wanted);
+  } catch (e) {
+    log.warn(`Could not set the UDP receive buffer to ${wanted} bytes: ${(e as Error).message}`);
+  }
+  let got = 0;
+  try {
+    got = s.getRecvBufferSize();
+  } catch {
+    return;
+  }
+  const mb = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+  if (got < wanted) {
+    log.info(
+      `UDP receive buffer is ${mb(got)} (asked for ${mb(wanted)}; raise net.core.rmem_max to ` +
+        "absorb larger packet floods).",
+    );
+  } else {
+    log.info(`UDP receive buffer is ${mb(got)}.`);
+  }
+}
