@@ -1,0 +1,146 @@
+/**
+ * One fwknopd under benchmark (ours or the C 2.6.10 one), in the foreground inside a namespace.
+ * Unlike the test helper it never keeps the whole log: the fuzzer and the floods make millions
+ * of lines, so it streams lines into counters, a set of granted IPs and a short tail.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import {
+  C_FWKNOPD,
+  type ConfigDir,
+  OUR_FWKNOPD,
+  writeConfigDir,
+} from "../../test/helpers/daemon.js";
+import { track } from "./reaper.js";
+
+export type DaemonKind = "ours" | "c";
+
+export const DAEMON_BINARY: Record<DaemonKind, string> = { ours: OUR_FWKNOPD, c: C_FWKNOPD };
+
+/** Both daemons log this line once per rule they add (upstream wording). */
+const ADDED = /Added access rule to FWKNOP_INPUT for (\S+) /;
+const REMOVED = /Removed rule \d+ from FWKNOP_INPUT/;
+const READY = /Kicking off UDP server to listen on port/;
+
+export interface BenchDaemon {
+  kind: DaemonKind;
+  proc: ChildProcess;
+  cfg: ConfigDir;
+  pid: number;
+  /** Allow-IPs with an "Added access rule" line so far. */
+  granted: Set<string>;
+  removed(): number;
+  lines(): number;
+  tail(): string;
+  /** Resolves with the first line from now on that matches `re`; undefined on timeout. */
+  nextLine(re: RegExp, timeoutMs: number): Promise<string | undefined>;
+  alive(): boolean;
+  /** SIGTERM, then SIGKILL after graceMs; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartBench {
+  kind: DaemonKind;
+  netns: string;
+  conf: Record<string, string>;
+  access: string;
+  readyTimeoutMs?: number;
+  extraArgs?: string[];
+}
+
+export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
+  const cfg = writeConfigDir(o.conf, o.access);
+  const argv = [
+    DAEMON_BINARY[o.kind],
+    "-f",
+    "-c",
+    cfg.confFile,
+    "-a",
+    cfg.accessFile,
+    "-d",
+    cfg.digestFile,
+    "-p",
+    cfg.pidFile,
+    ...(o.extraArgs ?? []),
+  ];
+  // `ip netns exec` execs the daemon, so the child's pid is the daemon's pid.
+  const proc = track(
+    spawn("ip", ["netns", "exec", o.netns, ...argv], { stdio: ["ignore", "pipe", "pipe"] }),
+  );
+  const granted = new Set<string>();
+  const tail: string[] = [];
+  let removed = 0;
+  let count = 0;
+  const waiters = new Set<{ re: RegExp; done: (l: string | undefined) => void }>();
+  const onLine = (l: string) => {
+    count++;
+    tail.push(l);
+    if (tail.length > 40) tail.shift();
+    const m = ADDED.exec(l);
+    if (m?.[1]) granted.add(m[1]);
+    else if (REMOVED.test(l)) removed++;
+    for (const w of waiters) if (w.re.test(l)) w.done(l);
+  };
+  for (const stream of [proc.stdout, proc.stderr]) {
+    if (stream) createInterface({ input: stream }).on("line", onLine);
+  }
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  const d: BenchDaemon = {
+    kind: o.kind,
+    proc,
+    cfg,
+    pid: proc.pid ?? -1,
+    granted,
+    removed: () => removed,
+    lines: () => count,
+    tail: () => tail.join("\n"),
+    alive: () => proc.exitCode === null && proc.signalCode === null,
+    nextLine(re, timeoutMs) {
+      return new Promise((resolve) => {
+        const w = {
+          re,
+          done: (l: string | undefined) => {
+            clearTimeout(timer);
+            waiters.delete(w);
+            resolve(l);
+          },
+        };
+        const timer = setTimeout(() => w.done(undefined), timeoutMs);
+        waiters.add(w);
+        void exited.then(() => w.done(undefined));
+      });
+    },
+    async stop(graceMs = 15_000) {
+      if (!d.alive()) return;
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  const ready = await d.nextLine(READY, o.readyTimeoutMs ?? 60_000);
+  if (!ready) {
+    await d.stop(1000);
+    throw new Error(`${o.kind} fwknopd did not start; log tail:\n${d.tail()}`);
+  }
+  return d;
+}
+
+export interface ProcUsage {
+  rssKb: number;
+  hwmKb: number;
+  /** user + system CPU time in seconds */
+  cpuSec: number;
+}
+
+/** RSS, peak RSS and CPU time of a live process, from /proc. */
+export function procUsage(pid: number): ProcUsage {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(rest[11]) + Number(rest[12]);
+  return { rssKb: kb("VmRSS"), hwmKb: kb("VmHWM"), cpuSec: ticks / 100 };
+}

@@ -1,0 +1,152 @@
+/**
+ * The bench network: two fresh namespaces per daemon run (so no firewall state leaks between
+ * runs), a hidden TCP service in the server namespace guarded by a REJECT (tcp-reset) rule so a
+ * refused connect returns at once, and extra client addresses for latency probes.
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { runChecked } from "../../src/sys/run.js";
+import {
+  addClientAddresses,
+  createNetnsPair,
+  type NetnsPair,
+  startHiddenService,
+} from "../../test/helpers/netns.js";
+import type { BenchKeys } from "./knock.js";
+import { track } from "./reaper.js";
+
+export const SPA_PORT = 62201;
+export const HIDDEN_PORT = 2222;
+/** Client addresses 198.18.0.10 … 198.18.0.(10+PROBE_ADDRESSES-1), one per latency probe. */
+export const PROBE_ADDRESSES = 60;
+
+export function probeIp(i: number): string {
+  return `198.18.0.${10 + (i % PROBE_ADDRESSES)}`;
+}
+
+export interface BenchNet {
+  pair: NetnsPair;
+  cleanup(): Promise<void>;
+}
+
+export async function createBenchNet(): Promise<BenchNet> {
+  const pair = await createNetnsPair("bench");
+  const cleanups: (() => Promise<unknown> | unknown)[] = [() => pair.cleanup()];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c();
+  };
+  try {
+    const svc = track(await startHiddenService(pair.server, HIDDEN_PORT));
+    cleanups.push(() => svc.kill());
+    const ipt = (...a: string[]) => runChecked(["iptables", ...a], { netns: pair.server });
+    await ipt("-A", "INPUT", "-i", "lo", "-j", "ACCEPT");
+    await ipt("-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT");
+    await ipt("-A", "INPUT", "-p", "udp", "--dport", String(SPA_PORT), "-j", "ACCEPT");
+    await ipt(
+      "-A",
+      "INPUT",
+      "-p",
+      "tcp",
+      "--dport",
+      String(HIDDEN_PORT),
+      "-j",
+      "REJECT",
+      "--reject-with",
+      "tcp-reset",
+    );
+    await ipt("-P", "INPUT", "DROP");
+    await addClientAddresses(
+      pair,
+      Array.from({ length: PROBE_ADDRESSES }, (_, i) => `${probeIp(i)}/24`),
+    );
+    return { pair, cleanup };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+/**
+ * Pre-inserts `count` grants into FWKNOP_INPUT as the daemons themselves write them (with an
+ * `_exp_` comment), for a daemon started with FLUSH_IPT_AT_INIT N to adopt. Addresses come from
+ * 198.19.0.0/16, the port varies past 65,536 grants, so every rule is a distinct grant.
+ */
+export async function preloadGrants(ns: string, count: number, expiresAt: number): Promise<void> {
+  const lines = ["*filter", ":FWKNOP_INPUT - [0:0]"];
+  for (let i = 0; i < count; i++) {
+    lines.push(
+      `-A FWKNOP_INPUT -s 198.19.${(i >> 8) & 255}.${i & 255}/32 -p tcp -m tcp --dport ${10_000 + (i >> 16)} -m comment --comment _exp_${expiresAt} -j ACCEPT`,
+    );
+  }
+  lines.push("COMMIT", "");
+  await runChecked(["iptables-restore", "--noflush"], {
+    netns: ns,
+    input: lines.join("\n"),
+    timeoutMs: 120_000,
+  });
+}
+
+export const DIST_BENCH = fileURLToPath(new URL("..", import.meta.url));
+
+/** Runs a one-shot agent (bench/agents/NAME.js) in `ns` and returns its JSON answer. */
+export async function runAgent<T>(
+  ns: string,
+  name: string,
+  job: object,
+  timeoutMs: number,
+): Promise<T> {
+  const r = await runChecked(
+    [process.execPath, `${DIST_BENCH}agents/${name}.js`, JSON.stringify(job)],
+    { netns: ns, timeoutMs },
+  );
+  return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as T;
+}
+
+export interface Prober {
+  ask<T extends object>(cmd: object): Promise<T & { ok: boolean; error?: string }>;
+  close(): void;
+}
+
+/** Starts the long-lived latency prober in the client namespace. */
+export async function startProber(pair: NetnsPair, keys: BenchKeys): Promise<Prober> {
+  const setup = { host: pair.serverIp, spaPort: SPA_PORT, hiddenPort: HIDDEN_PORT, keys };
+  const child = track(
+    spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        pair.client,
+        process.execPath,
+        `${DIST_BENCH}agents/prober.js`,
+        JSON.stringify(setup),
+      ],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    ),
+  );
+  const pending: ((line: string) => void)[] = [];
+  const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  rl.on("line", (l) => pending.shift()?.(l));
+  const ready = new Promise<void>((resolve, reject) => {
+    pending.push(() => resolve());
+    child.once("exit", (c) => reject(new Error(`prober exited (${c})`)));
+  });
+  // A prober that dies answers every open question with an error instead of hanging.
+  child.once("exit", () => {
+    for (const p of pending.splice(0)) p('{"ok":false,"error":"prober exited"}');
+  });
+  await ready;
+  return {
+    ask<T extends object>(cmd: object) {
+      return new Promise<T & { ok: boolean; error?: string }>((resolve) => {
+        pending.push((l) => resolve(JSON.parse(l) as T & { ok: boolean; error?: string }));
+        child.stdin?.write(`${JSON.stringify(cmd)}\n`);
+      });
+    },
+    close() {
+      child.stdin?.end();
+      setTimeout(() => child.kill("SIGKILL"), 2000).unref();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Scenario 3, junk flood: random base64 junk at 10k/50k/100k packets/s for a few seconds while
+ * 100 valid knocks (distinct allow-IPs) are spread evenly through the flood; the figure is the
+ * share of those knocks that were granted. The junk sender reports the rate it achieved.
+ */
+import { type DaemonKind, startBenchDaemon } from "../lib/daemon.js";
+import { createBenchNet, HIDDEN_PORT, runAgent, SPA_PORT } from "../lib/net.js";
+import { type Measurement, type ScenarioContext, setNote } from "../lib/result.js";
+import { accessFor, newKeys, settle } from "./common.js";
+
+const RATES = [10_000, 50_000, 100_000];
+const SECONDS = 5;
+const VALID = 100;
+
+async function flood(kind: DaemonKind, rate: number): Promise<{ share: number; achieved: number }> {
+  const keys = newKeys();
+  const net = await createBenchNet();
+  try {
+    const d = await startBenchDaemon({
+      kind,
+      netns: net.pair.server,
+      conf: {},
+      access: accessFor(keys, { FW_ACCESS_TIMEOUT: "3600" }),
+    });
+    try {
+      const target = { host: net.pair.serverIp, port: SPA_PORT };
+      const [junk] = await Promise.all([
+        runAgent<{ achievedRate: number }>(
+          net.pair.client,
+          "junk",
+          { ...target, rate, seconds: SECONDS },
+          60_000,
+        ),
+        runAgent(
+          net.pair.client,
+          "sender",
+          {
+            ...target,
+            keys,
+            hiddenPort: HIDDEN_PORT,
+            first: 0,
+            count: VALID,
+            rate: VALID / SECONDS,
+          },
+          60_000,
+        ),
+      ]);
+      await settle(() => d.granted.size, VALID, 3000, 30_000);
+      return { share: (100 * d.granted.size) / VALID, achieved: junk.achievedRate };
+    } finally {
+      await d.stop();
+    }
+  } finally {
+    await net.cleanup();
+  }
+}
+
+export async function junk(ctx: ScenarioContext): Promise<Measurement[]> {
+  const out: Measurement[] = [];
+  for (const rate of ctx.quick ? [10_000] : RATES) {
+    const m: Measurement = {
+      scenario: "junk",
+      condition: `${rate / 1000}k junk packets/s for ${SECONDS} s`,
+      metric: "valid knocks granted",
+      unit: "%",
+      better: "higher",
+      values: {},
+      notes: {},
+      ...(rate === 50_000 ? { goal: { op: ">=" as const, value: 100 } } : {}),
+    };
+    for (const kind of ctx.kinds) {
+      const r = await flood(kind, rate);
+      ctx.log(`junk ${kind} @${rate}/s (achieved ${r.achieved}/s): ${r.share}% granted`);
+      m.values[kind] = r.share;
+      setNote(m, kind, `junk sent at ${Math.round(r.achieved / 1000)}k/s`);
+    }
+    out.push(m);
+  }
+  return out;
+}
