@@ -148,6 +148,8 @@ interface Draft {
   gpgExe?: string;
   gpgDecryptId?: string;
   gpgDecryptPw?: string;
+  /** The passphrase as file bytes, to compare with the HMAC key. */
+  gpgPwBytes?: Buffer;
   gpgAllowNoPw: boolean;
   gpgRequireSig: boolean;
   gpgDisableSig: boolean;
@@ -274,7 +276,7 @@ class AccessLoader {
     if (this.open.includes(path)) {
       fail("FWK_ERR_CONFIG_INCLUDE", ref ?? path, `Refusing to include '${path}' again (loop)`);
     }
-    const text = readConfigText(path, "Access file", this.warn, ref);
+    const { text, encoding } = readConfigText(path, "Access file", this.warn, ref);
     const invalid: { line: number; raw: string }[] = [];
     const lines = tokenizeConfig(text, path, {
       stripNameColon: true,
@@ -292,7 +294,7 @@ class AccessLoader {
     for (const entry of lines) {
       const bad = invalid[0];
       if (bad && bad.line < entry.line) badEntry(bad);
-      cur = this.apply(entry, cur);
+      cur = this.apply(entry, cur, encoding);
     }
     const bad = invalid[0];
     if (bad) badEntry(bad);
@@ -330,6 +332,7 @@ class AccessLoader {
   private apply(
     { name, value, file, line }: ConfigLine,
     cur: Draft | undefined,
+    encoding: BufferEncoding,
   ): Draft | undefined {
     const where = `${file}:${line}`;
     if (name === "%include") {
@@ -369,7 +372,7 @@ class AccessLoader {
       }
       return cur;
     }
-    if (!this.setVariable(cur, name, value, where)) {
+    if (!this.setVariable(cur, name, value, where, encoding)) {
       this.warn(`Ignoring unknown access parameter: '${name}' in ${where}`);
     }
     return cur;
@@ -378,8 +381,9 @@ class AccessLoader {
   private includeKeys(d: Draft, path: string, where: string): void {
     this.info(`Including key file: '${path}'`);
     let text: string;
+    let encoding: BufferEncoding;
     try {
-      text = readConfigText(path, "Key file", this.warn, where);
+      ({ text, encoding } = readConfigText(path, "Key file", this.warn, where));
     } catch (e) {
       // Upstream carries on; the stanza check that follows decides whether the stanza survives.
       this.warn(e instanceof Error ? e.message : String(e));
@@ -397,7 +401,8 @@ class AccessLoader {
       },
     });
     for (const l of lines) {
-      if (KEY_FILE_NAMES.has(l.name)) this.setVariable(d, l.name, l.value, `${path}:${l.line}`);
+      if (KEY_FILE_NAMES.has(l.name))
+        this.setVariable(d, l.name, l.value, `${path}:${l.line}`, encoding);
       else this.info(`${path}:${l.line}: Ignoring invalid entry: '${l.name}'`);
     }
   }
@@ -460,7 +465,13 @@ class AccessLoader {
   }
 
   /** Apply one stanza variable; false when the name is not an access.conf variable. */
-  private setVariable(d: Draft, name: string, value: string, where: string): boolean {
+  private setVariable(
+    d: Draft,
+    name: string,
+    value: string,
+    where: string,
+    encoding: BufferEncoding,
+  ): boolean {
     switch (name) {
       case "DESTINATION":
         d.destination = { text: value, where };
@@ -473,7 +484,7 @@ class AccessLoader {
         return true;
       case "KEY":
         this.rejectChangeme(d, name, value, where);
-        d.key = Buffer.from(value, "latin1");
+        d.key = Buffer.from(value, encoding);
         d.useRijndael = true;
         return true;
       case "KEY_BASE64":
@@ -482,7 +493,7 @@ class AccessLoader {
         return true;
       case "HMAC_KEY":
         this.rejectChangeme(d, name, value, where);
-        d.hmacKey = Buffer.from(value, "latin1");
+        d.hmacKey = Buffer.from(value, encoding);
         return true;
       case "HMAC_KEY_BASE64":
         d.hmacKey = this.base64(d, name, value, where);
@@ -587,6 +598,7 @@ class AccessLoader {
       case "GPG_DECRYPT_PW":
         this.rejectChangeme(d, name, value, where);
         d.gpgDecryptPw = value;
+        d.gpgPwBytes = Buffer.from(value, encoding);
         d.useGpg = true;
         return true;
       case "GPG_ALLOW_NO_PW":
@@ -594,6 +606,7 @@ class AccessLoader {
         if (d.gpgAllowNoPw) {
           d.useGpg = true;
           d.gpgDecryptPw = "";
+          d.gpgPwBytes = Buffer.alloc(0);
         }
         return true;
       case "GPG_REQUIRE_SIG":
@@ -710,11 +723,11 @@ class AccessLoader {
       d.key = d.key.subarray(0, 16);
     }
     if (d.hmacKey && d.hmacKey.length > 0) {
-      const same = hasKey
-        ? d.key?.length === d.hmacKey.length && d.key.equals(d.hmacKey)
-        : !d.gpgAllowNoPw &&
-          d.gpgDecryptPw !== undefined &&
-          Buffer.from(d.gpgDecryptPw, "latin1").equals(d.hmacKey);
+      // As upstream: the GPG passphrase is compared only when the key's length differs.
+      const same =
+        hasKey && d.key?.length === d.hmacKey.length
+          ? d.key.equals(d.hmacKey)
+          : !d.gpgAllowNoPw && d.gpgPwBytes?.equals(d.hmacKey) === true;
       if (same) {
         return {
           code: "FWK_ERR_CONFIG_KEY",

@@ -3,6 +3,7 @@
  * defaults, then upstream's checks. Every value remembers where it came from so a fatal error
  * names the file and line that set it.
  */
+import { isUtf8 } from "node:buffer";
 import { readFileSync, statSync } from "node:fs";
 import { FwknopError } from "../errors.js";
 import { isValidIpv4Addr } from "./address-list.js";
@@ -54,12 +55,18 @@ const COMMAND_LINE = "command line";
  * fatal, mode other than 0600 or a foreign owner only warned. `kind` is upstream's word for the
  * file ("Config file", "Access file"); `ref` is the "file:line" of the directive naming it.
  */
+export interface ConfigText {
+  text: string;
+  /** How the file's bytes were decoded; values meant as bytes (keys) are re-encoded with it. */
+  encoding: "utf8" | "latin1";
+}
+
 export function readConfigText(
   path: string,
   kind: string,
   warn: (msg: string) => void,
   ref?: string,
-): string {
+): ConfigText {
   const at = ref === undefined ? "" : `${ref}: `;
   let st: ReturnType<typeof statSync>;
   try {
@@ -90,7 +97,11 @@ export function readConfigText(
     warn(`[-] file: ${path} not owned by current effective user id`);
   }
   try {
-    return readFileSync(path, "latin1");
+    const bytes = readFileSync(path);
+    // UTF-8 when the file is valid UTF-8 (paths, names); otherwise byte-per-character, so a raw
+    // binary KEY still yields its exact bytes.
+    const encoding = isUtf8(bytes) ? "utf8" : "latin1";
+    return { text: bytes.toString(encoding), encoding };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new FwknopError(
@@ -106,7 +117,7 @@ function parseConfigFile(
   warn: (msg: string) => void,
   ref?: string,
 ): void {
-  const text = readConfigText(path, "Config file", warn, ref);
+  const { text } = readConfigText(path, "Config file", warn, ref);
   const invalid: { line: number; raw: string }[] = [];
   const lines = tokenizeConfig(text, path, {
     onInvalid: (line, raw) => invalid.push({ line, raw }),

@@ -139,6 +139,23 @@ describe("loadAccessConfig: stanza variables", () => {
     assert.equal(t.hmacType, "sha3_256");
   });
 
+  test("keys keep the file's exact bytes; UTF-8 paths work", () => {
+    assert.deepEqual(one("SOURCE ANY\nKEY Grüße\n").key, Buffer.from("Grüße", "utf8"));
+    const raw = Buffer.concat([
+      Buffer.from("SOURCE ANY\nKEY a"),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from("\n"),
+    ]);
+    const path = join(work, "binary-key.conf");
+    writeFileSync(path, raw, { mode: 0o600 });
+    const [s] = loadAccessConfig({ file: path, server: server() });
+    assert.deepEqual(s?.key, Buffer.from([0x61, 0xff, 0xfe]));
+    const dir = join(work, "clés");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "x.conf"), "SOURCE 10.0.0.1\nKEY x\n", { mode: 0o600 });
+    assert.equal(load(`SOURCE ANY\n${K}%include ${dir}/x.conf\n`).stanzas.length, 2);
+  });
+
   test("legacy mode cuts a long key to 16 bytes, with upstream's message", () => {
     const { stanzas, infos } = load(
       "SOURCE ANY\nENCRYPTION_MODE legacy\nKEY 12345678901234567890\n",
