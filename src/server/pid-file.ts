@@ -6,8 +6,7 @@
  * fwknopd (ours runs as `node .../fwknopd.js`, the C one as `fwknopd`). Anything else (dead
  * process, zombie, a recycled PID, garbage) is stale and replaced.
  */
-import { readFileSync } from "node:fs";
-import { open, readFile, unlink } from "node:fs/promises";
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { FwknopError } from "../errors.js";
 
 /** Upstream accepts PIDs up to this value when reading the file (pid_max on 64-bit Linux is 2^22). */
@@ -21,21 +20,22 @@ export interface PidFileLock {
 /**
  * Writes our PID to `path` unless a live fwknopd already owns it. Creation is exclusive
  * (O_EXCL), so of two daemons starting together only one wins; a stale file is removed first.
+ * Synchronous: it runs once at start-up, before anything else could be waiting.
  */
-export async function acquirePidFile(path: string, pid = process.pid): Promise<PidFileLock> {
+export function acquirePidFile(path: string, pid = process.pid): PidFileLock {
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      const fh = await open(path, "wx", 0o600);
+      const fd = openSync(path, "wx", 0o600);
       try {
-        await fh.write(`${pid}\n`);
+        writeSync(fd, `${pid}\n`);
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
       return { path, pid };
     } catch (e) {
       if (errno(e) !== "EEXIST") throw pidFileError(path, e);
     }
-    const other = await readPid(path);
+    const other = readPid(path);
     if (other !== undefined && other !== pid && isFwknopdProcess(other)) {
       throw new FwknopError(
         "FWK_ERR_PID_RUNNING",
@@ -43,7 +43,7 @@ export async function acquirePidFile(path: string, pid = process.pid): Promise<P
       );
     }
     try {
-      await unlink(path);
+      unlinkSync(path);
     } catch (e) {
       if (errno(e) !== "ENOENT") throw pidFileError(path, e);
     }
@@ -55,18 +55,22 @@ export async function acquirePidFile(path: string, pid = process.pid): Promise<P
 }
 
 /** The PID of the fwknopd named in `path` if it is running (for -K, -S, -R), else undefined. */
-export async function readRunningPid(path: string): Promise<number | undefined> {
-  const pid = await readPid(path);
+export function readRunningPid(path: string): number | undefined {
+  const pid = readPid(path);
   return pid !== undefined && isFwknopdProcess(pid) ? pid : undefined;
 }
 
-/** Removes the PID file at exit, unless it no longer names us (a newer daemon took over). */
-export async function releasePidFile(lock: PidFileLock): Promise<void> {
-  if ((await readPid(lock.path)) !== lock.pid) return;
+/**
+ * Removes the PID file at exit, unless it no longer names us (a newer daemon took over).
+ * Given a path, "us" is this process.
+ */
+export function releasePidFile(lock: PidFileLock | string): void {
+  const { path, pid } = typeof lock === "string" ? { path: lock, pid: process.pid } : lock;
+  if (readPid(path) !== pid) return;
   try {
-    await unlink(lock.path);
+    unlinkSync(path);
   } catch (e) {
-    if (errno(e) !== "ENOENT") throw pidFileError(lock.path, e);
+    if (errno(e) !== "ENOENT") throw pidFileError(path, e);
   }
 }
 
@@ -86,10 +90,10 @@ export function isFwknopdProcess(pid: number): boolean {
 }
 
 /** The PID in the file: leading decimal digits of the first line, 1..8388608; else undefined. */
-async function readPid(path: string): Promise<number | undefined> {
+function readPid(path: string): number | undefined {
   let text: string;
   try {
-    text = await readFile(path, "latin1");
+    text = readFileSync(path, "latin1");
   } catch (e) {
     if (errno(e) === "ENOENT") return undefined;
     throw pidFileError(path, e);

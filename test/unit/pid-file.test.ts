@@ -40,11 +40,11 @@ async function deadPid(): Promise<number> {
 
 test("acquire writes '<pid>\\n' with mode 0600; release removes it", async (t) => {
   const path = pidPath(t);
-  const lock = await acquirePidFile(path);
+  const lock = acquirePidFile(path);
   assert.equal(readFileSync(path, "utf8"), `${process.pid}\n`);
   assert.equal(statSync(path).mode & 0o777, 0o600);
-  assert.deepEqual(await acquirePidFile(path), lock, "our own PID file is ours again");
-  await releasePidFile(lock);
+  assert.deepEqual(acquirePidFile(path), lock, "our own PID file is ours again");
+  releasePidFile(lock);
   assert.equal(existsSync(path), false);
 });
 
@@ -53,13 +53,16 @@ test("a live fwknopd in the file refuses the start with the upstream message", a
   const other = await live(t, "fwknopd");
   writeFileSync(path, `${other.pid}\n`);
   assert.equal(isFwknopdProcess(other.pid), true);
-  assert.equal(await readRunningPid(path), other.pid);
-  await assert.rejects(acquirePidFile(path), (e: unknown) => {
-    assert.ok(e instanceof FwknopError);
-    assert.equal(e.code, "FWK_ERR_PID_RUNNING");
-    assert.equal(e.message, `[*] An instance of fwknopd is already running: (PID=${other.pid}).`);
-    return true;
-  });
+  assert.equal(readRunningPid(path), other.pid);
+  assert.throws(
+    () => acquirePidFile(path),
+    (e: unknown) => {
+      assert.ok(e instanceof FwknopError);
+      assert.equal(e.code, "FWK_ERR_PID_RUNNING");
+      assert.equal(e.message, `[*] An instance of fwknopd is already running: (PID=${other.pid}).`);
+      return true;
+    },
+  );
   assert.equal(readFileSync(path, "utf8"), `${other.pid}\n`, "left untouched");
 });
 
@@ -68,29 +71,38 @@ test("stale files are replaced: dead PID, recycled PID of another program, garba
   const notUs = await live(t, "sleepy-other-program");
   for (const content of [`${await deadPid()}\n`, `${notUs.pid}\n`, "garbage\n", "", "99999999\n"]) {
     writeFileSync(path, content);
-    assert.equal(await readRunningPid(path), undefined, JSON.stringify(content));
-    const lock = await acquirePidFile(path);
+    assert.equal(readRunningPid(path), undefined, JSON.stringify(content));
+    const lock = acquirePidFile(path);
     assert.equal(readFileSync(path, "utf8"), `${process.pid}\n`);
-    await releasePidFile(lock);
+    releasePidFile(lock);
   }
 });
 
 test("release leaves a PID file that a newer daemon rewrote", async (t) => {
   const path = pidPath(t);
-  const lock = await acquirePidFile(path);
+  const lock = acquirePidFile(path);
   writeFileSync(path, "4242\n");
-  await releasePidFile(lock);
+  releasePidFile(lock);
   assert.equal(readFileSync(path, "utf8"), "4242\n");
+  writeFileSync(path, `${process.pid}\n`);
+  releasePidFile(path);
+  assert.equal(existsSync(path), false, "a path alone means this process");
 });
 
 test("no PID file means nothing running; an unwritable place is FWK_ERR_PID_FILE", async (t) => {
   const path = pidPath(t);
-  assert.equal(await readRunningPid(path), undefined);
+  assert.equal(readRunningPid(path), undefined);
   const bad = join(path, "..", "missing-dir", "fwknopd.pid");
-  await assert.rejects(acquirePidFile(bad), (e: unknown) => {
-    assert.ok(e instanceof FwknopError);
-    assert.equal(e.code, "FWK_ERR_PID_FILE");
-    assert.match(e.message, /^Error trying to open PID file: .*missing-dir\/fwknopd\.pid: ENOENT/);
-    return true;
-  });
+  assert.throws(
+    () => acquirePidFile(bad),
+    (e: unknown) => {
+      assert.ok(e instanceof FwknopError);
+      assert.equal(e.code, "FWK_ERR_PID_FILE");
+      assert.match(
+        e.message,
+        /^Error trying to open PID file: .*missing-dir\/fwknopd\.pid: ENOENT/,
+      );
+      return true;
+    },
+  );
 });
