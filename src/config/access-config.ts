@@ -5,7 +5,7 @@
  * "file:line: what is wrong"; the same texts as upstream where an operator may grep for them.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type ErrorCode, FwknopError } from "../errors.js";
 import { b64Decode, isBase64Text } from "../protocol/base64.js";
 import {
@@ -229,7 +229,7 @@ export function parseAccessExpire(text: string): number | undefined {
   const num = (width: number): number | undefined => {
     while (pos < text.length && /[ \t\n\v\f\r]/.test(text[pos] ?? "")) pos++;
     const m = new RegExp(`^[+-]?\\d{1,${width}}`).exec(text.slice(pos, pos + width));
-    if (!m || !/\d/.test(m[0])) return undefined;
+    if (!m) return undefined;
     pos += m[0].length;
     return Number(m[0]);
   };
@@ -273,7 +273,8 @@ class AccessLoader {
   }
 
   parseFile(path: string, ref?: string): void {
-    if (this.open.includes(path)) {
+    const key = resolve(path);
+    if (this.open.includes(key)) {
       fail("FWK_ERR_CONFIG_INCLUDE", ref ?? path, `Refusing to include '${path}' again (loop)`);
     }
     const { text, encoding } = readConfigText(path, "Access file", this.warn, ref);
@@ -289,7 +290,7 @@ class AccessLoader {
         `Invalid access file entry (a name without a value): '${bad.raw}'`,
       );
     this.depth++;
-    this.open.push(path);
+    this.open.push(key);
     let cur: Draft | undefined;
     for (const entry of lines) {
       const bad = invalid[0];
@@ -443,7 +444,7 @@ class AccessLoader {
   }
 
   private timeout(name: string, value: string, where: string, min: number): number {
-    const n = parseCInt(value).value;
+    const { value: n, trailing } = parseCInt(value);
     if (n < min || n > MAX_TIMEOUT) {
       fail(
         "FWK_ERR_CONFIG_RANGE",
@@ -451,6 +452,7 @@ class AccessLoader {
         `${name} value '${value}' not in range [${min},${MAX_TIMEOUT}].`,
       );
     }
+    if (trailing) this.warn(`${where}: ${name} value '${value}' read as ${n}`);
     return n;
   }
 
