@@ -19,12 +19,16 @@ import {
   type FileReplayCacheOptions,
   openFileReplayCache,
 } from "../../src/server/replay/file-cache.js";
-import type { ReplayEntry } from "../../src/server/replay/replay-cache.js";
+import { type ReplayEntry, replayDetectedMessage } from "../../src/server/replay/replay-cache.js";
 import { run } from "../../src/sys/run.js";
 
 /** Written by fwknopd 2.6.10 (-U, -d) while fwknop 2.6.10 knocked it from another netns. */
 const C_FIXTURE = fileURLToPath(
   new URL("../../../test/vectors/digest-cache-c2610.txt", import.meta.url),
+);
+/** The wire string of that file's first entry (fwknop --save-packet), replayed to the C daemon. */
+const C_PACKET = fileURLToPath(
+  new URL("../../../test/vectors/digest-cache-c2610-packet.txt", import.meta.url),
 );
 
 function recorder(): Logger & { lines: string[] } {
@@ -111,6 +115,30 @@ test("reads the digest.cache written by the C fwknopd 2.6.10", async (t) => {
   assert.deepEqual(
     log.lines.filter((l) => !l.startsWith("info: Using Digest Cache")),
     [],
+  );
+  await cache.close();
+});
+
+test("a packet the C daemon recorded is found by its replay digest; the log line matches upstream's", async (t) => {
+  const path = join(tempDir(t), "digest.cache");
+  copyFileSync(C_FIXTURE, path);
+  const cache = await openFileReplayCache(options(path, recorder()));
+  const wire = readFileSync(C_PACKET, "latin1");
+  const digest = createHash("sha256").update(wire).digest("base64").replace(/=+$/, "");
+  const original = await cache.lookup(digest);
+  assert.ok(original, "the replayed packet's digest is in the C-written cache");
+  const tz = process.env.TZ;
+  process.env.TZ = "UTC";
+  t.after(() => {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  });
+  // What fwknopd 2.6.10 (TZ=UTC) logged when this packet was sent to it a second time.
+  assert.equal(
+    replayDetectedMessage({ srcIp: "198.18.0.2", proto: 17, dstPort: 62201 }, original),
+    "Replay detected from source IP: 198.18.0.2, Destination proto/port: 17/62201, " +
+      "Original source IP: 198.18.0.2, Original dst proto/port: 17/62201, " +
+      "Entry created: 11/27/26 09:21:38",
   );
   await cache.close();
 });
