@@ -390,21 +390,30 @@ class AccessLoader {
       this.warn(e instanceof Error ? e.message : String(e));
       return;
     }
-    let stop = false;
+    // Upstream stops reading a key file at its first bad line and keeps what it read so far;
+    // the stanza check that follows decides whether the stanza survives.
+    let firstBad = Number.POSITIVE_INFINITY;
     const lines = tokenizeConfig(text, path, {
       stripNameColon: true,
       onInvalid: (line, raw) => {
-        if (!stop)
-          this.warn(
-            `${path}:${line}: Invalid access file entry (a name without a value): '${raw}'`,
-          );
-        stop = true;
+        if (line >= firstBad) return;
+        firstBad = line;
+        this.warn(`${path}:${line}: Invalid access file entry (a name without a value): '${raw}'`);
       },
     });
     for (const l of lines) {
-      if (KEY_FILE_NAMES.has(l.name))
+      if (l.line > firstBad) break;
+      if (!KEY_FILE_NAMES.has(l.name)) {
+        this.info(`${path}:${l.line}: Ignoring invalid entry: '${l.name}'`);
+        continue;
+      }
+      try {
         this.setVariable(d, l.name, l.value, `${path}:${l.line}`, encoding);
-      else this.info(`${path}:${l.line}: Ignoring invalid entry: '${l.name}'`);
+      } catch (e) {
+        if (!(e instanceof FwknopError)) throw e;
+        this.warn(e.message);
+        break;
+      }
     }
   }
 

@@ -423,6 +423,21 @@ describe("loadAccessConfig: includes", () => {
     assert.match(warnings.join("\n"), /Key file: '.*gone\.keys' was not found\./);
   });
 
+  test("a key file is read up to its first bad line, like upstream", () => {
+    const partial = file("KEY abc\nHMAC_KEY\nHMAC_KEY def\n", "k3.keys");
+    const { stanzas, warnings } = load(`SOURCE 10.0.0.1\n%include_keys ${partial}\n`);
+    assert.deepEqual(stanzas[0]?.key, Buffer.from("abc"));
+    assert.equal(stanzas[0]?.hmacKey, undefined);
+    assert.match(warnings.join("\n"), /k3\.keys:2: Invalid access file entry/);
+    const placeholder = file("KEY __CHANGEME__\n", "k4.keys");
+    const dropped = load(`SOURCE 10.0.0.1\n%include_keys ${placeholder}\nSOURCE ANY\nKEY k\n`);
+    assert.deepEqual(
+      dropped.stanzas.map((s) => s.source.entries[0]?.text),
+      ["ANY"],
+    );
+    assert.match(dropped.warnings.join("\n"), /k4\.keys:1: KEY value is not properly set/);
+  });
+
   test("world-readable key and access files are warned about", () => {
     const keys = file("KEY secret\n", "wide.keys", 0o644);
     const warnings: string[] = [];
