@@ -13,7 +13,7 @@ import dgram from "node:dgram";
 import net from "node:net";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type BenchKeys, makeKnock } from "../lib/knock.js";
+import { type BenchKeys, makeKnock } from "../../test/helpers/bench-knock.js";
 
 export interface ProberSetup {
   host: string;

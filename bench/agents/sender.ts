@@ -5,7 +5,7 @@
  * argv[2] is a JSON SenderJob; prints one JSON PaceResult line.
  */
 import dgram from "node:dgram";
-import { type BenchKeys, grantIp, makeKnock } from "../lib/knock.js";
+import { type BenchKeys, grantIp, makeKnock } from "../../test/helpers/bench-knock.js";
 import { pace } from "./pace.js";
 
 export interface SenderJob {

@@ -7,13 +7,13 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { runChecked } from "../../src/sys/run.js";
+import type { BenchKeys } from "../../test/helpers/bench-knock.js";
 import {
   addClientAddresses,
   createNetnsPair,
   type NetnsPair,
   startHiddenService,
 } from "../../test/helpers/netns.js";
-import type { BenchKeys } from "./knock.js";
 import { track } from "./reaper.js";
 
 export const SPA_PORT = 62201;

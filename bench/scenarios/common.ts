@@ -1,6 +1,6 @@
 /** Small pieces every scenario shares: keys, the access stanza, waiting for counts to settle. */
 import { randomBytes } from "node:crypto";
-import type { BenchKeys } from "../lib/knock.js";
+import type { BenchKeys } from "../../test/helpers/bench-knock.js";
 import { sleep } from "../lib/result.js";
 
 export function newKeys(): BenchKeys {

@@ -3,8 +3,9 @@
  * at rising rates; a rate passes when every knock of its burst was granted. Each step gets a
  * fresh network and daemon so chain length and replay cache start empty every time.
  */
+
+import type { BenchKeys } from "../../test/helpers/bench-knock.js";
 import { type DaemonKind, startBenchDaemon } from "../lib/daemon.js";
-import type { BenchKeys } from "../lib/knock.js";
 import { createBenchNet, HIDDEN_PORT, runAgent, SPA_PORT } from "../lib/net.js";
 import type { Measurement, ScenarioContext } from "../lib/result.js";
 import { accessFor, newKeys, settle } from "./common.js";

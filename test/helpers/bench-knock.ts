@@ -1,5 +1,5 @@
 /**
- * Valid SPA knocks for the benchmarks, built with our own encoder: random value and salt from
+ * Valid SPA knocks for the benchmarks and the crash suite, built with our own encoder: random value and salt from
  * crypto.randomBytes, timestamp now, AES-CBC with an HMAC-SHA-256, as `fwknop` sends by default.
  */
 import { randomBytes } from "node:crypto";
