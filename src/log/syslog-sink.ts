@@ -1,14 +1,18 @@
 /**
- * Syslog delivery. Node 20 cannot open the AF_UNIX datagram socket /dev/log (node:dgram has
- * udp4/udp6 only), so messages go through one long-lived `logger(1)` child (util-linux,
- * Essential on Debian) fed one `<PRI>message` line each: it writes the same
- * `<PRI>Mmm dd hh:mm:ss ident[pid]: msg` datagram syslog(3) would with LOG_PID, where pid is
- * ours (`--id`), not logger's.
+ * Syslog delivery: `<PRI>Mmm dd hh:mm:ss ident[pid]: msg` datagrams on /dev/log, what
+ * syslog(3) sends with LOG_PID. Node 20 cannot open an AF_UNIX datagram socket (node:dgram
+ * has udp4/udp6 only), so:
+ * - with the optional `unix-dgram` addon installed, we send the datagrams ourselves;
+ * - without it, one long-lived `logger(1)` child (util-linux, Essential on Debian) is fed one
+ *   `<PRI>message` line per datagram and writes the same format, with our PID (`--id`).
+ * Either way one datagram carries one line, so multi-line messages become several entries.
  *
  * Like syslog(3), a missing socket means messages are dropped, never that the daemon stops.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { getSystemErrorName } from "node:util";
 import type { LogSink } from "./create-logger.js";
 
 /** Facility codes (syslog.h) for the SYSLOG_FACILITY values fwknopd accepts. */
@@ -33,6 +37,8 @@ export interface SyslogSinkOptions {
   socketPath?: string;
   /** Reported once per outage (socket missing, logger gone); the sink keeps trying. */
   onProblem?: (msg: string) => void;
+  /** Default "auto": unix-dgram when installed, else logger(1). */
+  transport?: "auto" | "unix-dgram" | "logger";
 }
 
 /** Queued bytes beyond which messages are dropped rather than buffered without bound. */
@@ -41,6 +47,93 @@ const MAX_QUEUED_BYTES = 1 << 20;
 const RETRY_MS = 10_000;
 
 export function createSyslogSink(opts: SyslogSinkOptions): LogSink {
+  const wanted = opts.transport ?? "auto";
+  const addon = wanted === "logger" ? undefined : loadUnixDgram();
+  if (addon) return createDatagramSink(addon, opts);
+  if (wanted === "unix-dgram") throw new Error("the unix-dgram package is not installed");
+  return createLoggerSink(opts);
+}
+
+/** The part of unix-dgram's API we use (it ships no type declarations). */
+interface UnixDgramSocket {
+  send(buf: Buffer, offset: number, length: number, path: string, cb: (err?: Error) => void): void;
+  on(event: "error", listener: (err: Error) => void): void;
+  close(): void;
+}
+interface UnixDgramModule {
+  createSocket(type: "unix_dgram"): UnixDgramSocket;
+}
+
+/** The optional addon, or undefined when it is not installed or did not build. */
+function loadUnixDgram(): UnixDgramModule | undefined {
+  try {
+    return createRequire(import.meta.url)("unix-dgram") as UnixDgramModule;
+  } catch {
+    return undefined;
+  }
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** syslog(3)'s local-time stamp, `%h %e %T`: "Nov  7 09:05:03". */
+export function rfc3164Stamp(d: Date): string {
+  const two = (n: number) => String(n).padStart(2, "0");
+  return (
+    `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, " ")} ` +
+    `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`
+  );
+}
+
+function createDatagramSink(addon: UnixDgramModule, opts: SyslogSinkOptions): LogSink {
+  const socketPath = opts.socketPath ?? "/dev/log";
+  const facility = SYSLOG_FACILITIES[opts.facility];
+  const socket = addon.createSocket("unix_dgram");
+  let failing = false;
+  let dropped = 0;
+  socket.on("error", () => {});
+  const send = (text: string) => {
+    const buf = Buffer.from(text);
+    socket.send(buf, 0, buf.length, socketPath, (err) => {
+      if (!err) {
+        failing = false;
+        return;
+      }
+      dropped++;
+      // One report per outage (no listener, socket gone, receiver congested).
+      if (!failing) opts.onProblem?.(`cannot send to syslog socket ${socketPath}: ${errName(err)}`);
+      failing = true;
+    });
+  };
+  return {
+    write(severity, msg) {
+      const head = `${rfc3164Stamp(new Date())} ${opts.identity}[${process.pid}]: `;
+      if (dropped > 0 && !failing) {
+        send(`<${facility * 8 + 4}>${head}${dropped} log messages dropped (syslog unavailable)`);
+        dropped = 0;
+      }
+      for (const line of msg.split("\n")) {
+        if (line !== "") send(`<${facility * 8 + severity}>${head}${line}`);
+      }
+    },
+    close() {
+      socket.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** unix-dgram reports errors as negative errno numbers ("send -2"); name them ("ENOENT"). */
+function errName(err: Error): string {
+  const n = (err as { errno?: unknown }).errno;
+  if (typeof n !== "number") return err.message;
+  try {
+    return getSystemErrorName(n);
+  } catch {
+    return err.message;
+  }
+}
+
+function createLoggerSink(opts: SyslogSinkOptions): LogSink {
   const socketPath = opts.socketPath ?? "/dev/log";
   const facility = SYSLOG_FACILITIES[opts.facility];
   let child: ChildProcess | undefined;

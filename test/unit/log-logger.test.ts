@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { createLogger } from "../../src/log/create-logger.js";
 import { createStderrSink, stderrIsJournal } from "../../src/log/stderr-sink.js";
+import { createSyslogSink, rfc3164Stamp } from "../../src/log/syslog-sink.js";
 
 function capture(): { write(s: string): void; text: () => string } {
   const parts: string[] = [];
@@ -156,6 +157,37 @@ test("--syslog-enable in the foreground logs to both; a missing socket is report
   await missing.close();
   assert.match(
     out2.text(),
-    /^one\nsyslog socket .*log\.sock does not exist; syslog messages are dropped\ntwo\n$/,
+    /^one\n(syslog socket .*log\.sock does not exist|cannot send to syslog socket .*log\.sock: ENOENT)[^\n]*\ntwo\n$/,
   );
+});
+
+for (const transport of ["unix-dgram", "logger"] as const) {
+  test(`syslog sink over ${transport}: one datagram per line, with our PID`, async (t) => {
+    const rx = await syslogReceiver(t);
+    const problems: string[] = [];
+    const sink = createSyslogSink({
+      identity: "fwknopd",
+      facility: "LOG_LOCAL7",
+      socketPath: rx.path,
+      transport,
+      onProblem: (m) => void problems.push(m),
+    });
+    sink.write(5, "Starting fwknopd\n - second line");
+    await waitFor(() => rx.got().length >= 2, "two datagrams");
+    await sink.close();
+    const pid = `fwknopd\\[${process.pid}\\]: `;
+    assert.match(
+      rx.got()[0] ?? "",
+      new RegExp(
+        `^<${23 * 8 + 5}>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d ${pid}Starting fwknopd$`,
+      ),
+    );
+    assert.match(rx.got()[1] ?? "", new RegExp(`^<189>.* ${pid} - second line$`));
+    assert.deepEqual(problems, []);
+  });
+}
+
+test("rfc3164Stamp pads the day with a space like syslog(3)", () => {
+  assert.equal(rfc3164Stamp(new Date(2026, 10, 7, 9, 5, 3)), "Nov  7 09:05:03");
+  assert.equal(rfc3164Stamp(new Date(2026, 0, 17, 23, 59, 59)), "Jan 17 23:59:59");
 });
