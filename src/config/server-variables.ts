@@ -166,7 +166,8 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
     },
     upstream: true,
   },
-  { name: "VERBOSE", upstream: true },
+  // Upstream: "VERBOSE value ... not in the range (>0)" outside 0..INT_MAX.
+  { name: "VERBOSE", range: [0, 2147483647], upstream: true },
   { name: "FAULT_INJECTION_TAG", upstream: true },
   // Ours: which backend to drive (upstream fixes this at build time).
   { name: "FIREWALL_TYPE", def: "iptables", upstream: false },
