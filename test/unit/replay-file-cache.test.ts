@@ -282,11 +282,12 @@ test("an unusable path turns persistence off with the upstream warning; memory s
   }
 });
 
-test("with aging on, entries older than the window are dropped at load and the file compacted", async (t) => {
+test("with aging on, entries older than twice the window are dropped at load and the file compacted", async (t) => {
   const path = join(tempDir(t), "digest.cache");
   const now = 1_795_771_500;
-  const stale = Array.from({ length: 1500 }, (_, i) => line(entry(i, now - 10_000)));
-  const live = Array.from({ length: 10 }, (_, i) => line(entry(5000 + i, now - 10)));
+  const stale = Array.from({ length: 1500 }, (_, i) => line(entry(i, now - 481)));
+  // Between one and two windows old: a packet stamped 240 s ahead could still be replayed.
+  const live = Array.from({ length: 10 }, (_, i) => line(entry(5000 + i, now - 480 + i)));
   writeFileSync(path, DIGEST_FILE_HEADER + stale.join("") + live.join(""));
   const log = recorder();
   const cache = await openFileReplayCache(options(path, log, { maxAgeSeconds: 240 }));

@@ -41,10 +41,11 @@ export interface FileReplayCacheOptions {
   /** `--rotate-digest-cache`: rename the file to `<path>-old` and start a fresh one. */
   rotate?: boolean;
   /**
-   * With packet aging on: entries older than this many seconds may be dropped at load and at
-   * compaction. A replayed packet is refused by the age check only once its timestamp is more
-   * than MAX_SPA_PACKET_AGE old, and a client clock may run that far ahead, so pass at least
-   * 2 × MAX_SPA_PACKET_AGE. Leave unset when aging is off: then nothing is ever dropped.
+   * MAX_SPA_PACKET_AGE when packet aging is on; leave unset when it is off (then nothing is
+   * ever dropped). Entries are kept for twice this long: the first copy of a packet may carry
+   * a timestamp up to MAX_SPA_PACKET_AGE ahead of the server's clock, and a replay of it then
+   * still passes the age check until that timestamp is MAX_SPA_PACKET_AGE old. Older entries
+   * are dropped at load and by compaction.
    */
   maxAgeSeconds?: number;
   /** Unix seconds. */
@@ -61,7 +62,7 @@ export interface FileReplayCache extends ReplayCache {
 export async function openFileReplayCache(opts: FileReplayCacheOptions): Promise<FileReplayCache> {
   const { path, log } = opts;
   if (opts.rotate) rotate(path, log);
-  const cutoff = opts.maxAgeSeconds === undefined ? 0 : opts.now() - opts.maxAgeSeconds;
+  const cutoff = opts.maxAgeSeconds === undefined ? 0 : opts.now() - 2 * opts.maxAgeSeconds;
 
   let loaded: LoadResult;
   try {
@@ -182,7 +183,7 @@ class DigestFileCache implements FileReplayCache {
     this.#addsSinceSweep = 0;
     this.#sweepEvery = Math.max(1024, this.#table.size);
     if (this.#opts.maxAgeSeconds === undefined) return;
-    const cutoff = this.#opts.now() - this.#opts.maxAgeSeconds;
+    const cutoff = this.#opts.now() - 2 * this.#opts.maxAgeSeconds;
     // A rewrite in progress reads rows by number; compacting under it would shift them.
     if (this.#rewriting) return;
     const live = this.#table.countSince(cutoff);
