@@ -124,6 +124,8 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
   { name: "ENABLE_RULE_PREPEND", def: "N", upstream: true },
   { name: "ENABLE_NAT_DNS", def: "Y", upstream: true },
   ...chainFamily("IPT", "iptables"),
+  // Ours: INPUT grants as ipset entries with kernel timeouts (src/firewall/settings.ts).
+  { name: "ENABLE_IPT_IPSET", def: "N", firewall: "iptables", upstream: false },
   ...chainFamily("FIREWD", "firewalld"),
   { name: "FLUSH_IPFW_AT_INIT", def: "Y", firewall: "ipfw", upstream: false },
   { name: "FLUSH_IPFW_AT_EXIT", def: "Y", firewall: "ipfw", upstream: false },
