@@ -4,6 +4,7 @@
  * hostile inputs.
  */
 import fc from "fast-check";
+import { b64uEncode } from "../../src/protocol/base64.js";
 import {
   DIGEST_NAMES,
   type DigestName,
@@ -102,3 +103,35 @@ export const b64Text = (minLength: number, maxLength: number) =>
 export const latin1Text = fc
   .uint8Array({ minLength: 0, maxLength: 1600 })
   .map((a) => Buffer.from(a).toString("latin1"));
+
+/** Either a well-formed value for a field position or junk, so every parser stage is reached. */
+const b64Of = (a: fc.Arbitrary<string>) => a.map((v) => b64uEncode(Buffer.from(v, "latin1")));
+const junk = fc.oneof(b64Text(0, 70), fc.stringMatching(/^[ +-]?\d{0,14}[a-z]?$/));
+const field = (good: fc.Arbitrary<string>) => fc.oneof({ weight: 6, arbitrary: good }, junk);
+
+/**
+ * Inner messages (before the digest) mixing valid and junk fields, with the digest type to seal
+ * them with: a correct digest lets the decoder's field parser see every kind of damage.
+ */
+export const nearValidInner = fc
+  .record({
+    head: fc.tuple(
+      field(digits16),
+      field(b64Of(fc.oneof(username, fc.string({ maxLength: 50 })))),
+      field(fc.oneof(fc.nat().map(String), fc.constantFrom("-5", "+5", "12ab", "4294967296"))),
+      field(fc.constantFrom("3.0.0", "2.0", "123456789")),
+      field(fc.constantFrom("0", "1", "2", "3", "4", "5", "6", "7", "01", "-1")),
+      field(b64Of(spaMessage.map((m) => m.message))),
+    ),
+    tail: fc.array(
+      field(
+        fc.oneof(
+          b64Of(fc.constantFrom("10.0.0.1,22", "host,80", "a,b")),
+          fc.nat(70000).map(String),
+        ),
+      ),
+      { maxLength: 4 },
+    ),
+    digest: digestName,
+  })
+  .map(({ head, tail, digest }) => ({ encoded: [...head, ...tail].join(":"), digest }));
