@@ -126,6 +126,12 @@ export const ERRORS = {
   FWK_ERR_CONFIG_UNKNOWN: "A setting name given by the program (not a file) is not a known fwknopd.conf variable",
 
   // --- firewall ---
+  FWK_ERR_FW_UNKNOWN_TYPE: "FIREWALL_TYPE names a firewall backend this fwknopd does not have",
+  FWK_ERR_FW_NO_EXE: "No firewall command executable is set (FIREWALL_EXE is empty)",
+  FWK_ERR_FW_INIT: "Creating the fwknop chains, jump rules or ipsets failed at startup",
+  FWK_ERR_FW_COMMENT_CHECK: "The iptables 'comment' match needed for _exp_ expiry markers is not available",
+  FWK_ERR_FW_LIST: "Listing the rules installed in the fwknop chains or ipsets failed",
+  FWK_ERR_FW_CHAIN_INACTIVE: "A rule was meant for a chain that the configuration does not enable",
 
   // --- process and runtime ---
   FWK_ERR_CMD_FAILED: "An external command exited with a non-zero status",

@@ -1,0 +1,371 @@
+/**
+ * The iptables backend (spec §11.1): upstream's FWKNOP_* chains, jump rules and `_exp_<ts>`
+ * comments, so `iptables -L` looks exactly as with fwknopd 2.6.10 and each daemon can adopt the
+ * other's rules. Unlike upstream, changes go in batches: one `iptables-restore --noflush` per
+ * batch (atomic per table) instead of several iptables processes per rule. With ENABLE_IPT_IPSET
+ * plain INPUT grants go to an ipset instead (see ipset.ts).
+ */
+import { FwknopError } from "../errors.js";
+import type { Logger } from "../log/logger.js";
+import { type RunResult, run } from "../sys/run.js";
+import type { BackendOptions, ChainKind, FirewallBackend, Rule } from "./backend.js";
+import {
+  addLine,
+  createSetLines,
+  delLine,
+  elementKey,
+  fitsSet,
+  type IpsetNames,
+  ipsetNames,
+  parseSetList,
+  setMatchArgs,
+} from "./ipset.js";
+import { EXPIRE_COMMENT_PREFIX, ruleArgs } from "./rules.js";
+import type { ChainSpec, FirewallSettings } from "./settings.js";
+
+export const FW_LIST_HEADING = "Listing rules in fwknopd iptables chains...";
+export const FW_LIST_ALL_HEADING = "Listing all iptables rules in applicable tables...";
+export const FW_FLUSH_HEADING = "Deleting any existing firewall rules...";
+
+/** Upstream's probe address for the -C and comment checks. */
+const PROBE_SRC = "127.0.0.2";
+const IPSET_EXE = "ipset";
+/** A jump rule is deleted at most this many times per chain (upstream's bound). */
+const MAX_JUMP_DELETES = 10;
+
+export class IptablesBackend implements FirewallBackend {
+  readonly name = "iptables";
+  readonly #settings: FirewallSettings;
+  readonly #log: Logger;
+  readonly #netns: string | undefined;
+  readonly #sets: IpsetNames | undefined;
+  #checkSupport: boolean;
+
+  constructor(settings: FirewallSettings, opts: BackendOptions) {
+    if (!settings.exe) {
+      throw new FwknopError("FWK_ERR_FW_NO_EXE", "No firewall command executable is set");
+    }
+    this.#settings = settings;
+    this.#log = opts.log;
+    this.#netns = opts.netns;
+    this.#checkSupport = settings.checkSupport && opts.noCheckSupport !== true;
+    const input = settings.chains.input;
+    this.#sets = settings.ipset && input ? ipsetNames(input) : undefined;
+  }
+
+  chainName(kind: ChainKind): string {
+    return this.#settings.chains[kind]?.toChain ?? kind;
+  }
+
+  async init(opts: { flush: boolean }): Promise<void> {
+    const input = this.#spec("input");
+    if (this.#checkSupport) this.#checkSupport = await this.#probeCheckSupport(input);
+    if (opts.flush) await this.flush();
+    for (const spec of this.#activeSpecs()) await this.#ensureChain(spec);
+    if (this.#sets) await this.#ensureSets(input, this.#sets);
+    if (this.#settings.commentCheck) await this.#checkComment(input);
+  }
+
+  async apply(add: readonly Rule[], remove: readonly Rule[]): Promise<void> {
+    if (add.length === 0 && remove.length === 0) return;
+    const setAdds: Rule[] = [];
+    const chainAdds: Rule[] = [];
+    for (const r of add) (this.#sets && fitsSet(r) ? setAdds : chainAdds).push(r);
+    const setDels = remove.filter((r) => r.via === "ipset");
+    const chainDels = remove.filter((r) => r.via !== "ipset");
+    if (this.#sets && (setAdds.length > 0 || setDels.length > 0)) {
+      await this.#applySets(this.#sets, setAdds, setDels);
+    }
+    if (chainAdds.length > 0 || chainDels.length > 0) await this.#applyChains(chainAdds, chainDels);
+  }
+
+  async listInstalled(): Promise<Rule[]> {
+    const rules: Rule[] = [];
+    for (const [kind, spec] of this.#activeEntries()) {
+      const r = await this.#ipt(["-t", spec.table, "-S", spec.toChain]);
+      if (r.code !== 0) {
+        if (/No chain|does not exist/i.test(r.stderr)) continue;
+        throw this.#error("FWK_ERR_FW_LIST", this.#settings.exe, r, `listing ${spec.toChain}`);
+      }
+      for (const line of r.stdout.split("\n")) {
+        const rule = parseRuleLine(line, spec.toChain, kind);
+        if (rule) rules.push(rule);
+      }
+    }
+    if (this.#sets) {
+      for (const set of [this.#sets.any, this.#sets.dst]) {
+        const r = await this.#cmd([IPSET_EXE, "list", set]);
+        if (r.code !== 0) {
+          if (/does not exist/i.test(r.stderr)) continue;
+          throw this.#error("FWK_ERR_FW_LIST", IPSET_EXE, r, `listing set ${set}`);
+        }
+        rules.push(...parseSetList(r.stdout));
+      }
+    }
+    return rules;
+  }
+
+  async flush(): Promise<void> {
+    for (const spec of this.#activeSpecs()) {
+      for (let i = 0; i < MAX_JUMP_DELETES; i++) {
+        const r = await this.#ipt(["-t", spec.table, "-D", spec.fromChain, "-j", spec.toChain]);
+        if (r.code !== 0) break;
+      }
+      await this.#ipt(["-t", spec.table, "-F", spec.toChain]);
+      await this.#ipt(["-t", spec.table, "-X", spec.toChain]);
+    }
+    // Sets can only go once no rule references them, i.e. after the chains.
+    if (this.#sets) {
+      for (const set of [this.#sets.any, this.#sets.dst])
+        await this.#cmd([IPSET_EXE, "destroy", set]);
+    }
+  }
+
+  async listText(all: boolean): Promise<string> {
+    const parts = [`${all ? FW_LIST_ALL_HEADING : FW_LIST_HEADING}\n`];
+    for (const spec of this.#activeSpecs()) {
+      // Upstream prints a blank line before each chain listing, and nothing between table dumps.
+      const argv = all
+        ? ["-t", spec.table, "-v", "-n", "-L", "--line-numbers"]
+        : ["-t", spec.table, "-L", spec.toChain, "--line-numbers", "-n"];
+      const r = await this.#ipt(argv);
+      parts.push(all ? r.stdout : `\n${r.stdout}`);
+    }
+    return parts.join("");
+  }
+
+  async #applyChains(add: readonly Rule[], remove: readonly Rule[]): Promise<void> {
+    const byTable = new Map<string, string[]>();
+    const line = (table: string, text: string) => {
+      const lines = byTable.get(table) ?? [];
+      lines.push(text);
+      byTable.set(table, lines);
+    };
+    // Removals first: a refreshed grant's old rule and its replacement commit together.
+    for (const r of remove) {
+      const spec = this.#spec(r.chain);
+      line(spec.table, ["-D", spec.toChain, ...ruleArgs(r, spec)].join(" "));
+    }
+    for (const r of add) {
+      const spec = this.#spec(r.chain);
+      const verb = this.#settings.prepend ? ["-I", spec.toChain, "1"] : ["-A", spec.toChain];
+      line(spec.table, [...verb, ...ruleArgs(r, spec)].join(" "));
+    }
+    let script = "";
+    for (const [table, lines] of byTable) script += `*${table}\n${lines.join("\n")}\nCOMMIT\n`;
+    const exe = `${this.#settings.exe}-restore`;
+    const r = await this.#cmd([exe, "--noflush"], script);
+    if (r.code !== 0) {
+      throw this.#error(
+        "FWK_ERR_FW_APPLY",
+        exe,
+        r,
+        `applying ${add.length} addition(s) and ${remove.length} removal(s)`,
+      );
+    }
+  }
+
+  async #applySets(sets: IpsetNames, add: readonly Rule[], remove: readonly Rule[]): Promise<void> {
+    const now = Date.now() / 1000;
+    // An add -exist of the same element replaces timeout and comment in place, so deleting the
+    // old entry first would only open a gap.
+    const replaced = new Set(add.map((r) => elementKey(sets, r)));
+    const lines = [
+      ...remove.filter((r) => !replaced.has(elementKey(sets, r))).map((r) => delLine(sets, r)),
+      ...add.map((r) => addLine(sets, r, now)),
+    ];
+    const r = await this.#cmd([IPSET_EXE, "restore", "-exist"], `${lines.join("\n")}\n`);
+    if (r.code !== 0) {
+      throw this.#error(
+        "FWK_ERR_FW_APPLY",
+        IPSET_EXE,
+        r,
+        `applying ${add.length} set addition(s) and ${remove.length} set removal(s)`,
+      );
+    }
+  }
+
+  async #probeCheckSupport(input: ChainSpec): Promise<boolean> {
+    const probe = ["-s", PROBE_SRC, "-p", "udp", "-j", input.target];
+    await this.#ipt(["-t", input.table, "-I", input.fromChain, "1", ...probe]);
+    const r = await this.#ipt(["-t", input.table, "-C", input.fromChain, ...probe]);
+    await this.#ipt(["-t", input.table, "-D", input.fromChain, ...probe]);
+    const supported = r.code === 0 && r.stdout.trim() === "";
+    if (!supported) this.#log.debug("iptables -C is not supported; using chain listings");
+    return supported;
+  }
+
+  async #ensureChain(spec: ChainSpec): Promise<void> {
+    const created = await this.#ipt(["-t", spec.table, "-N", spec.toChain]);
+    if (created.code !== 0 && !/already exists/i.test(created.stderr)) {
+      throw this.#error(
+        "FWK_ERR_FW_INIT",
+        this.#settings.exe,
+        created,
+        `creating chain ${spec.toChain}`,
+      );
+    }
+    if (await this.#jumpExists(spec)) return;
+    const jump = await this.#ipt([
+      "-t",
+      spec.table,
+      "-I",
+      spec.fromChain,
+      String(spec.jumpPosition),
+      "-j",
+      spec.toChain,
+    ]);
+    if (jump.code !== 0) {
+      throw this.#error(
+        "FWK_ERR_FW_INIT",
+        this.#settings.exe,
+        jump,
+        `adding jump rule from ${spec.fromChain} to ${spec.toChain}`,
+      );
+    }
+    this.#log.info(`Added jump rule from chain: ${spec.fromChain} to chain: ${spec.toChain}`);
+  }
+
+  async #jumpExists(spec: ChainSpec): Promise<boolean> {
+    if (this.#checkSupport) {
+      const r = await this.#ipt(["-t", spec.table, "-C", spec.fromChain, "-j", spec.toChain]);
+      return r.code === 0;
+    }
+    const r = await this.#ipt(["-t", spec.table, "-L", spec.fromChain, "--line-numbers", "-n"]);
+    return r.stdout.includes(` ${spec.toChain} `);
+  }
+
+  async #ensureSets(input: ChainSpec, sets: IpsetNames): Promise<void> {
+    const created = await this.#cmd(
+      [IPSET_EXE, "restore", "-exist"],
+      `${createSetLines(sets).join("\n")}\n`,
+    );
+    if (created.code !== 0)
+      throw this.#error("FWK_ERR_FW_INIT", IPSET_EXE, created, "creating sets");
+    for (const match of setMatchArgs(sets, input.target)) {
+      const exists = await this.#ipt(["-t", input.table, "-C", input.toChain, ...match]);
+      if (exists.code === 0) continue;
+      const r = await this.#ipt(["-t", input.table, "-I", input.toChain, "1", ...match]);
+      if (r.code !== 0)
+        throw this.#error(
+          "FWK_ERR_FW_INIT",
+          this.#settings.exe,
+          r,
+          `adding set match to ${input.toChain}`,
+        );
+    }
+  }
+
+  async #checkComment(input: ChainSpec): Promise<void> {
+    const rule = [
+      "-s",
+      PROBE_SRC,
+      "-m",
+      "comment",
+      "--comment",
+      "__TMPCOMMENT__",
+      "-j",
+      input.target,
+    ];
+    await this.#ipt(["-t", input.table, "-I", input.fromChain, "1", ...rule]);
+    const listed = await this.#ipt(["-t", input.table, "-L", input.fromChain, "-n"]);
+    await this.#ipt(["-t", input.table, "-D", input.fromChain, ...rule]);
+    if (!listed.stdout.includes("__TMPCOMMENT__")) {
+      throw new FwknopError(
+        "FWK_ERR_FW_COMMENT_CHECK",
+        `the iptables 'comment' match is not available (${this.#settings.exe}); set ENABLE_IPT_COMMENT_CHECK N only if rules can still carry their _exp_ comment`,
+      );
+    }
+    this.#log.debug("iptables 'comment' match is available");
+  }
+
+  #spec(kind: ChainKind): ChainSpec {
+    const spec = this.#settings.chains[kind];
+    if (!spec) {
+      throw new FwknopError(
+        "FWK_ERR_FW_CHAIN_INACTIVE",
+        `no active ${kind} chain for this rule (check the ENABLE_IPT_* settings)`,
+      );
+    }
+    return spec;
+  }
+
+  #activeEntries(): [ChainKind, ChainSpec][] {
+    return Object.entries(this.#settings.chains).filter(
+      (e): e is [ChainKind, ChainSpec] => e[1] !== undefined,
+    );
+  }
+
+  #activeSpecs(): ChainSpec[] {
+    return this.#activeEntries().map(([, spec]) => spec);
+  }
+
+  #ipt(args: readonly string[]): Promise<RunResult> {
+    return this.#cmd([this.#settings.exe, ...args]);
+  }
+
+  #cmd(argv: readonly string[], input?: string): Promise<RunResult> {
+    const opts: { netns?: string; input?: string } = {};
+    if (this.#netns !== undefined) opts.netns = this.#netns;
+    if (input !== undefined) opts.input = input;
+    return run(argv, opts);
+  }
+
+  #error(
+    code: "FWK_ERR_FW_APPLY" | "FWK_ERR_FW_LIST" | "FWK_ERR_FW_INIT",
+    tool: string,
+    r: RunResult,
+    what: string,
+  ): FwknopError {
+    const detail = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
+    return new FwknopError(code, `${what}: ${tool} exited with status ${r.code}: ${detail}`);
+  }
+}
+
+/** One `iptables -S <chain>` line back into a rule; lines without our `_exp_` marker are skipped. */
+export function parseRuleLine(line: string, chain: string, kind: ChainKind): Rule | undefined {
+  const tokens = line.trim().split(/\s+/);
+  if (tokens[0] !== "-A" || tokens[1] !== chain) return undefined;
+  const rule: Rule = { chain: kind, expiresAt: Number.NaN };
+  for (let i = 2; i < tokens.length; i++) {
+    const value = tokens[i + 1];
+    switch (tokens[i]) {
+      case "-p":
+        if (value === "tcp" || value === "6") rule.proto = "tcp";
+        else if (value === "udp" || value === "17") rule.proto = "udp";
+        else return undefined;
+        break;
+      case "-s":
+        if (value !== undefined) rule.src = value.replace(/\/32$/, "");
+        break;
+      case "-d":
+        if (value !== undefined) rule.dst = value.replace(/\/32$/, "");
+        break;
+      case "--dport":
+        rule.dport = Number(value);
+        break;
+      case "--sport":
+        rule.sport = Number(value);
+        break;
+      case "--to-destination":
+        if (value !== undefined) rule.toDestination = value;
+        break;
+      case "--to-source":
+        if (value !== undefined) rule.toSource = value;
+        break;
+      case "--to-ports":
+        rule.toPorts = Number(value);
+        break;
+      case "--comment": {
+        const text = (value ?? "").replace(/^"|"$/g, "");
+        if (text.startsWith(EXPIRE_COMMENT_PREFIX))
+          rule.expiresAt = Number(text.slice(EXPIRE_COMMENT_PREFIX.length));
+        break;
+      }
+      default:
+        continue;
+    }
+    i++;
+  }
+  return Number.isSafeInteger(rule.expiresAt) ? rule : undefined;
+}

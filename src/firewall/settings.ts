@@ -1,0 +1,129 @@
+/**
+ * Firewall settings: the slice of fwknopd.conf (spec §9.2, the IPT_* family) that the firewall
+ * backends and the rule builder need, as one plain typed object. Building it from a parsed
+ * ServerConfig is settingsFromConfig(); tests build it by hand from defaultFirewallSettings().
+ */
+import { isIPv4 } from "node:net";
+import { type ChainSpec, parseChainSpec } from "../config/chain-spec.js";
+import type { ServerConfig } from "../config/server-config.js";
+import { FIREWALL_PREFIX } from "../config/server-variables.js";
+import { FwknopError } from "../errors.js";
+import type { ChainKind } from "./backend.js";
+
+export type { ChainSpec };
+
+export interface FirewallSettings {
+  /** FIREWALL_EXE: the iptables binary; iptables-restore is looked up next to it. */
+  exe: string;
+  /** The active chains only (spec §11.1 table "Active when"). */
+  chains: Partial<Record<ChainKind, ChainSpec>>;
+  /** ENABLE_RULE_PREPEND: insert new rules at the top of the chain instead of appending. */
+  prepend: boolean;
+  /** ENABLE_DESTINATION_RULE: restrict INPUT/DNAT rules to the packet's destination address. */
+  destinationRule: boolean;
+  /** ENABLE_IPT_SNAT. */
+  snat: boolean;
+  /** SNAT_TRANSLATE_IP, only when it is a valid IPv4 address. */
+  snatTranslateIp?: string;
+  /** ENABLE_IPT_COMMENT_CHECK: probe the `comment` match at init. */
+  commentCheck: boolean;
+  /** False with `--no-ipt-check-support`: find jump rules by listing instead of `iptables -C`. */
+  checkSupport: boolean;
+  /**
+   * Our own ENABLE_IPT_IPSET: INPUT access grants become entries (with kernel timeouts) of an
+   * ipset matched by one static rule in the INPUT chain, instead of one rule per grant.
+   */
+  ipset: boolean;
+}
+
+export const DEFAULT_CHAIN_SPECS = {
+  input: spec("ACCEPT", "filter", "INPUT", "FWKNOP_INPUT"),
+  output: spec("ACCEPT", "filter", "OUTPUT", "FWKNOP_OUTPUT"),
+  forward: spec("ACCEPT", "filter", "FORWARD", "FWKNOP_FORWARD"),
+  dnat: spec("DNAT", "nat", "PREROUTING", "FWKNOP_PREROUTING"),
+  snat: spec("SNAT", "nat", "POSTROUTING", "FWKNOP_POSTROUTING"),
+  masquerade: spec("MASQUERADE", "nat", "POSTROUTING", "FWKNOP_MASQUERADE"),
+} as const satisfies Record<ChainKind, ChainSpec>;
+
+function spec(target: string, table: string, fromChain: string, toChain: string): ChainSpec {
+  return { target, table, fromChain, jumpPosition: 1, toChain, rulePosition: 1 };
+}
+
+/** Which chain kinds are active for the given switches (spec §11.1). */
+export function activeChainKinds(flags: {
+  output: boolean;
+  forwarding: boolean;
+  localNat: boolean;
+  snat: boolean;
+}): ChainKind[] {
+  const kinds: ChainKind[] = ["input"];
+  if (flags.output) kinds.push("output");
+  if (flags.forwarding || flags.localNat) {
+    kinds.push("forward", "dnat");
+    if (flags.snat) kinds.push("snat", "masquerade");
+  }
+  return kinds;
+}
+
+/** Upstream defaults: only FWKNOP_INPUT is active. */
+export function defaultFirewallSettings(): FirewallSettings {
+  return {
+    exe: "/usr/sbin/iptables",
+    chains: { input: { ...DEFAULT_CHAIN_SPECS.input } },
+    prepend: false,
+    destinationRule: false,
+    snat: false,
+    commentCheck: true,
+    checkSupport: true,
+    ipset: false,
+  };
+}
+
+/**
+ * Firewall settings from the parsed fwknopd.conf. The variable family follows FIREWALL_TYPE
+ * (IPT_* for iptables); chain specs were validated when the configuration was loaded.
+ */
+export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
+  const p = FIREWALL_PREFIX[cfg.firewallType];
+  const on = (name: string) => cfg.bool(`ENABLE_${p}_${name}`);
+  const kinds = activeChainKinds({
+    output: on("OUTPUT"),
+    forwarding: on("FORWARDING"),
+    localNat: on("LOCAL_NAT"),
+    snat: on("SNAT"),
+  });
+  const chains: Partial<Record<ChainKind, ChainSpec>> = {};
+  for (const kind of kinds) {
+    const name = `${p}_${CHAIN_VARIABLE[kind]}_ACCESS`;
+    const parsed = parseChainSpec(cfg.get(name) ?? "");
+    if (!parsed.ok) {
+      throw new FwknopError(
+        "FWK_ERR_CONFIG_CHAIN_SPEC",
+        `Invalid ${name} specification: ${parsed.detail}`,
+      );
+    }
+    chains[kind] = parsed.value;
+  }
+  const snatIp = cfg.get("SNAT_TRANSLATE_IP");
+  const settings: FirewallSettings = {
+    exe: cfg.get("FIREWALL_EXE") ?? "",
+    chains,
+    prepend: cfg.bool("ENABLE_RULE_PREPEND"),
+    destinationRule: cfg.bool("ENABLE_DESTINATION_RULE"),
+    snat: on("SNAT"),
+    commentCheck: on("COMMENT_CHECK"),
+    checkSupport: true,
+    ipset: on("IPSET"),
+  };
+  if (snatIp !== undefined && isIPv4(snatIp)) settings.snatTranslateIp = snatIp;
+  return settings;
+}
+
+const CHAIN_VARIABLE = {
+  input: "INPUT",
+  output: "OUTPUT",
+  forward: "FORWARD",
+  dnat: "DNAT",
+  snat: "SNAT",
+  masquerade: "MASQUERADE",
+} as const satisfies Record<ChainKind, string>;

@@ -1,0 +1,421 @@
+/**
+ * The grant ledger: the one owner of active access. It knows every rule it opened and when that
+ * rule expires, merges a re-knock into the existing rule (refreshing its expiry, never a
+ * duplicate), removes rules when their deadline passes (one timer on the nearest deadline, from a
+ * min-heap, instead of re-listing chains every loop), and sends changes to the firewall in
+ * batches: everything that becomes due while a batch is in flight goes out in the next one.
+ *
+ * State per rule identity (ruleKey): `desired` (what should be in the firewall) and `installed`
+ * (what we believe is there). A batch is the difference for the keys marked dirty. A failed batch
+ * never loses knowledge: we re-read the firewall, split the batch to isolate the failing rules,
+ * and keep retrying those (with backoff) until they are applied or no longer wanted.
+ */
+import type { FirewallBackend, Rule } from "../firewall/backend.js";
+import { describeRule, ruleKey } from "../firewall/rules.js";
+import type { Logger } from "../log/logger.js";
+
+export interface LedgerTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface GrantLedgerOptions {
+  log: Logger;
+  /** Unix time in milliseconds (default Date.now). */
+  now?: () => number;
+  /** Timer functions (default the global ones); tests inject fake ones. */
+  timers?: LedgerTimers;
+  /** First retry delay after a failed batch, doubled per consecutive failure (default 1 s). */
+  retryMs?: number;
+  /** Upper bound of the retry delay (default 30 s). */
+  maxRetryMs?: number;
+}
+
+interface Slot {
+  desired: Rule | undefined;
+  installed: Rule[];
+}
+
+interface Waiter {
+  keys: Set<string>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** Longest delay setTimeout accepts; later deadlines re-arm when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class GrantLedger {
+  readonly #backend: FirewallBackend;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #timers: LedgerTimers;
+  readonly #retryMs: number;
+  readonly #maxRetryMs: number;
+
+  readonly #slots = new Map<string, Slot>();
+  readonly #dirty = new Set<string>();
+  readonly #inflight = new Set<string>();
+  readonly #deadlines = new DeadlineHeap();
+  #waiters: Waiter[] = [];
+  #active = 0;
+
+  #expiryTimer: unknown;
+  #expiryDue = Number.POSITIVE_INFINITY;
+  #retryTimer: unknown;
+  readonly #retryKeys = new Set<string>();
+  #retryDelay: number;
+  #flushQueued = false;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(backend: FirewallBackend, opts: GrantLedgerOptions) {
+    this.#backend = backend;
+    this.#log = opts.log;
+    this.#now = opts.now ?? Date.now;
+    this.#timers = opts.timers ?? {
+      setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+    };
+    this.#retryMs = opts.retryMs ?? 1000;
+    this.#maxRetryMs = opts.maxRetryMs ?? 30_000;
+    this.#retryDelay = this.#retryMs;
+  }
+
+  /** Number of rules currently granted (wanted open). */
+  get size(): number {
+    return this.#active;
+  }
+
+  /**
+   * Open (or extend) these rules. Resolves once they are in the firewall; rejects with the
+   * backend's error if they could not be applied (the ledger keeps retrying until they expire).
+   */
+  grant(rules: readonly Rule[]): Promise<void> {
+    if (this.#stopped) return Promise.reject(new Error("grant ledger is stopped"));
+    const keys = new Set<string>();
+    for (const rule of rules) {
+      const key = ruleKey(rule);
+      const slot = this.#slot(key);
+      if (slot.desired === undefined || rule.expiresAt > slot.desired.expiresAt) {
+        this.#setDesired(slot, rule);
+        this.#deadlines.push(rule.expiresAt, key);
+        this.#dirty.add(key);
+      }
+      if (this.#dirty.has(key) || this.#inflight.has(key)) keys.add(key);
+    }
+    this.#armExpiry();
+    if (keys.size === 0) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ keys, resolve, reject });
+    });
+    this.#queueFlush();
+    return done;
+  }
+
+  /**
+   * Take over what the firewall already holds (start or reload without flush): live rules are
+   * scheduled for removal at their `_exp_` time, expired ones and duplicates are removed now.
+   */
+  async adopt(): Promise<void> {
+    const installed = await this.#backend.listInstalled();
+    const nowSec = this.#now() / 1000;
+    const touched = new Set<string>();
+    for (const rule of installed) {
+      const key = ruleKey(rule);
+      this.#slot(key).installed.push(rule);
+      touched.add(key);
+    }
+    let live = 0;
+    for (const key of touched) {
+      const slot = this.#slot(key);
+      const best = slot.installed.reduce((a, b) => (b.expiresAt > a.expiresAt ? b : a));
+      if (best.expiresAt > nowSec && best.expiresAt > (slot.desired?.expiresAt ?? 0)) {
+        this.#setDesired(slot, best);
+        this.#deadlines.push(best.expiresAt, key);
+        live++;
+      }
+      if (slot.installed.some((r) => r !== slot.desired)) this.#dirty.add(key);
+    }
+    this.#log.info(
+      `Adopted ${live} live firewall rule(s); ${installed.length - live} expired or duplicate rule(s) to remove`,
+    );
+    this.#armExpiry();
+    if (this.#dirty.size > 0) {
+      this.#queueFlush();
+      await this.#drain();
+    }
+  }
+
+  /** Cancel timers and let the batch in flight finish. The firewall is left as it is. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#expiryTimer !== undefined) this.#timers.clearTimeout(this.#expiryTimer);
+    if (this.#retryTimer !== undefined) this.#timers.clearTimeout(this.#retryTimer);
+    this.#expiryTimer = undefined;
+    this.#retryTimer = undefined;
+    await this.#running;
+    for (const w of this.#waiters) w.reject(new Error("grant ledger stopped"));
+    this.#waiters = [];
+  }
+
+  #slot(key: string): Slot {
+    let slot = this.#slots.get(key);
+    if (!slot) {
+      slot = { desired: undefined, installed: [] };
+      this.#slots.set(key, slot);
+    }
+    return slot;
+  }
+
+  #setDesired(slot: Slot, rule: Rule | undefined): void {
+    if (slot.desired === undefined && rule !== undefined) this.#active++;
+    if (slot.desired !== undefined && rule === undefined) this.#active--;
+    slot.desired = rule;
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued || this.#running !== undefined || this.#stopped) return;
+    this.#flushQueued = true;
+    // setImmediate: every grant decided in this turn of the event loop joins the same batch.
+    setImmediate(() => {
+      this.#flushQueued = false;
+      this.#running = this.#loop().finally(() => {
+        this.#running = undefined;
+        // Work marked dirty while the loop was finishing would otherwise wait for the next event.
+        if (this.#dirty.size > 0) this.#queueFlush();
+      });
+    });
+  }
+
+  /** Wait until nothing is queued or in flight. */
+  async #drain(): Promise<void> {
+    while (this.#flushQueued || this.#running !== undefined) {
+      await (this.#running ?? new Promise<void>((r) => setImmediate(r)));
+    }
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#dirty.size > 0 && !this.#stopped) {
+      const keys = [...this.#dirty];
+      this.#dirty.clear();
+      for (const k of keys) this.#inflight.add(k);
+      const failed = await this.#applyKeys(keys);
+      for (const k of keys) this.#inflight.delete(k);
+      this.#settleWaiters(failed);
+      if (failed.size > 0) this.#scheduleRetry([...failed.keys()]);
+      else this.#retryDelay = this.#retryMs;
+    }
+  }
+
+  /** Apply the changes for these keys; returns the keys that could not be applied, with why. */
+  async #applyKeys(keys: readonly string[]): Promise<Map<string, unknown>> {
+    const plan = keys.map((key) => ({ key, ...this.#diff(key) }));
+    const add = plan.flatMap((p) => (p.add ? [p.add] : []));
+    const remove = plan.flatMap((p) => p.remove);
+    if (add.length === 0 && remove.length === 0) {
+      for (const p of plan) this.#committed(p.key, p.target);
+      return new Map();
+    }
+    try {
+      await this.#backend.apply(add, remove);
+    } catch (e) {
+      return this.#recover(keys, e);
+    }
+    for (const p of plan) this.#committed(p.key, p.target);
+    for (const r of add) this.#logAdded(r);
+    for (const r of remove) this.#logRemoved(r, add);
+    return new Map();
+  }
+
+  /** After a failed batch: re-read what is installed, then bisect to isolate the failing rules. */
+  async #recover(keys: readonly string[], error: unknown): Promise<Map<string, unknown>> {
+    this.#log.error(
+      `Firewall update for ${keys.length} rule(s) failed: ${(error as Error).message ?? error}`,
+    );
+    try {
+      await this.#resync(keys);
+    } catch (e) {
+      this.#log.error(`Cannot re-read installed rules: ${(e as Error).message ?? e}`);
+      return new Map(keys.map((k) => [k, error]));
+    }
+    if (keys.length === 1) {
+      const key = keys[0] as string;
+      const { add, remove } = this.#diff(key);
+      // The re-read shows the change is already in place: nothing failed after all.
+      if (!add && remove.length === 0) {
+        this.#committed(key, this.#slots.get(key)?.desired);
+        return new Map();
+      }
+      return new Map([[key, error]]);
+    }
+    const half = Math.ceil(keys.length / 2);
+    const first = await this.#applyKeys(keys.slice(0, half));
+    const second = await this.#applyKeys(keys.slice(half));
+    return new Map([...first, ...second]);
+  }
+
+  /** Replace our belief about these keys with what the firewall lists. */
+  async #resync(keys: readonly string[]): Promise<void> {
+    const wanted = new Set(keys);
+    const listed = new Map<string, Rule[]>();
+    for (const rule of await this.#backend.listInstalled()) {
+      const key = ruleKey(rule);
+      if (!wanted.has(key)) continue;
+      const list = listed.get(key) ?? [];
+      list.push(rule);
+      listed.set(key, list);
+    }
+    for (const key of keys) this.#slot(key).installed = listed.get(key) ?? [];
+  }
+
+  #diff(key: string): { add: Rule | undefined; remove: Rule[]; target: Rule | undefined } {
+    const slot = this.#slot(key);
+    const target = slot.desired;
+    const keep = target && slot.installed.find((r) => r.expiresAt === target.expiresAt);
+    return {
+      add: target && !keep ? target : undefined,
+      remove: slot.installed.filter((r) => r !== keep),
+      target,
+    };
+  }
+
+  #committed(key: string, target: Rule | undefined): void {
+    const slot = this.#slots.get(key);
+    if (!slot) return;
+    slot.installed = target ? [target] : [];
+    if (slot.desired === undefined && !this.#dirty.has(key)) this.#slots.delete(key);
+  }
+
+  #settleWaiters(failed: Map<string, unknown>): void {
+    const pending: Waiter[] = [];
+    for (const w of this.#waiters) {
+      const failure = [...w.keys].find((k) => failed.has(k));
+      if (failure !== undefined) w.reject(failed.get(failure));
+      else if ([...w.keys].some((k) => this.#dirty.has(k) || this.#inflight.has(k)))
+        pending.push(w);
+      else w.resolve();
+    }
+    this.#waiters = pending;
+  }
+
+  #scheduleRetry(keys: readonly string[]): void {
+    for (const k of keys) this.#retryKeys.add(k);
+    if (this.#retryTimer !== undefined || this.#stopped) return;
+    const delay = this.#retryDelay;
+    this.#retryDelay = Math.min(this.#maxRetryMs, this.#retryDelay * 2);
+    this.#log.warn(`Retrying ${this.#retryKeys.size} firewall rule change(s) in ${delay} ms`);
+    this.#retryTimer = this.#timers.setTimeout(() => {
+      this.#retryTimer = undefined;
+      for (const k of this.#retryKeys) if (this.#slots.has(k)) this.#dirty.add(k);
+      this.#retryKeys.clear();
+      this.#queueFlush();
+    }, delay);
+  }
+
+  /** (Re)arm the one expiry timer for the nearest live deadline. */
+  #armExpiry(): void {
+    if (this.#stopped) return;
+    while (true) {
+      const top = this.#deadlines.peek();
+      if (!top) break;
+      if (this.#slots.get(top.key)?.desired?.expiresAt === top.at) break;
+      this.#deadlines.pop(); // stale: refreshed or already removed
+    }
+    const top = this.#deadlines.peek();
+    const due = top ? top.at * 1000 : Number.POSITIVE_INFINITY;
+    if (due === this.#expiryDue && this.#expiryTimer !== undefined) return;
+    if (this.#expiryTimer !== undefined) this.#timers.clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    this.#expiryDue = due;
+    if (!top) return;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, due - this.#now()));
+    this.#expiryTimer = this.#timers.setTimeout(() => this.#expire(), delay);
+  }
+
+  #expire(): void {
+    this.#expiryTimer = undefined;
+    this.#expiryDue = Number.POSITIVE_INFINITY;
+    const nowSec = this.#now() / 1000;
+    let due = 0;
+    for (let top = this.#deadlines.peek(); top && top.at <= nowSec; top = this.#deadlines.peek()) {
+      this.#deadlines.pop();
+      const slot = this.#slots.get(top.key);
+      if (slot?.desired?.expiresAt !== top.at) continue;
+      this.#setDesired(slot, undefined);
+      this.#dirty.add(top.key);
+      due++;
+    }
+    if (due > 0) this.#queueFlush();
+    this.#armExpiry();
+  }
+
+  #logAdded(r: Rule): void {
+    const chain = this.#backend.chainName(r.chain);
+    const n = r.note;
+    const what = n
+      ? `${n.kind} rule to ${chain} for ${n.clientIp} -> ${n.dst} ${n.spec}`
+      : `rule to ${chain} for ${describeRule(r)}`;
+    this.#log.info(`Added ${what}, expires at ${r.expiresAt}`);
+  }
+
+  #logRemoved(r: Rule, added: readonly Rule[]): void {
+    const chain = this.#backend.chainName(r.chain);
+    const key = ruleKey(r);
+    const line = `Removed rule from ${chain} with expire time of ${r.expiresAt} (${describeRule(r)})`;
+    // A refreshed grant replaces its rule; that is not an expiry worth an info line.
+    if (added.some((a) => ruleKey(a) === key))
+      this.#log.debug(`${line}, replaced by a later expiry`);
+    else this.#log.info(line);
+  }
+}
+
+/** Binary min-heap of (deadline, key); entries may go stale and are skipped when popped. */
+class DeadlineHeap {
+  readonly #items: { at: number; key: string }[] = [];
+
+  push(at: number, key: string): void {
+    this.#items.push({ at, key });
+    let i = this.#items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.#at(parent) <= at) break;
+      this.#swap(i, parent);
+      i = parent;
+    }
+  }
+
+  peek(): { at: number; key: string } | undefined {
+    return this.#items[0];
+  }
+
+  pop(): { at: number; key: string } | undefined {
+    const top = this.#items[0];
+    const last = this.#items.pop();
+    if (this.#items.length === 0 || last === undefined) return top;
+    this.#items[0] = last;
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      let m = i;
+      if (this.#at(l) < this.#at(m)) m = l;
+      if (this.#at(l + 1) < this.#at(m)) m = l + 1;
+      if (m === i) break;
+      this.#swap(i, m);
+      i = m;
+    }
+    return top;
+  }
+
+  #at(i: number): number {
+    return this.#items[i]?.at ?? Number.POSITIVE_INFINITY;
+  }
+
+  #swap(i: number, j: number): void {
+    const a = this.#items[i];
+    const b = this.#items[j];
+    if (a && b) {
+      this.#items[i] = b;
+      this.#items[j] = a;
+    }
+  }
+}
