@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
+import ipaddr from "ipaddr.js";
 import {
   type AddressList,
   inetAton,
@@ -157,5 +159,58 @@ describe("parseAddressList", () => {
     const l = list("10.0.0.0/8");
     assert.ok(!l.matches("not-an-ip"));
     assert.ok(!l.matches("10.1"));
+  });
+});
+
+describe("properties", () => {
+  const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
+  const dottedOf = (n: number) => dotted(n) ?? "";
+
+  test("inetAton agrees with ipaddr.js on legacy forms (decimal, octal, hex, 1-4 parts)", () => {
+    const part = (n: number, style: number) =>
+      style === 0 ? String(n) : style === 1 ? `0${n.toString(8)}` : `0x${n.toString(16)}`;
+    fc.assert(
+      fc.property(
+        u32,
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 4, maxLength: 4 }),
+        (n, parts, styles) => {
+          const bytes = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+          // The last part carries the remaining low bytes, as in a.b.c (16-bit c) or a (32-bit).
+          const head = bytes.slice(0, parts - 1);
+          const tail = bytes.slice(parts - 1).reduce((acc, b) => acc * 256 + b, 0);
+          const text = [...head, tail].map((v, i) => part(v, styles[i] ?? 0)).join(".");
+          assert.equal(dotted(inetAton(text)), ipaddr.IPv4.parse(text).toString(), text);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test("CIDR matching agrees with ipaddr.js", () => {
+    fc.assert(
+      fc.property(u32, fc.integer({ min: 1, max: 32 }), u32, (net, bits, probe) => {
+        const l = list(`${dottedOf(net)}/${bits}`);
+        const expected = ipaddr.IPv4.parse(dottedOf(probe)).match(
+          ipaddr.IPv4.parse(dottedOf(net)),
+          bits,
+        );
+        assert.equal(l.matches(dottedOf(probe)), expected);
+        assert.ok(l.matches(dottedOf(net)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("a CIDR and its dotted mask match the same addresses", () => {
+    fc.assert(
+      fc.property(u32, fc.integer({ min: 1, max: 32 }), u32, (net, bits, probe) => {
+        const mask = dottedOf(bits === 32 ? 0xffff_ffff : (0xffff_ffff << (32 - bits)) >>> 0);
+        const a = list(`${dottedOf(net)}/${bits}`);
+        const b = list(`${dottedOf(net)}/${mask}`);
+        assert.equal(a.matches(dottedOf(probe)), b.matches(dottedOf(probe)));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
