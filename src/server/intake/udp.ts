@@ -84,7 +84,6 @@ export function createUdpIntake(opts: UdpIntakeOptions): UdpIntake {
           receivedAt: Date.now(),
         });
       });
-      opts.log.info(`Kicking off UDP server to listen on port ${port}.`);
     },
     stop(): Promise<void> {
       const s = socket;
