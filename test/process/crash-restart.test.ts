@@ -1,0 +1,123 @@
+/**
+ * kill -9 of our fwknopd in the middle of a flood of valid knocks, then a restart with
+ * FLUSH_IPT_AT_INIT N over a digest.cache whose last line was torn in half:
+ * every grant had its digest on disk, the cache loads, no replay is accepted, the jump rule is
+ * not duplicated, and no adopted grant outlives its timeout by more than 1 s.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { replayDigest } from "../../src/protocol/spa.js";
+import { runChecked } from "../../src/sys/run.js";
+import { grantIp, makeKnock } from "../helpers/bench-knock.js";
+import { floodFromClient } from "../helpers/bench-send.js";
+import { accessStanza, randomKeys, startDaemon, writeConfigDir } from "../helpers/daemon.js";
+import { canUseNetns, createNetnsPair } from "../helpers/netns.js";
+
+const FLOOD = 600;
+const RATE = 400;
+const TIMEOUT = 6;
+/** iptables is polled this often; a removal is seen at most this late. */
+const POLL_MS = 100;
+
+/** FWKNOP_INPUT rules as allow-IP → `_exp_` expiry. */
+async function rules(ns: string): Promise<Map<string, number>> {
+  const out = (await runChecked(["iptables", "-S", "FWKNOP_INPUT"], { netns: ns })).stdout;
+  const m = new Map<string, number>();
+  for (const l of out.split("\n")) {
+    const r = /-s (\S+)\/32 .*_exp_(\d+)/.exec(l);
+    if (r?.[1] && r[2]) m.set(r[1], Number(r[2]));
+  }
+  return m;
+}
+
+const count = (text: string, re: RegExp) => text.split("\n").filter((l) => re.test(l)).length;
+
+test("kill -9 mid-flood, restart over a torn digest.cache: no lost digest, no replay, no late grant", async (t) => {
+  if (!canUseNetns()) assert.fail("needs root and iproute2 (ip netns): run the suite as root");
+  const pair = await createNetnsPair("crash");
+  t.after(() => pair.cleanup());
+  const keys = randomKeys();
+  const cfg = writeConfigDir(
+    { FLUSH_IPT_AT_INIT: "N" },
+    accessStanza(keys, { FW_ACCESS_TIMEOUT: String(TIMEOUT) }),
+  );
+  const wires = Array.from({ length: FLOOD }, (_, i) =>
+    makeKnock(keys, { allowIp: grantIp(i), port: 2222 }),
+  );
+  const ipOf = new Map(wires.map((w, i) => [replayDigest(w), grantIp(i)]));
+
+  const first = await startDaemon(cfg, { netns: pair.server });
+  t.after(() => first.stop("SIGKILL"));
+  const sending = floodFromClient(pair, wires, join(cfg.dir, "flood"), RATE);
+  // Kill once grants are flowing, well before the flood is over.
+  const deadline = Date.now() + 10_000;
+  while (count(first.output(), /Added access rule/) < 50 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  first.proc.kill("SIGKILL");
+  await first.exited;
+  await sending;
+
+  const before = await rules(pair.server);
+  assert.ok(before.size >= 50, `expected grants before the kill, found ${before.size}`);
+  assert.ok(before.size < FLOOD, "the kill must land mid-flood");
+  const lines = readFileSync(cfg.digestFile, "utf8")
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"));
+  const onDisk = new Set(lines.map((l) => l.split(" ")[0]));
+  const digestOf = new Map([...ipOf].map(([d, ip]) => [ip, d]));
+  for (const ip of before.keys()) {
+    assert.ok(onDisk.has(digestOf.get(ip)), `grant for ${ip} has no digest in digest.cache`);
+  }
+
+  // Tear the last line in half, as a crash during the append would.
+  const text = readFileSync(cfg.digestFile, "utf8");
+  const cut = text.lastIndexOf("\n", text.length - 2) + 1;
+  writeFileSync(cfg.digestFile, text.slice(0, cut + 20));
+  const torn = lines.at(-1)?.split(" ")[0];
+
+  const second = await startDaemon(cfg, { netns: pair.server });
+  t.after(() => second.stop());
+  const restartedAt = Date.now() / 1000;
+  const input = (await runChecked(["iptables", "-S", "INPUT"], { netns: pair.server })).stdout;
+  assert.equal(count(input, /-j FWKNOP_INPUT/), 1, `one jump rule after the restart:\n${input}`);
+
+  // Every packet whose digest survived on disk is a replay now (the torn one lost its record).
+  const replays = wires.filter((w) => {
+    const d = replayDigest(w);
+    return onDisk.has(d) && d !== torn;
+  });
+  await floodFromClient(pair, replays, join(cfg.dir, "replays"), RATE);
+  await second.waitForLog(/Replay detected/);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(
+    count(second.output(), /Added access rule/),
+    0,
+    "a replay was granted after restart",
+  );
+  assert.ok(
+    count(second.output(), /Replay detected/) >= replays.length * 0.9,
+    second.output().slice(-2000),
+  );
+
+  // Adopted grants close on time: poll until each rule is gone.
+  const removedAt = new Map<string, number>();
+  const lastExp = Math.max(...before.values());
+  while (removedAt.size < before.size && Date.now() / 1000 < lastExp + 5) {
+    const now = await rules(pair.server);
+    const seen = Date.now() / 1000;
+    for (const ip of before.keys()) if (!now.has(ip) && !removedAt.has(ip)) removedAt.set(ip, seen);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  for (const [ip, exp] of before) {
+    const at = removedAt.get(ip);
+    assert.ok(at !== undefined, `grant for ${ip} (expiry ${exp}) was never removed`);
+    const late = at - Math.max(exp, restartedAt);
+    assert.ok(
+      late <= 1 + POLL_MS / 1000 + 0.1,
+      `grant for ${ip} closed ${late.toFixed(2)} s after its expiry`,
+    );
+  }
+});
