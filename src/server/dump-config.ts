@@ -1,12 +1,20 @@
 /** -D/--dump-config: every fwknopd.conf variable in upstream order, then each access stanza. */
 import type { AccessStanza } from "../config/access-config.js";
 import type { ServerConfig } from "../config/server-config.js";
+import { serverVariable } from "../config/server-variables.js";
 
 const NOT_SET = "<not set>";
 
 export function dumpConfig(config: ServerConfig, stanzas: readonly AccessStanza[]): string {
   const out = ["Current fwknopd config settings:"];
-  config.entries().forEach(([name, value], i) => {
+  // Upstream's variables in upstream order (scripts parse the list), then our own ones if set.
+  const entries = config.entries();
+  const upstream = (name: string) => serverVariable(name)?.upstream === true;
+  const ordered = [
+    ...entries.filter(([name]) => upstream(name)),
+    ...entries.filter(([name, value]) => !upstream(name) && value !== undefined),
+  ];
+  ordered.forEach(([name, value], i) => {
     out.push(`${String(i).padStart(3)}. ${name.padEnd(28)} =  '${value ?? NOT_SET}'`);
   });
   out.push("", "Current fwknopd access settings:");
