@@ -60,7 +60,8 @@ test("bulk load builds the index afterwards and drops duplicate rows, keeping th
   t.beginBulk();
   const scratchInsert = (i: number, time: number) => {
     decodeDigest(Buffer.from(digestOf(i)), 0, t.scratch);
-    t.insertScratch(17, 1, 1, 0, 62201, time);
+    t.staged.set([17, 1, 1, 0, 62201, time]);
+    t.insertStaged();
   };
   for (let i = 0; i < 3000; i++) scratchInsert(i, 100 + i);
   scratchInsert(10, 9999);

@@ -72,6 +72,9 @@ export function numberToIpv4(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
 }
 
+/** Positions in `DigestTable.staged`. */
+export const FIELD = { proto: 0, src: 1, srcPort: 2, dst: 3, dstPort: 4, time: 5 } as const;
+
 /** An address column value: a dotted quad as a number, anything else verbatim. */
 export type IpValue = number | string;
 
@@ -126,7 +129,10 @@ export class DigestTable {
     return this.#count;
   }
 
-  /** The decode buffer `insertScratch` reads; loaders decode straight into it. */
+  /** Numeric columns of the row `insertStaged`/`insertOdd` adds next, indexed by FIELD. */
+  readonly staged = new Uint32Array(6);
+
+  /** The digest `insertStaged` adds next; loaders decode straight into it. */
   get scratch(): Uint8Array {
     return this.#scratch;
   }
@@ -158,15 +164,13 @@ export class DigestTable {
     return before - this.#count;
   }
 
-  /** Adds a row for the binary digest currently in `scratch`; false if it is already present. */
-  insertScratch(
-    proto: number,
-    srcIp: IpValue,
-    srcPort: number,
-    dstIp: IpValue,
-    dstPort: number,
-    time: number,
-  ): boolean {
+  /**
+   * Adds a row for the binary digest in `scratch` and the numbers in `staged` (see FIELD);
+   * `srcText`/`dstText` replace addresses that are not dotted quads. False if already present.
+   * Values travel through typed arrays because addresses and times exceed V8's small-integer
+   * range: passed as arguments they would be boxed, one heap allocation each per line.
+   */
+  insertStaged(srcText?: string, dstText?: string): boolean {
     // Grow before probing: growing rebuilds the index and would invalidate the probed slot.
     if (this.#count === this.#capacity) this.#grow();
     const w = this.#scratchWords;
@@ -180,7 +184,7 @@ export class DigestTable {
     const d = this.#digests;
     const base = r * DIGEST_WORDS;
     for (let i = 0; i < DIGEST_WORDS; i++) d[base + i] = w[i] as number;
-    this.#setColumns(r, proto, srcIp, srcPort, dstIp, dstPort, time);
+    this.#setColumns(r, srcText, dstText);
     if (slot >= 0) this.#slots[slot] = this.#slotValue(r);
     return true;
   }
@@ -195,15 +199,27 @@ export class DigestTable {
     dstPort: number,
     time: number,
   ): boolean {
-    if (this.#decodeText(digest)) {
-      return this.insertScratch(proto, srcIp, srcPort, dstIp, dstPort, time);
-    }
+    const f = this.staged;
+    f[FIELD.proto] = proto;
+    f[FIELD.src] = typeof srcIp === "number" ? srcIp : 0;
+    f[FIELD.srcPort] = srcPort;
+    f[FIELD.dst] = typeof dstIp === "number" ? dstIp : 0;
+    f[FIELD.dstPort] = dstPort;
+    f[FIELD.time] = time;
+    const srcText = typeof srcIp === "string" ? srcIp : undefined;
+    const dstText = typeof dstIp === "string" ? dstIp : undefined;
+    if (this.#decodeText(digest)) return this.insertStaged(srcText, dstText);
+    return this.insertOdd(digest, srcText, dstText);
+  }
+
+  /** Adds a row for a digest kept verbatim, with the numbers in `staged`. */
+  insertOdd(digest: string, srcText?: string, dstText?: string): boolean {
     if (this.#oddDigests.has(digest)) return false;
     if (this.#count === this.#capacity) this.#grow();
     const r = this.#count++;
     this.#oddDigests.set(digest, r);
     this.#oddDigestOfRow.set(r, digest);
-    this.#setColumns(r, proto, srcIp, srcPort, dstIp, dstPort, time);
+    this.#setColumns(r, srcText, dstText);
     return true;
   }
 
@@ -412,23 +428,16 @@ export class DigestTable {
     return decodeDigest(bytes, 0, this.#scratch);
   }
 
-  #setColumns(
-    r: number,
-    proto: number,
-    srcIp: IpValue,
-    srcPort: number,
-    dstIp: IpValue,
-    dstPort: number,
-    time: number,
-  ): void {
-    this.#proto[r] = proto;
-    if (typeof srcIp === "number") this.#srcIp[r] = srcIp;
-    else this.#ipText.set(r * 2, srcIp);
-    if (typeof dstIp === "number") this.#dstIp[r] = dstIp;
-    else this.#ipText.set(r * 2 + 1, dstIp);
-    this.#srcPort[r] = srcPort;
-    this.#dstPort[r] = dstPort;
-    this.#time[r] = time;
+  #setColumns(r: number, srcText: string | undefined, dstText: string | undefined): void {
+    const f = this.staged;
+    this.#proto[r] = f[FIELD.proto] as number;
+    this.#srcIp[r] = f[FIELD.src] as number;
+    this.#srcPort[r] = f[FIELD.srcPort] as number;
+    this.#dstIp[r] = f[FIELD.dst] as number;
+    this.#dstPort[r] = f[FIELD.dstPort] as number;
+    this.#time[r] = f[FIELD.time] as number;
+    if (srcText !== undefined) this.#ipText.set(r * 2, srcText);
+    if (dstText !== undefined) this.#ipText.set(r * 2 + 1, dstText);
   }
 
   #grow(): void {

@@ -25,6 +25,7 @@ import {
   DIGEST_CHARS,
   DigestTable,
   decodeDigest,
+  FIELD,
   type IpValue,
   ipv4ToNumber,
 } from "./digest-table.js";
@@ -392,8 +393,8 @@ function loadFile(path: string, cutoff: number, log: Logger): LoadResult {
 
 /**
  * Byte-level parser of one entry line into the table: no per-line strings or arrays, because it
- * runs a million times when a big cache loads. The scanners below share `cursor` (the parse
- * position) instead of returning pairs, which keeps them allocation-free and inlinable.
+ * runs a million times when a big cache loads. The scanners write numbers straight into the
+ * table's staged row and share `cursor` (the parse position), so nothing is allocated or boxed.
  */
 function parseInto(
   table: DigestTable,
@@ -407,32 +408,46 @@ function parseInto(
   while (cursor < end && b[cursor] !== SPACE && b[cursor] !== TAB) cursor++;
   const dLen = cursor - d0;
   if (dLen === 0 || dLen > 64) return "bad";
-  const proto = scanNumber(b, end, 255);
-  const src = scanIp(b, end);
-  const srcPort = scanNumber(b, end, 65535);
-  const dst = scanIp(b, end);
-  const dstPort = scanNumber(b, end, 65535);
-  const time = scanNumber(b, end, 0xffffffff);
-  if (proto < 0 || src === undefined || srcPort < 0 || dst === undefined) return "bad";
-  if (dstPort < 0 || time < 0) return "bad";
-  if (time < cutoff) return "stale";
+  const f = table.staged;
+  if (!scanNumber(b, end, 255, f, FIELD.proto)) return "bad";
+  const src = scanIp(b, end, f, FIELD.src);
+  if (src === IP_BAD) return "bad";
+  const srcText = src === IP_TEXT ? ipText : undefined;
+  if (!scanNumber(b, end, 65535, f, FIELD.srcPort)) return "bad";
+  const dst = scanIp(b, end, f, FIELD.dst);
+  if (dst === IP_BAD) return "bad";
+  const dstText = dst === IP_TEXT ? ipText : undefined;
+  if (!scanNumber(b, end, 65535, f, FIELD.dstPort)) return "bad";
+  if (!scanNumber(b, end, 0xffffffff, f, FIELD.time)) return "bad";
+  if ((f[FIELD.time] as number) < cutoff) return "stale";
   const added =
     dLen === DIGEST_CHARS && decodeDigest(b, d0, table.scratch)
-      ? table.insertScratch(proto, src, srcPort, dst, dstPort, time)
-      : table.insert(latin1(b, d0, dLen), proto, src, srcPort, dst, dstPort, time);
+      ? table.insertStaged(srcText, dstText)
+      : table.insertOdd(latin1(b, d0, dLen), srcText, dstText);
   return added ? "ok" : "dup";
 }
 
 /** Parse position shared by parseInto and the scanners. */
 let cursor = 0;
+/** The last address scanIp kept verbatim. */
+let ipText = "";
+const IP_QUAD = 0;
+const IP_TEXT = 1;
+const IP_BAD = 2;
 
 function skipSpace(b: Uint8Array, p: number, end: number): number {
   while (p < end && (b[p] === SPACE || b[p] === TAB)) p++;
   return p;
 }
 
-/** A decimal field up to `max`, ending at whitespace or the line end; -1 if malformed. */
-function scanNumber(b: Uint8Array, end: number, max: number): number {
+/** A decimal field up to `max`, ending at whitespace or the line end, into `out[at]`. */
+function scanNumber(
+  b: Uint8Array,
+  end: number,
+  max: number,
+  out: Uint32Array,
+  at: number,
+): boolean {
   let p = skipSpace(b, cursor, end);
   const s = p;
   let v = 0;
@@ -440,15 +455,19 @@ function scanNumber(b: Uint8Array, end: number, max: number): number {
     const c = b[p] as number;
     if (c < 0x30 || c > 0x39) break;
     v = v * 10 + (c - 0x30);
-    if (v > max) return -1;
+    if (v > max) return false;
   }
   cursor = p;
-  if (p === s || (p < end && b[p] !== SPACE && b[p] !== TAB)) return -1;
-  return v;
+  if (p === s || (p < end && b[p] !== SPACE && b[p] !== TAB)) return false;
+  out[at] = v;
+  return true;
 }
 
-/** A dotted quad as a number; any other token (IPv6) verbatim, up to 45 characters. */
-function scanIp(b: Uint8Array, end: number): IpValue | undefined {
+/**
+ * A dotted quad into `out[at]` (IP_QUAD); any other token up to 45 characters (IPv6) into
+ * `ipText` (IP_TEXT); IP_BAD when empty or longer.
+ */
+function scanIp(b: Uint8Array, end: number, out: Uint32Array, at: number): number {
   let p = skipSpace(b, cursor, end);
   const s = p;
   let n = 0;
@@ -476,8 +495,14 @@ function scanIp(b: Uint8Array, end: number): IpValue | undefined {
   }
   cursor = p;
   const len = p - s;
-  if (len === 0 || len > 45) return undefined;
-  return quad && dots === 3 && digits > 0 ? n * 256 + octet : latin1(b, s, len);
+  if (len === 0 || len > 45) return IP_BAD;
+  if (quad && dots === 3 && digits > 0) {
+    out[at] = n * 256 + octet;
+    return IP_QUAD;
+  }
+  out[at] = 0;
+  ipText = latin1(b, s, len);
+  return IP_TEXT;
 }
 
 function latin1(b: Uint8Array, start: number, len: number): string {
