@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
+import { existsSync } from "node:fs";
 import { type TestContext, test } from "node:test";
 import { FwknopError } from "../../src/errors.js";
 import type { Logger } from "../../src/log/logger.js";
 import type { Candidate } from "../../src/server/intake/intake.js";
 import { createUdpIntake } from "../../src/server/intake/udp.js";
+import { run } from "../../src/sys/run.js";
 
 function recorder(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -133,4 +135,39 @@ test("an IPv6 host gives a dual-stack socket: IPv4 senders appear as plain dotte
   assert.equal(byPayload.get("v4")?.dstIp, "0.0.0.0");
   assert.equal(byPayload.get("v6")?.srcIp, "::1");
   assert.equal(byPayload.get("v6")?.dstIp, "::");
+});
+
+test("a knock from the real fwknop 2.6.10 client arrives as one candidate holding its wire string", async (t) => {
+  if (!existsSync("/usr/bin/fwknop")) assert.fail("/usr/bin/fwknop (2.6.10) is not installed");
+  const { intake } = started(t, "127.0.0.1");
+  const got: Candidate[] = [];
+  await intake.start((c) => got.push(c));
+  const r = await run(
+    [
+      "/usr/bin/fwknop",
+      "-A",
+      "tcp/22",
+      "-a",
+      "198.18.0.2",
+      "-D",
+      "127.0.0.1",
+      "--server-port",
+      String(intake.port),
+      "--key-base64-rijndael",
+      "w1W4r2LYeKHwOdCOw2cwC1n/pBzlSKfzy2L6svJ/7ZY=",
+      "--key-base64-hmac",
+      "cUHUkjiBV8VJXjzc+C176H3vsTR2LCpeoNanp6lwtsQqTg7JsVH2qb1BRdE5ARHwUFPXLHIm4YSN6VEAhsoKug==",
+      "--use-hmac",
+      "--no-save-args",
+      "-v",
+    ],
+    { timeoutMs: 20_000 },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const wire = /Final SPA Data: (\S+)/.exec(r.stdout + r.stderr)?.[1];
+  assert.ok(wire, "the client printed its wire string");
+  await collect(got, 1);
+  assert.equal(got.length, 1);
+  assert.equal(got[0]?.payload.toString("latin1"), wire);
+  assert.equal(got[0]?.srcIp, "127.0.0.1");
 });
