@@ -79,8 +79,9 @@ export interface EncodeOptions {
   /** 8 random bytes. */
   salt: Buffer;
   /**
-   * Produce packets whose ciphertext reaches 400 characters although fwknopd will classify them
-   * as GPG and never decrypt them (§4.6). Only tests of that server behaviour want this.
+   * Produce packets whose wire string reaches 400 characters (§4.6): fwknopd classifies such
+   * payloads as GPG and tries Rijndael only for ENABLE_CMD_EXEC stanzas, and with an HMAC libfko
+   * then refuses them anyway. Only tests of that server behaviour want this.
    */
   allowUndecryptable?: boolean;
 }
@@ -239,16 +240,18 @@ export function sealPlaintext(
       `ciphertext is ${ciphertext.length} characters`,
     );
   }
-  if (!opts.allowUndecryptable && ciphertext.length >= LIMITS.MIN_GNUPG_MSG_SIZE) {
+  const body = ciphertext.slice(B64_RIJNDAEL_SALT.length);
+  const hmac = keys.hmacKey && computeHmac(keys.hmacType ?? "sha256", keys.hmacKey, ciphertext);
+  const wire = body + (hmac ?? "");
+  // With an HMAC the wire is always longer than the prefixed ciphertext, so this one test also
+  // covers libfko's own check of the prefixed text.
+  if (!opts.allowUndecryptable && wire.length >= LIMITS.MIN_GNUPG_MSG_SIZE) {
     return reject(
       "FWK_ERR_CODEC_RIJNDAEL_TOO_LONG",
-      `ciphertext is ${ciphertext.length} characters; fwknopd treats 400 or more as GPG`,
+      `SPA packet is ${wire.length} characters; fwknopd treats 400 or more as GPG`,
     );
   }
-  const body = ciphertext.slice(B64_RIJNDAEL_SALT.length);
-  if (!keys.hmacKey) return ok({ wire: body, ciphertext });
-  const hmac = computeHmac(keys.hmacType ?? "sha256", keys.hmacKey, ciphertext);
-  return ok({ wire: body + hmac, ciphertext, hmac });
+  return ok(hmac === undefined ? { wire, ciphertext } : { wire, ciphertext, hmac });
 }
 
 /**

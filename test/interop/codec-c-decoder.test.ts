@@ -165,12 +165,25 @@ function rawPlaintexts(): Buffer[] {
   ];
 }
 
+const PLAIN_KEYS: SpaKeys = { encKey: Buffer.from("legacy-key"), encMode: "legacy" };
+
+/** Command messages of growing length: ciphertext texts from about 340 to 430 characters. */
+function lengthProbes(): Buffer[] {
+  const out: Buffer[] = [];
+  for (let n = 100; n <= 140; n += 2) {
+    const encoded = join6(R, U, T, V, "0", b(`1.2.3.4,${"x".repeat(n)}`));
+    out.push(Buffer.from(`${encoded}:${digestB64("sha256", encoded)}`, "latin1"));
+  }
+  return out;
+}
+
 function corpus(): Buffer[] {
   const seal = (encoded: string, digest: DigestName) =>
     Buffer.from(`${encoded}:${digestB64(digest, encoded)}`, "latin1");
   const fuzz = fc.sample(nearValidInner, { numRuns: 300, seed: 2610 });
   return [
     ...HANDMADE.map((e) => seal(e, "sha256")),
+    ...lengthProbes(),
     ...rawPlaintexts(),
     ...fuzz.map((f) => seal(f.encoded, f.digest)),
   ];
@@ -217,14 +230,22 @@ test("our decoder agrees with libfko 2.6.10 (via fwknopd) on edge cases and fuzz
   const pair = await createNetnsPair("codecdiff");
   t.after(() => pair.cleanup());
 
-  const packets = corpus().map((pt, i) => {
-    const sealed = sealPlaintext(pt, KEYS, {
-      salt: Buffer.from([i & 0xff, i >> 8, 9, 9, 9, 9, 9, 9]),
-    });
+  const salt = (i: number) => Buffer.from([i & 0xff, i >> 8, 9, 9, 9, 9, 9, 9]);
+  const hmacPackets = corpus().map((pt, i) => {
+    const sealed = sealPlaintext(pt, KEYS, { salt: salt(i), allowUndecryptable: true });
     assert.ok(sealed.ok, sealed.ok ? "" : sealed.detail);
     const srcIp = `198.18.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
     return { srcIp, wire: sealed.value.wire, ours: decodeSpa(sealed.value.wire, KEYS), pt };
   });
+  // Without an HMAC: the decrypt path proper, in legacy mode, including packets whose prefixed
+  // ciphertext crosses the 400-character GPG threshold while the wire string stays below it.
+  const plainPackets = [...lengthProbes(), ...rawPlaintexts()].map((pt, i) => {
+    const sealed = sealPlaintext(pt, PLAIN_KEYS, { salt: salt(i), allowUndecryptable: true });
+    assert.ok(sealed.ok, sealed.ok ? "" : sealed.detail);
+    const srcIp = `198.18.200.${1 + i}`;
+    return { srcIp, wire: sealed.value.wire, ours: decodeSpa(sealed.value.wire, PLAIN_KEYS), pt };
+  });
+  const packets = [...hmacPackets, ...plainPackets];
   writeFileSync(
     join(dir, "spa.pcap"),
     pcapFile(
@@ -239,7 +260,10 @@ test("our decoder agrees with libfko 2.6.10 (via fwknopd) on edge cases and fuzz
   );
   writeFileSync(
     join(dir, "access.conf"),
-    `SOURCE ANY\nKEY ${KEYS.encKey.toString()}\nHMAC_KEY ${KEYS.hmacKey?.toString()}\nENABLE_CMD_EXEC Y\n`,
+    [
+      `SOURCE 198.18.200.0/24\nKEY ${PLAIN_KEYS.encKey.toString()}\nENCRYPTION_MODE legacy`,
+      `SOURCE ANY\nKEY ${KEYS.encKey.toString()}\nHMAC_KEY ${KEYS.hmacKey?.toString()}`,
+    ].join("\nENABLE_CMD_EXEC Y\n\n") + "\nENABLE_CMD_EXEC Y\n",
   );
   writeFileSync(join(dir, "fwknopd.conf"), "ENABLE_IPT_FORWARDING Y;\nENABLE_IPT_LOCAL_NAT Y;\n");
   const r = await run(
