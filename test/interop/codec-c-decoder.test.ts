@@ -261,9 +261,12 @@ test("our decoder agrees with libfko 2.6.10 (via fwknopd) on edge cases and fuzz
   writeFileSync(
     join(dir, "access.conf"),
     [
-      `SOURCE 198.18.200.0/24\nKEY ${PLAIN_KEYS.encKey.toString()}\nENCRYPTION_MODE legacy`,
-      `SOURCE ANY\nKEY ${KEYS.encKey.toString()}\nHMAC_KEY ${KEYS.hmacKey?.toString()}`,
-    ].join("\nENABLE_CMD_EXEC Y\n\n") + "\nENABLE_CMD_EXEC Y\n",
+      `SOURCE 198.18.200.0/24\nKEY ${PLAIN_KEYS.encKey.toString()}\nENCRYPTION_MODE legacy\n`,
+      `SOURCE ANY\nKEY ${KEYS.encKey.toString()}\nHMAC_KEY ${KEYS.hmacKey?.toString()}\n`,
+    ]
+      // Command messages must reach libfko even when the raw payload classifies as GPG.
+      .map((stanza) => `${stanza}ENABLE_CMD_EXEC Y\n`)
+      .join("\n"),
   );
   writeFileSync(join(dir, "fwknopd.conf"), "ENABLE_IPT_FORWARDING Y;\nENABLE_IPT_LOCAL_NAT Y;\n");
   const r = await run(
