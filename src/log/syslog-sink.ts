@@ -84,41 +84,53 @@ export function rfc3164Stamp(d: Date): string {
   );
 }
 
+/**
+ * One socket per message: unix-dgram's socket has no unref(), so a long-lived one would keep
+ * the process from exiting; sending is synchronous, so nothing is lost at a fatal exit.
+ */
 function createDatagramSink(addon: UnixDgramModule, opts: SyslogSinkOptions): LogSink {
   const socketPath = opts.socketPath ?? "/dev/log";
   const facility = SYSLOG_FACILITIES[opts.facility];
-  const socket = addon.createSocket("unix_dgram");
   let failing = false;
   let dropped = 0;
-  socket.on("error", () => {});
-  const send = (text: string) => {
-    const buf = Buffer.from(text);
-    socket.send(buf, 0, buf.length, socketPath, (err) => {
-      if (!err) {
-        failing = false;
-        return;
-      }
-      dropped++;
-      // One report per outage (no listener, socket gone, receiver congested).
-      if (!failing) opts.onProblem?.(`cannot send to syslog socket ${socketPath}: ${errName(err)}`);
-      failing = true;
-    });
-  };
   return {
     write(severity, msg) {
       const head = `${rfc3164Stamp(new Date())} ${opts.identity}[${process.pid}]: `;
+      const lines = msg.split("\n").filter((l) => l !== "");
+      const texts = lines.map((l) => `<${facility * 8 + severity}>${head}${l}`);
       if (dropped > 0 && !failing) {
-        send(`<${facility * 8 + 4}>${head}${dropped} log messages dropped (syslog unavailable)`);
+        texts.unshift(
+          `<${facility * 8 + 4}>${head}${dropped} log messages dropped (syslog unavailable)`,
+        );
         dropped = 0;
       }
-      for (const line of msg.split("\n")) {
-        if (line !== "") send(`<${facility * 8 + severity}>${head}${line}`);
+      let socket: UnixDgramSocket;
+      try {
+        socket = addon.createSocket("unix_dgram");
+      } catch (e) {
+        dropped += lines.length;
+        if (!failing) opts.onProblem?.(`cannot open a syslog socket: ${(e as Error).message}`);
+        failing = true;
+        return;
       }
-    },
-    close() {
+      socket.on("error", () => {});
+      for (const text of texts) {
+        const buf = Buffer.from(text);
+        socket.send(buf, 0, buf.length, socketPath, (err) => {
+          if (!err) {
+            failing = false;
+            return;
+          }
+          dropped++;
+          // One report per outage (no listener, socket gone, receiver congested).
+          if (!failing)
+            opts.onProblem?.(`cannot send to syslog socket ${socketPath}: ${errName(err)}`);
+          failing = true;
+        });
+      }
       socket.close();
-      return Promise.resolve();
     },
+    close: () => Promise.resolve(),
   };
 }
 

@@ -7,6 +7,7 @@ import { type TestContext, test } from "node:test";
 import { createLogger } from "../../src/log/create-logger.js";
 import { createStderrSink, stderrIsJournal } from "../../src/log/stderr-sink.js";
 import { createSyslogSink, rfc3164Stamp } from "../../src/log/syslog-sink.js";
+import { run } from "../../src/sys/run.js";
 
 function capture(): { write(s: string): void; text: () => string } {
   const parts: string[] = [];
@@ -190,4 +191,24 @@ for (const transport of ["unix-dgram", "logger"] as const) {
 test("rfc3164Stamp pads the day with a space like syslog(3)", () => {
   assert.equal(rfc3164Stamp(new Date(2026, 10, 7, 9, 5, 3)), "Nov  7 09:05:03");
   assert.equal(rfc3164Stamp(new Date(2026, 0, 17, 23, 59, 59)), "Jan 17 23:59:59");
+});
+
+test("a syslog logger that is never closed does not keep the process alive", async (t) => {
+  const rx = await syslogReceiver(t);
+  const sinkUrl = new URL("../../src/log/syslog-sink.js", import.meta.url).href;
+  for (const transport of ["unix-dgram", "logger"]) {
+    const code = [
+      `const { createSyslogSink } = await import(${JSON.stringify(sinkUrl)});`,
+      `const sink = createSyslogSink({ identity: "fwknopd", facility: "LOG_DAEMON",`,
+      `  socketPath: ${JSON.stringify(rx.path)}, transport: ${JSON.stringify(transport)} });`,
+      `sink.write(6, "exit test ${transport}");`,
+    ].join("\n");
+    const started = Date.now();
+    const r = await run([process.execPath, "--input-type=module", "-e", code], {
+      timeoutMs: 15_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Date.now() - started < 10_000);
+  }
+  await waitFor(() => rx.got().length >= 2, "both datagrams");
 });
