@@ -35,8 +35,11 @@ export interface Rule {
   /** Unix seconds; the rule is removed once the clock reaches it (upstream: `_exp_<ts>` ≤ now). */
   expiresAt: number;
   note?: RuleNote;
-  /** Set by listInstalled() on entries that live in an ipset rather than as chain rules. */
-  via?: "ipset";
+  /**
+   * Where listInstalled() found the rule. Rules without it (the ledger's own) are removed from
+   * wherever the backend would have added them.
+   */
+  via?: "ipset" | "chain";
 }
 
 export interface FirewallBackend {

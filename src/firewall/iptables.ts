@@ -68,15 +68,20 @@ export class IptablesBackend implements FirewallBackend {
 
   async apply(add: readonly Rule[], remove: readonly Rule[]): Promise<void> {
     if (add.length === 0 && remove.length === 0) return;
-    const setAdds: Rule[] = [];
-    const chainAdds: Rule[] = [];
-    for (const r of add) (this.#sets && fitsSet(r) ? setAdds : chainAdds).push(r);
-    const setDels = remove.filter((r) => r.via === "ipset");
-    const chainDels = remove.filter((r) => r.via !== "ipset");
+    const inSet = (r: Rule) => r.via === "ipset" || (r.via === undefined && this.#usesSet(r));
+    const setAdds = add.filter((r) => this.#usesSet(r));
+    const chainAdds = add.filter((r) => !this.#usesSet(r));
+    const setDels = remove.filter(inSet);
+    const chainDels = remove.filter((r) => !inSet(r));
     if (this.#sets && (setAdds.length > 0 || setDels.length > 0)) {
       await this.#applySets(this.#sets, setAdds, setDels);
     }
     if (chainAdds.length > 0 || chainDels.length > 0) await this.#applyChains(chainAdds, chainDels);
+  }
+
+  /** Where this backend puts a new rule: the ipset (ipset mode, plain INPUT grants) or a chain. */
+  #usesSet(r: Rule): boolean {
+    return this.#sets !== undefined && fitsSet(r);
   }
 
   async listInstalled(): Promise<Rule[]> {
@@ -326,7 +331,7 @@ export class IptablesBackend implements FirewallBackend {
 export function parseRuleLine(line: string, chain: string, kind: ChainKind): Rule | undefined {
   const tokens = line.trim().split(/\s+/);
   if (tokens[0] !== "-A" || tokens[1] !== chain) return undefined;
-  const rule: Rule = { chain: kind, expiresAt: Number.NaN };
+  const rule: Rule = { chain: kind, expiresAt: Number.NaN, via: "chain" };
   for (let i = 2; i < tokens.length; i++) {
     const value = tokens[i + 1];
     switch (tokens[i]) {

@@ -1,0 +1,281 @@
+/**
+ * The iptables backend and the grant ledger against the real iptables 1.8.9 (nf_tables) and
+ * fwknopd 2.6.10, inside a throw-away network namespace pair.
+ */
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Rule } from "../../src/firewall/backend.js";
+import { IptablesBackend } from "../../src/firewall/iptables.js";
+import { ruleArgs } from "../../src/firewall/rules.js";
+import {
+  DEFAULT_CHAIN_SPECS,
+  defaultFirewallSettings,
+  type FirewallSettings,
+} from "../../src/firewall/settings.js";
+import { silentLogger } from "../../src/log/logger.js";
+import { GrantLedger } from "../../src/server/grants.js";
+import { run, runChecked } from "../../src/sys/run.js";
+import {
+  canConnect,
+  canUseNetns,
+  createNetnsPair,
+  hideServices,
+  type NetnsPair,
+  startHiddenService,
+} from "../helpers/netns.js";
+
+const PORT = 2222;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+function requireRoot(): void {
+  if (!canUseNetns())
+    assert.fail("these tests need root and iproute2 (ip netns) to run iptables in a namespace");
+}
+
+function settings(over: Partial<FirewallSettings> = {}): FirewallSettings {
+  return { ...defaultFirewallSettings(), ...over };
+}
+
+function access(src: string, port: number, expiresAt: number): Rule {
+  return { chain: "input", proto: "tcp", src, dst: "0.0.0.0/0", dport: port, expiresAt };
+}
+
+async function save(ns: string): Promise<string> {
+  return (await runChecked(["iptables-save"], { netns: ns })).stdout;
+}
+
+/** Whether the kernel still holds this rule (chain mode: iptables -C; ipset mode: ipset test). */
+async function installed(ns: string, r: Rule, ipset: boolean): Promise<boolean> {
+  const argv = ipset
+    ? ["ipset", "test", "FWKNOP_INPUT", `${r.src},${r.proto}:${r.dport}`]
+    : ["iptables", "-C", "FWKNOP_INPUT", ...ruleArgs(r, DEFAULT_CHAIN_SPECS.input)];
+  return (await run(argv, { netns: ns })).code === 0;
+}
+
+/** Many distinct grants from 10.0.0.0/8 sources, all far in the future. */
+function filler(n: number, expiresAt: number): Rule[] {
+  return Array.from({ length: n }, (_, i) =>
+    access(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 22, expiresAt),
+  );
+}
+
+for (const ipset of [false, true]) {
+  describe(`iptables backend (${ipset ? "ENABLE_IPT_IPSET" : "upstream chain mode"}) in a namespace`, () => {
+    let pair: NetnsPair;
+    let service: ChildProcess;
+
+    before(async () => {
+      requireRoot();
+      pair = await createNetnsPair(ipset ? "ipts" : "iptc");
+      await hideServices(pair.server);
+      service = await startHiddenService(pair.server, PORT);
+    });
+    after(async () => {
+      service?.kill();
+      await pair?.cleanup();
+    });
+
+    const backend = (over: Partial<FirewallSettings> = {}) =>
+      new IptablesBackend(settings({ ipset, ...over }), { log: silentLogger, netns: pair.server });
+
+    test("init creates FWKNOP_INPUT and the jump rule at position 1, once", async () => {
+      const b = backend();
+      await b.init({ flush: true });
+      await b.init({ flush: false });
+      const text = await save(pair.server);
+      assert.match(text, /^:FWKNOP_INPUT - /m);
+      const input = text.split("\n").filter((l) => l.startsWith("-A INPUT "));
+      assert.equal(input[0], "-A INPUT -j FWKNOP_INPUT", "jump rule first");
+      assert.equal(
+        input.filter((l) => l.includes("FWKNOP_INPUT")).length,
+        1,
+        "no second jump rule",
+      );
+      assert.doesNotMatch(text, /127\.0\.0\.2|__TMPCOMMENT__/, "probe rules removed");
+      if (ipset)
+        assert.match(text, /-A FWKNOP_INPUT -m set --match-set FWKNOP_INPUT src,dst -j ACCEPT/);
+    });
+
+    test("a grant opens the hidden port and its expiry closes it again", async () => {
+      const b = backend();
+      await b.init({ flush: true });
+      const ledger = new GrantLedger(b, { log: silentLogger });
+      try {
+        assert.equal(
+          await canConnect(pair.client, pair.serverIp, PORT),
+          false,
+          "closed before the knock",
+        );
+        const r = access(pair.clientIp, PORT, nowSec() + 2);
+        await ledger.grant([r]);
+        assert.equal(
+          await canConnect(pair.client, pair.serverIp, PORT),
+          true,
+          "open after the grant",
+        );
+        const listed = await b.listInstalled();
+        assert.deepEqual(
+          listed.map((x) => [x.src, x.dport, x.expiresAt]),
+          [[pair.clientIp, PORT, r.expiresAt]],
+        );
+        await sleep(Math.max(0, r.expiresAt * 1000 - Date.now()) + 300);
+        assert.equal(await installed(pair.server, r, ipset), false, "rule removed at its expiry");
+        assert.equal(
+          await canConnect(pair.client, pair.serverIp, PORT),
+          false,
+          "closed after expiry",
+        );
+        assert.equal(ledger.size, 0);
+      } finally {
+        await ledger.stop();
+      }
+    });
+
+    test("adoption after a restart keeps a live rule and removes an expired one", async () => {
+      const first = backend();
+      await first.init({ flush: true });
+      const live = access(pair.clientIp, PORT, nowSec() + 30);
+      const stale = access("198.18.0.77", PORT, nowSec() - 5);
+      await first.apply([live, stale], []); // as a daemon that died left them
+      const b = backend();
+      await b.init({ flush: false });
+      const ledger = new GrantLedger(b, { log: silentLogger });
+      try {
+        await ledger.adopt();
+        assert.equal(ledger.size, 1);
+        assert.equal(await installed(pair.server, live, ipset), true);
+        assert.equal(await installed(pair.server, stale, ipset), false);
+        assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
+      } finally {
+        await ledger.stop();
+      }
+    });
+
+    test("flush removes chains, jump rules and sets", async () => {
+      const b = backend();
+      await b.init({ flush: false });
+      await b.apply([access(pair.clientIp, PORT, nowSec() + 30)], []);
+      await b.flush();
+      assert.doesNotMatch(await save(pair.server), /FWKNOP/);
+      const sets = await run(["ipset", "list", "-n"], { netns: pair.server });
+      assert.doesNotMatch(sets.stdout, /FWKNOP/);
+      assert.equal(await canConnect(pair.client, pair.serverIp, PORT), false);
+    });
+
+    test("with 2,000 grants active, a 2 s grant closes within 1.5 s of its expiry", async () => {
+      const b = backend();
+      await b.init({ flush: true });
+      const ledger = new GrantLedger(b, { log: silentLogger });
+      try {
+        await ledger.grant(filler(2000, nowSec() + 600));
+        const r = access(pair.clientIp, PORT, nowSec() + 2);
+        await ledger.grant([r]);
+        assert.equal(ledger.size, 2001);
+        assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
+        let closedAt = Number.POSITIVE_INFINITY;
+        for (let i = 0; i < 100; i++) {
+          if (!(await installed(pair.server, r, ipset))) {
+            closedAt = Date.now();
+            break;
+          }
+          await sleep(50);
+        }
+        const late = closedAt - r.expiresAt * 1000;
+        assert.ok(late <= 1500, `closed ${late} ms after its expiry`);
+        assert.equal(await canConnect(pair.client, pair.serverIp, PORT), false);
+        assert.equal(ledger.size, 2000);
+      } finally {
+        await ledger.stop();
+        await b.flush();
+      }
+    });
+  });
+}
+
+describe("iptables backend next to fwknopd 2.6.10", () => {
+  let pair: NetnsPair;
+  let dir: string;
+
+  before(async () => {
+    requireRoot();
+    pair = await createNetnsPair("iptx");
+    dir = mkdtempSync(join(tmpdir(), "fwk-ipt-"));
+  });
+  after(async () => {
+    await pair?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("--fw-list prints the same text as fwknopd 2.6.10 --fw-list", async () => {
+    const conf = join(dir, "fwknopd.conf");
+    writeFileSync(conf, `ENABLE_IPT_OUTPUT Y;\nFWKNOP_RUN_DIR ${dir};\n`, { mode: 0o600 });
+    const output = { ...DEFAULT_CHAIN_SPECS.output };
+    const b = new IptablesBackend(
+      settings({ chains: { input: { ...DEFAULT_CHAIN_SPECS.input }, output } }),
+      { log: silentLogger, netns: pair.server },
+    );
+    await b.init({ flush: true });
+    await b.apply(
+      [
+        access("198.18.0.2", 22, 1_900_000_000),
+        {
+          chain: "output",
+          proto: "udp",
+          src: "0.0.0.0/0",
+          dst: "198.18.0.2",
+          sport: 53,
+          expiresAt: 1_900_000_000,
+        },
+      ],
+      [],
+    );
+    for (const [flag, all] of [
+      ["--fw-list", false],
+      ["--fw-list-all", true],
+    ] as const) {
+      const c = await run(["/usr/sbin/fwknopd", "-c", conf, flag], { netns: pair.server });
+      assert.equal(c.code, 0, c.stderr);
+      assert.equal(await b.listText(all), c.stdout, flag);
+    }
+    await b.flush();
+  });
+
+  test("a rule in the exact form fwknopd 2.6.10 adds is adopted and refreshed; fwknopd --fw-flush removes our chains", async () => {
+    const conf = join(dir, "fwknopd.conf");
+    writeFileSync(conf, `FWKNOP_RUN_DIR ${dir};\n`, { mode: 0o600 });
+    const b = new IptablesBackend(settings(), { log: silentLogger, netns: pair.server });
+    await b.init({ flush: true });
+    // What fwknopd 2.6.10 runs for a knock (its own log line), byte for byte.
+    const exp = nowSec() + 30;
+    await runChecked(
+      `/usr/sbin/iptables -A FWKNOP_INPUT -t filter -p 6 -s 198.18.0.2 -d 0.0.0.0/0 --dport 22 -m comment --comment _exp_${exp} -j ACCEPT`.split(
+        " ",
+      ),
+      { netns: pair.server },
+    );
+    const ledger = new GrantLedger(b, { log: silentLogger });
+    try {
+      await ledger.adopt();
+      assert.equal(ledger.size, 1);
+      // A re-knock replaces fwknopd's rule instead of adding a second one.
+      await ledger.grant([access("198.18.0.2", 22, exp + 60)]);
+      const rules = (await save(pair.server))
+        .split("\n")
+        .filter((l) => l.startsWith("-A FWKNOP_INPUT"));
+      assert.deepEqual(rules, [
+        `-A FWKNOP_INPUT -s 198.18.0.2/32 -p tcp -m tcp --dport 22 -m comment --comment _exp_${exp + 60} -j ACCEPT`,
+      ]);
+    } finally {
+      await ledger.stop();
+    }
+    // fwknopd's --fw-flush removes what we created: the chains are the same.
+    const c = await run(["/usr/sbin/fwknopd", "-c", conf, "--fw-flush"], { netns: pair.server });
+    assert.equal(c.code, 0, c.stderr);
+    assert.doesNotMatch(await save(pair.server), /FWKNOP/);
+  });
+});
