@@ -61,6 +61,7 @@ if (process.argv[2] === "--send") {
   ]);
   await new Promise((r) => sender.once("exit", r));
   await new Promise((r) => setTimeout(r, 500));
+  const kernelDrops = intake.kernelDrops();
   await intake.stop();
   console.log(
     JSON.stringify({
@@ -70,6 +71,7 @@ if (process.argv[2] === "--send") {
       knocksReceived: `${knocks.size}/${KNOCKS}`,
       junkReceived: junk,
       junkSent: rate * seconds - KNOCKS,
+      kernelDrops,
       buffer: logs.find((l) => l.startsWith("UDP receive buffer")),
     }),
   );

@@ -87,6 +87,7 @@ test("datagrams over 1500 bytes are dropped and counted; 1500 passes", async (t)
   for (let i = 0; i < 100 && intake.stats.dropped < 2; i++)
     await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(intake.stats, { received: 1, dropped: 2 });
+  assert.equal(intake.kernelDrops(), 0, "nothing lost in the kernel");
   assert.equal(got.length, 1);
   assert.equal(got[0]?.payload.length, 1500);
 });

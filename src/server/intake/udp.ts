@@ -8,6 +8,7 @@
  * while the pipeline is busy.
  */
 import { createSocket, type Socket } from "node:dgram";
+import { readFileSync } from "node:fs";
 import { FwknopError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
 import type { Candidate, Intake } from "./intake.js";
@@ -29,6 +30,11 @@ export interface UdpIntake extends Intake {
   /** The bound port (useful with port 0); 0 before start. */
   readonly port: number;
   readonly stats: { received: number; dropped: number };
+  /**
+   * Datagrams the kernel discarded because the receive buffer was full (the `drops` column of
+   * /proc/net/udp{,6} for our port); undefined before start or without /proc.
+   */
+  kernelDrops(): number | undefined;
 }
 
 export function createUdpIntake(opts: UdpIntakeOptions): UdpIntake {
@@ -85,6 +91,9 @@ export function createUdpIntake(opts: UdpIntakeOptions): UdpIntake {
         });
       });
     },
+    kernelDrops(): number | undefined {
+      return socket ? readKernelDrops(port) : undefined;
+    },
     stop(): Promise<void> {
       const s = socket;
       socket = undefined;
@@ -119,4 +128,24 @@ function raiseReceiveBuffer(s: Socket, wanted: number, log: Logger): void {
   } else {
     log.info(`UDP receive buffer is ${mb(got)}.`);
   }
+}
+
+/** Sums the `drops` column of the sockets bound to `port` in /proc/net/udp and udp6. */
+function readKernelDrops(port: number): number | undefined {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  let total: number | undefined;
+  for (const table of ["/proc/net/udp", "/proc/net/udp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(table, "latin1");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (!cols[1]?.endsWith(suffix)) continue;
+      total = (total ?? 0) + Number(cols.at(-1));
+    }
+  }
+  return total;
 }
