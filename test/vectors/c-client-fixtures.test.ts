@@ -6,8 +6,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { formatSpaDump } from "../../src/protocol/dump.js";
 import { decodeSpa } from "../../src/protocol/spa.js";
-import { type CClientSpec, decodedFromDump, keysForSpec } from "../helpers/c-fwknop.js";
+import {
+  type CClientSpec,
+  decodedFromDump,
+  keysForSpec,
+  parseFieldDump,
+} from "../helpers/c-fwknop.js";
 
 interface Fixture {
   name: string;
@@ -30,5 +36,15 @@ for (const f of fixtures) {
     const r = decodeSpa(f.wire, keysForSpec(f.spec));
     assert.ok(r.ok, r.ok ? "" : `${r.code}: ${r.detail}`);
     assert.deepEqual(r.value, decodedFromDump(f.dump));
+    // Our dump of the same packet reads back as the client's own dump.
+    const keys = keysForSpec(f.spec);
+    const ours = formatSpaDump({
+      ...r.value,
+      encryptionType: "rijndael",
+      encMode: keys.encMode,
+      ...(keys.hmacType && { hmacType: keys.hmacType, hmac: f.dump.HMAC ?? "" }),
+      finalData: f.wire,
+    });
+    assert.deepEqual(parseFieldDump(ours), f.dump);
   });
 }
