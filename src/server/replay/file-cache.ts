@@ -19,7 +19,7 @@ import {
   renameSync,
   writeSync,
 } from "node:fs";
-import { type FileHandle, open, rename } from "node:fs/promises";
+import { type FileHandle, open, rename, unlink } from "node:fs/promises";
 import type { Logger } from "../../log/logger.js";
 import {
   DIGEST_CHARS,
@@ -114,7 +114,7 @@ function emptyStats(): FileStats {
 
 class DigestFileCache implements FileReplayCache {
   readonly path: string;
-  #table: DigestTable;
+  readonly #table: DigestTable;
   #handle: FileHandle | undefined;
   #stats: FileStats;
   readonly #opts: FileReplayCacheOptions;
@@ -191,10 +191,10 @@ class DigestFileCache implements FileReplayCache {
     const dead = this.#stats.lines - live;
     if (dead < 1024 || dead <= live) return;
     this.#table.dropOlderThan(cutoff);
-    // Lines still waiting are for rows the table holds; the rewrite writes them.
-    if (this.#batch) this.#batch.lines.length = 0;
+    // A batch already queued still goes to the old file (so nothing is lost if the rewrite
+    // fails); lines added from now on queue behind the rewrite and land in the new file.
     this.#batch = undefined;
-    this.#stats = { lines: this.#table.size, stale: 0, torn: false };
+    this.#stats = { lines: this.#table.size, stale: 0, torn: this.#stats.torn };
     if (!this.#handle) return;
     this.#rewriting = true;
     const rows = this.#table.size;
@@ -265,12 +265,15 @@ class DigestFileCache implements FileReplayCache {
       await rename(tmp, this.path);
       const old = this.#handle;
       this.#handle = await open(this.path, "a");
+      this.#stats.torn = false;
       await old?.close();
       log.info(
         `Compacted digest cache ${this.path}: dropped ${dropped} aged entries, kept ${rows}.`,
       );
     } catch (e) {
+      // The old file is still complete; only the space is not reclaimed.
       await out?.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
       log.error(`Could not compact digest cache ${this.path}: ${message(e)}`);
     }
   }
