@@ -311,7 +311,8 @@ export class DigestTable {
     // Row numbers up to capacity (stored + 1) need this many low bits; the rest is tag.
     this.#rowBits = Math.min(32, Math.ceil(Math.log2(this.#capacity + 2)));
     this.#rowMask = this.#rowBits === 32 ? 0xffffffff : 2 ** this.#rowBits - 1;
-    this.#buildIndex();
+    // During a bulk load the index is built once, at the end.
+    if (!this.#bulk) this.#buildIndex();
   }
 
   /**
