@@ -93,6 +93,18 @@ export function classifyEncryption(text: string): "rijndael" | "gpg" | "unknown"
   return n >= LIMITS.MIN_GNUPG_MSG_SIZE ? "gpg" : "rijndael";
 }
 
+/**
+ * A 16-digit random value from at least 16 random bytes (the caller supplies them, keeping the
+ * codec pure). 128 bits reduced modulo 10^16 leave no usable bias.
+ */
+export function randomValueFromBytes(bytes: Buffer): string {
+  if (bytes.length < LIMITS.FKO_RAND_VAL_SIZE) {
+    throw new RangeError(`randomValueFromBytes needs 16 bytes, got ${bytes.length}`);
+  }
+  const n = BigInt(`0x${bytes.subarray(0, 16).toString("hex")}`) % 10n ** 16n;
+  return n.toString().padStart(LIMITS.FKO_RAND_VAL_SIZE, "0");
+}
+
 /** Replay-cache key: unpadded base64 SHA-256 of the exact wire string. */
 export function replayDigest(wire: string): string {
   return digestB64("sha256", wire);

@@ -7,6 +7,7 @@ import {
   effectiveMessageType,
   encodeMessage,
   encodeSpa,
+  randomValueFromBytes,
   type SpaKeys,
   type SpaMessage,
   verifySpaHmac,
@@ -163,4 +164,14 @@ test("verifySpaHmac re-adds hQ for the GPG mode and returns the prefixed text", 
     code(verifySpaHmac("A".repeat(60), { ...keys, hmacType: "sha512" })),
     "FKO_ERROR_INVALID_DATA_HMAC_ENCMSGLEN_VALIDFAIL",
   );
+});
+
+test("random values: 16 digits from 16 random bytes", () => {
+  assert.equal(randomValueFromBytes(Buffer.alloc(16)), "0000000000000000");
+  assert.match(randomValueFromBytes(Buffer.alloc(16, 0xff)), /^\d{16}$/);
+  assert.notEqual(
+    randomValueFromBytes(Buffer.alloc(16, 1)),
+    randomValueFromBytes(Buffer.alloc(16, 2)),
+  );
+  assert.throws(() => randomValueFromBytes(Buffer.alloc(15)), RangeError);
 });
