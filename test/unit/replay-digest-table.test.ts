@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
+import fc from "fast-check";
 import { DigestTable, decodeDigest } from "../../src/server/replay/digest-table.js";
 
 const digestOf = (i: number) =>
@@ -82,4 +83,45 @@ test("dropOlderThan compacts in place and keeps lookups right", () => {
   assert.equal(t.entry(t.find(digestOf(1000))).time, 1000);
   assert.equal(t.entry(t.find("odd")).srcIp, "::1");
   assert.equal(t.countSince(1900), 100);
+});
+
+test("property: the table agrees with a Map model through inserts, growth and drops", () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant("add" as const), key: fc.nat(300), time: fc.nat(100) }),
+    fc.record({ kind: fc.constant("odd" as const), key: fc.nat(20), time: fc.nat(100) }),
+    fc.record({ kind: fc.constant("drop" as const), key: fc.nat(0), time: fc.nat(100) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 400 }), fc.boolean(), (ops, bulkFirst) => {
+      const t = new DigestTable(16);
+      const model = new Map<string, number>();
+      if (bulkFirst) {
+        t.beginBulk();
+        for (let i = 0; i < 50; i++) {
+          decodeDigest(Buffer.from(digestOf(i % 40)), 0, t.scratch);
+          t.staged.set([17, 1, 2, 3, 4, i]);
+          t.insertStaged();
+          if (!model.has(digestOf(i % 40))) model.set(digestOf(i % 40), i);
+        }
+        t.finishBulk();
+      }
+      for (const o of ops) {
+        if (o.kind === "drop") {
+          t.dropOlderThan(o.time);
+          for (const [k, v] of model) if (v < o.time) model.delete(k);
+          continue;
+        }
+        const digest = o.kind === "add" ? digestOf(o.key) : `odd-${o.key}`;
+        const added = t.insert(digest, 17, "192.0.2.1", 1, "::1", 2, o.time);
+        assert.equal(added, !model.has(digest));
+        if (added) model.set(digest, o.time);
+      }
+      assert.equal(t.size, model.size);
+      for (const [k, v] of model) assert.equal(t.entry(t.find(k)).time, v);
+      for (let i = 0; i < 300; i += 37) {
+        if (!model.has(digestOf(i))) assert.equal(t.find(digestOf(i)), -1);
+      }
+    }),
+    { numRuns: 150 },
+  );
 });
