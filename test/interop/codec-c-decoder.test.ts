@@ -14,7 +14,7 @@ import fc from "fast-check";
 import { digestB64 } from "../../src/crypto/digest.js";
 import { ERRORS } from "../../src/errors.js";
 import { b64uEncode } from "../../src/protocol/base64.js";
-import type { DigestName } from "../../src/protocol/constants.js";
+import { type DigestName, SYMMETRIC_MODES } from "../../src/protocol/constants.js";
 import { decodeSpa, type SpaKeys, sealPlaintext } from "../../src/protocol/spa.js";
 import { run } from "../../src/sys/run.js";
 import { C_FWKNOPD, missingCBinary } from "../helpers/c-fwknop.js";
@@ -239,8 +239,15 @@ test("our decoder agrees with libfko 2.6.10 (via fwknopd) on edge cases and fuzz
   });
   // Without an HMAC: the decrypt path proper, in legacy mode, including packets whose prefixed
   // ciphertext crosses the 400-character GPG threshold while the wire string stays below it.
-  const plainPackets = [...lengthProbes(), ...rawPlaintexts()].map((pt, i) => {
-    const sealed = sealPlaintext(pt, PLAIN_KEYS, { salt: salt(i), allowUndecryptable: true });
+  // The last few are sealed with a wrong key or mode: a decryption that yields garbage.
+  const good = lengthProbes()[0] ?? Buffer.alloc(0);
+  const sealers: [Buffer, SpaKeys][] = [
+    ...[...lengthProbes(), ...rawPlaintexts()].map((pt): [Buffer, SpaKeys] => [pt, PLAIN_KEYS]),
+    ...SYMMETRIC_MODES.map((encMode): [Buffer, SpaKeys] => [good, { ...PLAIN_KEYS, encMode }]),
+    [good, { ...PLAIN_KEYS, encKey: Buffer.from("another-key") }],
+  ];
+  const plainPackets = sealers.map(([pt, sealKeys], i) => {
+    const sealed = sealPlaintext(pt, sealKeys, { salt: salt(i), allowUndecryptable: true });
     assert.ok(sealed.ok, sealed.ok ? "" : sealed.detail);
     const srcIp = `198.18.200.${1 + i}`;
     return { srcIp, wire: sealed.value.wire, ours: decodeSpa(sealed.value.wire, PLAIN_KEYS), pt };
