@@ -90,12 +90,24 @@ export function spawnDaemon(opts: SpawnDaemonOptions = {}): Promise<{ pid: numbe
   });
 }
 
-/** Child side: the pipe to the waiting parent (fd 3); each side of it speaks once. */
+/**
+ * Child side: the pipe to the waiting parent (fd 3), spoken on once. Until then, what the
+ * child writes to stderr (which is /dev/null here) is also kept, so that if it exits without
+ * reporting (a start-up error printed the usual way) the parent can show that text.
+ */
 export function openReadyChannel(): DaemonReady {
   let open = true;
+  let stderrTail = "";
+  const stderr = process.stderr;
+  const realWrite = stderr.write;
+  stderr.write = function (this: typeof stderr, chunk: unknown, ...rest: unknown[]) {
+    stderrTail = (stderrTail + String(chunk)).slice(-2000);
+    return Reflect.apply(realWrite, this, [chunk, ...rest]) as boolean;
+  } as typeof stderr.write;
   const say = (text: string) => {
     if (!open) return;
     open = false;
+    stderr.write = realWrite;
     try {
       writeSync(CHANNEL_FD, text);
       closeSync(CHANNEL_FD);
@@ -103,6 +115,10 @@ export function openReadyChannel(): DaemonReady {
       // The parent gave up (timeout) or was killed: nobody is listening any more.
     }
   };
+  process.once("exit", (code) => {
+    const said = stderrTail.trim().split("\n").slice(-3).join(" ");
+    say(`err ${said || `fwknopd exited with status ${code} before it was ready`}\n`);
+  });
   return {
     signal: () => say("ok\n"),
     fail: (message) => say(`err ${message.replace(/\n/g, " ")}\n`),

@@ -28,6 +28,10 @@ const role = await becomeDaemon(isChild, { timeoutMs: Number(timeout ?? 10000) }
 if (role.role === "parent") process.exit(role.exitCode);
 if (mode === "fail") { role.ready.fail("access.conf:3: bad line"); process.exit(1); }
 if (mode === "crash") process.exit(7);
+if (mode === "stderr") {
+  process.stderr.write("[*] An instance of fwknopd is already running: (PID=42). [FWK_ERR_PID_RUNNING]\\n");
+  process.exit(1);
+}
 setInterval(() => {}, 1000);
 if (mode === "ok") { acquirePidFile(pidPath); role.ready.signal(); }
 `,
@@ -65,6 +69,16 @@ test("a child that reports failure makes the parent exit 1 with its message", as
   const r = await run([process.execPath, script, "fail", pidPath], { timeoutMs: 20_000 });
   assert.equal(r.code, 1);
   assert.equal(r.stderr, "access.conf:3: bad line\n");
+});
+
+test("a child that prints its start-up error and exits passes that error to the parent", async (t) => {
+  const { script, pidPath } = fixture(t);
+  const r = await run([process.execPath, script, "stderr", pidPath], { timeoutMs: 20_000 });
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr,
+    "[*] An instance of fwknopd is already running: (PID=42). [FWK_ERR_PID_RUNNING]\n",
+  );
 });
 
 test("a child that dies before reporting, or never reports, fails the start", async (t) => {
