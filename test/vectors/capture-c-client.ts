@@ -1,6 +1,7 @@
 /**
  * Regenerates c-client-fixtures.json from the real fwknop 2.6.10 client:
- *   npx tsc -p . && node dist/test/vectors/capture-c-client.js
+ *   npx tsc -p . && node dist/test/vectors/capture-c-client.js --write
+ * (without --write it only prints the captures, so running every compiled file is harmless).
  * Each fixture keeps the client options, the keys, the wire string and the client's own field
  * dump; c-client-fixtures.test.ts decodes every wire string with our codec.
  */
