@@ -135,13 +135,15 @@ async function main(): Promise<void> {
     wire: runs[i]?.wire,
     dump: runs[i]?.dump,
   }));
+  const text = `${JSON.stringify({ capturedWith: "fwknop 2.6.10 -T -v", fixtures }, null, 2)}\n`;
+  if (!process.argv.includes("--write")) {
+    process.stdout.write(text);
+    return;
+  }
   const out = fileURLToPath(
     new URL("../../../test/vectors/c-client-fixtures.json", import.meta.url),
   );
-  writeFileSync(
-    out,
-    `${JSON.stringify({ capturedWith: "fwknop 2.6.10 -T -v", fixtures }, null, 2)}\n`,
-  );
+  writeFileSync(out, text);
   process.stdout.write(`wrote ${fixtures.length} fixtures to ${out}\n`);
 }
 
