@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { b64Decode } from "../../src/protocol/base64.js";
 import {
   type DigestName,
   hasTimeoutField,
@@ -13,7 +14,7 @@ import {
   parseDigestName,
   type SymmetricMode,
 } from "../../src/protocol/constants.js";
-import type { DecodedSpa, SpaKeys } from "../../src/protocol/spa.js";
+import { type DecodedSpa, encodeSpa, type SpaKeys } from "../../src/protocol/spa.js";
 import { run } from "../../src/sys/run.js";
 
 export const C_FWKNOP = "/usr/bin/fwknop";
@@ -181,4 +182,17 @@ export function decodedFromDump(dump: Readonly<Record<string, string>>): Decoded
   if (auth !== undefined) out.serverAuth = auth;
   if (hasTimeoutField(type)) out.clientTimeout = Number(need("Client Timeout"));
   return out;
+}
+
+/**
+ * Re-encodes a decoded C-client packet with our encoder, reusing the salt found in its
+ * ciphertext: byte-exact agreement with the client's wire string proves the encoder, not just
+ * the decoder.
+ */
+export function reencode(wire: string, decoded: DecodedSpa, keys: SpaKeys): string | undefined {
+  const salt = b64Decode(`U2FsdGVkX1${wire}`)?.subarray(8, 16);
+  if (salt?.length !== 8) return undefined;
+  const { digestType, digest: _digest, encoded: _encoded, ...msg } = decoded;
+  const r = encodeSpa(msg, keys, { digestType, salt, allowUndecryptable: true });
+  return r.ok ? r.value.wire : undefined;
 }

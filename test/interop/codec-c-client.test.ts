@@ -1,7 +1,8 @@
 /**
  * Live interop, C client → our decoder: `fwknop -T` (2.6.10) builds a packet for every
  * combination of the 6 Rijndael modes × 7 inner digests × (no HMAC + 7 HMAC types); our
- * decodeSpa must accept each wire string and return exactly the fields the client dumped.
+ * decodeSpa must accept each wire string and return exactly the fields the client dumped, and our
+ * encodeSpa, given those fields and the packet's salt, must rebuild the same wire string.
  * The client refuses legacy mode with an HMAC, so those 49 combinations are checked as refusals.
  */
 import assert from "node:assert/strict";
@@ -19,6 +20,7 @@ import {
   decodedFromDump,
   keysForSpec,
   missingCBinary,
+  reencode,
   runCClients,
 } from "../helpers/c-fwknop.js";
 
@@ -77,6 +79,7 @@ test("C client → decodeSpa across modes × digests × HMAC types", async () =>
     else {
       try {
         assert.deepEqual(r.value, decodedFromDump(got.dump));
+        assert.equal(reencode(got.wire, r.value, keysForSpec(c.spec)), got.wire, "re-encoded");
       } catch (e) {
         failures.push(`${c.name}: ${(e as Error).message}`);
       }

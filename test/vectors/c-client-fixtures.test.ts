@@ -13,6 +13,7 @@ import {
   decodedFromDump,
   keysForSpec,
   parseFieldDump,
+  reencode,
 } from "../helpers/c-fwknop.js";
 
 interface Fixture {
@@ -46,5 +47,7 @@ for (const f of fixtures) {
       finalData: f.wire,
     });
     assert.deepEqual(parseFieldDump(ours), f.dump);
+    // With the packet's salt our encoder rebuilds the client's packet byte for byte.
+    assert.equal(reencode(f.wire, r.value, keys), f.wire);
   });
 }
