@@ -17,6 +17,11 @@ export function createStderrSink(
   out: LineWriter = process.stderr,
   journaled = stderrIsJournal(),
 ): LogSink {
+  // A closed stderr (the reader of a pipe went away) must not crash the daemon with an
+  // unhandled 'error' event; there is nowhere left to report it anyway.
+  if (out === process.stderr && process.stderr.listenerCount("error") === 0) {
+    process.stderr.on("error", () => {});
+  }
   return {
     write(severity, msg) {
       out.write(journaled ? prefixLines(severity, msg) : `${msg}\n`);

@@ -212,3 +212,25 @@ test("a syslog logger that is never closed does not keep the process alive", asy
   }
   await waitFor(() => rx.got().length >= 2, "both datagrams");
 });
+
+test("a closed stderr pipe does not crash a foreground logger", async () => {
+  const loggerUrl = new URL("../../src/log/create-logger.js", import.meta.url).href;
+  const code = [
+    `const { createLogger } = await import(${JSON.stringify(loggerUrl)});`,
+    `const log = createLogger({ foreground: true, syslog: false, identity: "fwknopd",`,
+    `  facility: "LOG_DAEMON", verbosity: 0 });`,
+    "for (let i = 0; i < 50; i++) { log.info('line ' + i); await new Promise((r) => setTimeout(r, 5)); }",
+    "process.stdout.write('survived');",
+  ].join("\n");
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stderr.destroy();
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const status = await new Promise<number | null>((r) => child.once("exit", r));
+  assert.equal(status, 0);
+  assert.equal(out, "survived");
+});
