@@ -29,7 +29,12 @@ interface CliCase {
   description: string;
   args: string[];
   status: number;
-  stderr: string;
+  /** The whole first stderr line ... */
+  stderr?: string;
+  /** ... or, where the exact wording is not settled yet, a part of it. */
+  stderrIncludes?: string;
+  /** A known gap in our daemon: the case runs and reports, but does not fail the suite. */
+  todo?: string;
   c: { status: number; stderr: string } | { status: null; note: string };
 }
 
@@ -93,13 +98,19 @@ after(() => pair?.cleanup());
 
 describe("our fwknopd refuses broken command lines", () => {
   for (const [name, c] of cases) {
-    test(`${name}: ${c.description}`, async () => {
+    test(`${name}: ${c.description}`, c.todo ? { todo: c.todo } : {}, async () => {
       const fw = await firewall();
+      // A refused command line ends at once; one still running after 5 s is serving.
       const r = await run([OUR_FWKNOPD, ...c.args.map(subst)], {
         netns: pair.server,
-        timeoutMs: 10_000,
+        timeoutMs: 5000,
       });
-      assert.equal(firstLine(r.stderr), c.stderr, `stderr was:\n${r.stderr}`);
+      if (c.stderr !== undefined) {
+        assert.equal(firstLine(r.stderr), c.stderr, `stderr was:\n${r.stderr}`);
+      } else {
+        const part = c.stderrIncludes ?? "";
+        assert.ok(part !== "" && firstLine(r.stderr).includes(part), `stderr was:\n${r.stderr}`);
+      }
       assert.equal(r.code, c.status);
       assert.equal(await firewall(), fw, "the firewall must be untouched");
     });
