@@ -92,6 +92,18 @@ test("datagrams over 1500 bytes are dropped and counted; 1500 passes", async (t)
   assert.equal(got[0]?.payload.length, 1500);
 });
 
+test("a throwing handler is logged and the intake keeps receiving", async (t) => {
+  const { intake, log } = started(t, "127.0.0.1");
+  const got: Candidate[] = [];
+  await intake.start((c) => {
+    got.push(c);
+    if (got.length === 1) throw new Error("boom");
+  });
+  await send("127.0.0.1", intake.port, [Buffer.from("one"), Buffer.from("two")]);
+  await collect(got, 2);
+  assert.ok(log.lines.includes("error: Error handling a datagram from 127.0.0.1: boom"));
+});
+
 test("stop closes the socket: no more candidates and the port is free again", async (t) => {
   const { intake } = started(t, "127.0.0.1");
   const got: Candidate[] = [];

@@ -80,7 +80,7 @@ export function createUdpIntake(opts: UdpIntakeOptions): UdpIntake {
         stats.received++;
         const mapped = rinfo.address.startsWith("::ffff:") && rinfo.address.includes(".");
         const srcIp = mapped ? rinfo.address.slice(7) : rinfo.address;
-        onCandidate({
+        const candidate: Candidate = {
           payload,
           srcIp,
           srcPort: rinfo.port,
@@ -88,7 +88,13 @@ export function createUdpIntake(opts: UdpIntakeOptions): UdpIntake {
           dstPort: port,
           proto: 17,
           receivedAt: Date.now(),
-        });
+        };
+        // A failing handler is a bug, but one hostile packet must not take the daemon down.
+        try {
+          onCandidate(candidate);
+        } catch (e) {
+          opts.log.error(`Error handling a datagram from ${srcIp}: ${(e as Error).message}`);
+        }
       });
     },
     kernelDrops(): number | undefined {
