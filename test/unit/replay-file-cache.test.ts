@@ -4,6 +4,7 @@ import {
   copyFileSync,
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -328,10 +329,11 @@ test("with aging on, a long-running cache stays bounded and its file stays loada
 });
 
 /** A small tmpfs we can fill up or make read-only (root only); unmounted after the test. */
-async function smallMount(t: TestContext): Promise<string> {
-  if (process.getuid?.() !== 0) assert.fail("this test needs root (it mounts a 64 KiB tmpfs)");
+async function smallMount(t: TestContext, size = "64k"): Promise<string> {
+  if (process.getuid?.() !== 0) assert.fail(`this test needs root (it mounts a ${size} tmpfs)`);
   const mnt = mkdtempSync(join(tmpdir(), "fwk-replay-mnt-"));
-  const r = await run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "fwk-replay-test", mnt]);
+  const opts = `size=${size},mode=0700`;
+  const r = await run(["mount", "-t", "tmpfs", "-o", opts, "fwk-replay-test", mnt]);
   if (r.code !== 0) assert.fail(`cannot mount a tmpfs: ${r.stderr}`);
   t.after(async () => {
     await run(["umount", "-l", mnt]);
@@ -373,4 +375,31 @@ test("a read-only file is loaded but persistence is off with the upstream warnin
   await cache.add(entry(1));
   assert.ok((await cache.lookup(entry(1).digest)) !== undefined);
   await cache.close();
+});
+
+test("a compaction that cannot write (disk full) leaves the old file complete", async (t) => {
+  const mnt = await smallMount(t, "256k");
+  const path = join(mnt, "digest.cache");
+  const now = 1_795_771_500;
+  const stale = Array.from({ length: 1100 }, (_, i) => line(entry(i, now - 10_000)));
+  const live = Array.from({ length: 50 }, (_, i) => line(entry(5000 + i, now)));
+  const original = DIGEST_FILE_HEADER + stale.join("") + live.join("");
+  writeFileSync(path, original);
+  // Fill the rest of the file system so the compacted copy cannot be written.
+  const filler = join(mnt, "filler");
+  try {
+    writeFileSync(filler, Buffer.alloc(256 * 1024));
+  } catch {
+    // ENOSPC once full: exactly what we want
+  }
+  const log = recorder();
+  const cache = await openFileReplayCache(options(path, log, { maxAgeSeconds: 120 }));
+  assert.equal(cache.size, 50);
+  await cache.close();
+  assert.ok(
+    log.lines.some((l) => l.startsWith(`error: Could not compact digest cache ${path}: `)),
+    log.lines.join("\n"),
+  );
+  assert.equal(readFileSync(path, "utf8"), original);
+  assert.deepEqual(readdirSync(mnt).sort(), ["digest.cache", "filler"], "no temp file left");
 });
