@@ -8,6 +8,7 @@
 import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { type RunResult, run } from "../sys/run.js";
+import { CommandSession, type SessionOptions } from "../sys/session.js";
 import type { BackendOptions, ChainKind, FirewallBackend, Rule } from "./backend.js";
 import {
   addLine,
@@ -32,6 +33,8 @@ const PROBE_SRC = "127.0.0.2";
 const IPSET_EXE = "ipset";
 /** A jump rule is deleted at most this many times per chain (upstream's bound). */
 const MAX_JUMP_DELETES = 10;
+/** A set change that is not acknowledged within this time kills the ipset session. */
+const SESSION_TIMEOUT_MS = 10_000;
 
 export class IptablesBackend implements FirewallBackend {
   readonly name = "iptables";
@@ -40,6 +43,7 @@ export class IptablesBackend implements FirewallBackend {
   readonly #netns: string | undefined;
   readonly #sets: IpsetNames | undefined;
   #checkSupport: boolean;
+  #session: CommandSession | undefined;
 
   constructor(settings: FirewallSettings, opts: BackendOptions) {
     if (!settings.exe) {
@@ -120,6 +124,8 @@ export class IptablesBackend implements FirewallBackend {
       await this.#ipt(["-t", spec.table, "-X", spec.toChain]);
     }
     // Sets can only go once no rule references them, i.e. after the chains.
+    await this.#session?.close();
+    this.#session = undefined;
     if (this.#sets) {
       for (const set of [this.#sets.any, this.#sets.dst])
         await this.#cmd([IPSET_EXE, "destroy", set]);
@@ -176,18 +182,39 @@ export class IptablesBackend implements FirewallBackend {
     // old entry first would only open a gap.
     const replaced = new Set(add.map((r) => elementKey(sets, r)));
     const lines = [
+      // Idempotent, and it guarantees the ack's set exists even if someone destroyed it.
+      ...createSetLines(sets),
       ...remove.filter((r) => !replaced.has(elementKey(sets, r))).map((r) => delLine(sets, r)),
       ...add.map((r) => addLine(sets, r, now)),
     ];
-    const r = await this.#cmd([IPSET_EXE, "restore", "-exist"], `${lines.join("\n")}\n`);
-    if (r.code !== 0) {
-      throw this.#error(
+    let errors: string;
+    try {
+      errors = await this.#ipsetSession(sets).request(lines.join("\n"));
+    } catch (e) {
+      throw new FwknopError("FWK_ERR_FW_APPLY", `${IPSET_EXE}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    if (errors !== "") {
+      throw new FwknopError(
         "FWK_ERR_FW_APPLY",
-        IPSET_EXE,
-        r,
-        `applying ${add.length} set addition(s) and ${remove.length} set removal(s)`,
+        `applying ${add.length} set addition(s) and ${remove.length} set removal(s): ${IPSET_EXE} reported: ${errors.split("\n")[0]}`,
       );
     }
+  }
+
+  /** One long-lived `ipset -exist -` for all set changes: a spawn costs more than the change. */
+  #ipsetSession(sets: IpsetNames): CommandSession {
+    if (!this.#session) {
+      const opts: SessionOptions = {
+        ackCommand: `test ${sets.any} 0.0.0.0,tcp:0`,
+        ackMarker: `is NOT in set ${sets.any}.`,
+        timeoutMs: SESSION_TIMEOUT_MS,
+      };
+      if (this.#netns !== undefined) opts.netns = this.#netns;
+      this.#session = new CommandSession([IPSET_EXE, "-exist", "-"], opts);
+    }
+    return this.#session;
   }
 
   async #probeCheckSupport(input: ChainSpec): Promise<boolean> {

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { CommandSession } from "../../src/sys/session.js";
+
+/**
+ * A stand-in interpreter with ipset's habits: silent on success, errors on stderr, keeps going
+ * after an error, answers the ack command on stderr, exits on `die`.
+ */
+const INTERPRETER = `
+let buf = "";
+process.stdin.on("data", (d) => {
+  buf += d;
+  let i;
+  while ((i = buf.indexOf("\\n")) >= 0) {
+    const line = buf.slice(0, i);
+    buf = buf.slice(i + 1);
+    if (line === "ack") process.stderr.write("probe is NOT in set\\n");
+    else if (line.startsWith("bad")) process.stderr.write("Syntax error: " + line + "\\n");
+    else if (line === "die") process.exit(3);
+    else process.stdout.write("prompt> ");
+  }
+});
+`;
+
+function session(timeoutMs = 5000): CommandSession {
+  return new CommandSession([process.execPath, "-e", INTERPRETER], {
+    ackCommand: "ack",
+    ackMarker: "is NOT in set",
+    timeoutMs,
+  });
+}
+
+describe("CommandSession (long-lived interpreter fed over stdin)", () => {
+  test("each request resolves at its ack with the errors it produced", async () => {
+    const s = session();
+    try {
+      assert.equal(await s.request("ok 1\nok 2"), "");
+      assert.equal(await s.request("ok 3\nbad x\nok 4"), "Syntax error: bad x");
+      assert.equal(await s.request("ok 5\n"), "", "errors do not leak into the next request");
+    } finally {
+      await s.close();
+    }
+  });
+
+  test("concurrent requests are answered in order, each with its own errors", async () => {
+    const s = session();
+    try {
+      const answers = await Promise.all([
+        s.request("bad a"),
+        s.request("ok"),
+        s.request("bad c\nbad d"),
+      ]);
+      assert.deepEqual(answers, [
+        "Syntax error: bad a",
+        "",
+        "Syntax error: bad c\nSyntax error: bad d",
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test("a tool that dies fails the pending request; the next request starts a new one", async () => {
+    const s = session();
+    try {
+      await assert.rejects(s.request("die"), /exited with status 3/);
+      assert.equal(await s.request("ok"), "");
+    } finally {
+      await s.close();
+    }
+  });
+
+  test("a request that is never acknowledged times out", async () => {
+    const s = new CommandSession([process.execPath, "-e", "process.stdin.resume()"], {
+      ackCommand: "ack",
+      ackMarker: "never",
+      timeoutMs: 300,
+    });
+    try {
+      await assert.rejects(s.request("anything"), /did not answer within 300 ms/);
+    } finally {
+      await s.close();
+    }
+  });
+});
