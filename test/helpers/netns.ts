@@ -112,7 +112,8 @@ export async function hideServices(ns: string, spaPort = 62201): Promise<void> {
   await ipt("-P", "INPUT", "DROP");
 }
 
-const tcpHelper = fileURLToPath(new URL("./tcp-tool.js", import.meta.url));
+// A CLI, so it lives outside dist/test (node --test runs every file there).
+const tcpHelper = fileURLToPath(new URL("../../scripts/tcp-tool.js", import.meta.url));
 
 /** Starts a TCP service in `ns` that greets each connection; resolves once it listens. */
 export async function startHiddenService(ns: string, port: number): Promise<ChildProcess> {
