@@ -135,6 +135,8 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
     const outcome = await becomeDaemon(opts.daemonChild);
     if (outcome.role === "parent") return outcome.exitCode;
     ready = outcome.ready;
+    // As a daemon: don't keep the start directory busy (upstream chdir("/")s too).
+    process.chdir("/");
   }
 
   const pid = pidFile(config);
@@ -167,7 +169,7 @@ async function serve(
       })
     : undefined;
   if (opts.exitParseDigestCache) {
-    log.info(`Digest cache parsed (${replay?.size ?? 0} entries), exiting.`);
+    log.info("Digest cache parsed, exiting.");
     await replay?.close();
     return 0;
   }

@@ -1,6 +1,7 @@
 /**
  * fwknopd's command line (spec §13.1; seed man page), parsed with getopt_long semantics into
- * the action to run and the config overrides it carries.
+ * the action to run and the config overrides it carries. Paths given here are made absolute
+ * against the start directory, so a daemon (which moves to /) still finds them on reload.
  */
 import { getopt, type OptionDef } from "../sys/getopt.js";
 
@@ -129,34 +130,39 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
     if (unsupported) throw new Error(`--${long}: ${unsupported}`);
     switch (long) {
       case "access-file":
-        o.cli.ACCESS_FILE = value;
+        o.cli.ACCESS_FILE = resolve(value);
         break;
       case "access-folder":
-        o.cli.ACCESS_FOLDER = value;
+        o.cli.ACCESS_FOLDER = resolve(value);
         break;
       case "config-file":
-        o.configFile = value;
+        o.configFile = resolve(value);
         break;
       case "override-config":
-        o.overrideFiles.push(...value.split(",").filter((f) => f !== ""));
+        o.overrideFiles.push(
+          ...value
+            .split(",")
+            .filter((f) => f !== "")
+            .map((f) => resolve(f)),
+        );
         break;
       case "packet-limit":
         o.packetLimit = nonNegative(long, value);
         break;
       case "digest-file":
-        o.cli.DIGEST_FILE = value;
+        o.cli.DIGEST_FILE = resolve(value);
         break;
       case "interface":
         o.cli.PCAP_INTF = value;
         break;
       case "pcap-file":
-        o.cli.PCAP_FILE = value;
+        o.cli.PCAP_FILE = resolve(value);
         break;
       case "pcap-filter":
         o.cli.PCAP_FILTER = value;
         break;
       case "pid-file":
-        o.cli.FWKNOP_PID_FILE = value;
+        o.cli.FWKNOP_PID_FILE = resolve(value);
         break;
       case "run-dir":
         o.cli.FWKNOP_RUN_DIR = value;
