@@ -3,6 +3,7 @@
  * the action to run and the config overrides it carries. Paths given here are made absolute
  * against the start directory, so a daemon (which moves to /) still finds them on reload.
  */
+import { resolve } from "node:path";
 import { getopt, type OptionDef } from "../sys/getopt.js";
 
 export const DEFAULT_CONFIG_FILE = "/etc/fwknop/fwknopd.conf";
