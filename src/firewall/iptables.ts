@@ -142,6 +142,12 @@ export class IptablesBackend implements FirewallBackend {
       const r = await this.#ipt(argv);
       parts.push(all ? r.stdout : `\n${r.stdout}`);
     }
+    // Our addition in ipset mode: the grants themselves live in the sets, not in the chain.
+    if (this.#sets) {
+      for (const set of [this.#sets.any, this.#sets.dst]) {
+        parts.push(`\n${(await this.#cmd([IPSET_EXE, "list", set])).stdout}`);
+      }
+    }
     return parts.join("");
   }
 
