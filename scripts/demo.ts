@@ -3,11 +3,10 @@
  * a hidden TCP service with iptables, a knock with our fwknop client, the port opening, and the
  * port closing again when the access times out. Everything is torn down at the end.
  */
-import { existsSync } from "node:fs";
 import { run } from "../src/sys/run.js";
 import {
   accessStanza,
-  C_FWKNOP,
+  knock,
   OUR_FWKNOP,
   randomKeys,
   startDaemon,
@@ -64,35 +63,11 @@ async function main(): Promise<void> {
         : "no answer: the port is invisible",
     );
 
-    const client = existsSync(OUR_FWKNOP.replace(/bin\/fwknop$/, "dist/src/bin/fwknop.js"))
-      ? OUR_FWKNOP
-      : C_FWKNOP;
-    say(
-      "5/7",
-      `Knocking: one encrypted, HMAC-signed UDP packet from ${client === OUR_FWKNOP ? "our fwknop" : "fwknop 2.6.10"}.`,
-    );
-    const argv = [
-      client,
-      "--no-save-args",
-      "--rc-file",
-      `${cfg.dir}/fwknoprc`,
-      "-A",
-      `tcp/${PORT}`,
-      "-a",
-      pair.clientIp,
-      "-D",
-      pair.serverIp,
-      "--key-base64-rijndael",
-      keys.key,
-      "--key-base64-hmac",
-      keys.hmac,
-      "--use-hmac",
-    ];
+    say("5/7", "Knocking: one encrypted, HMAC-signed UDP packet from our fwknop client.");
     show(
       `$ fwknop -A tcp/${PORT} -a ${pair.clientIp} -D ${pair.serverIp} --key-base64-rijndael ... --use-hmac`,
     );
-    const knock = await run(argv, { netns: pair.client });
-    if (knock.code !== 0) throw new Error(`knock failed: ${knock.stderr}`);
+    await knock(pair, keys, { binary: OUR_FWKNOP, port: PORT });
     show((await daemon.waitForLog(/Added access rule/)).trim());
 
     say("6/7", "The client connects again...");

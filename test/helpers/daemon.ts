@@ -4,10 +4,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { run } from "../../src/sys/run.js";
 
 export const OUR_FWKNOPD = fileURLToPath(new URL("../../../bin/fwknopd", import.meta.url));
 export const OUR_FWKNOP = fileURLToPath(new URL("../../../bin/fwknop", import.meta.url));
@@ -167,4 +168,49 @@ export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Prom
 
 function findLine(text: string, re: RegExp): string | undefined {
   return text.split("\n").find((l) => re.test(l));
+}
+
+export interface KnockOptions {
+  /** Client binary: the C fwknop 2.6.10 (default) or ours. */
+  binary?: string;
+  /** Port opened with -A tcp/PORT. */
+  port: number;
+  /** Extra options, e.g. ["--time-offset-minus", "5m"]. */
+  extra?: string[];
+}
+
+/**
+ * Knocks from the client namespace of `pair` with a private rc file; returns the wire string
+ * it sent (saved with -B), so tests can replay it.
+ */
+export async function knock(
+  pair: { client: string; clientIp: string; serverIp: string },
+  keys: Keys,
+  opts: KnockOptions,
+): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "fwk-knock-"));
+  const save = join(dir, "packet");
+  const argv = [
+    opts.binary ?? C_FWKNOP,
+    "--rc-file",
+    join(dir, "fwknoprc"),
+    "--no-save-args",
+    "-A",
+    `tcp/${opts.port}`,
+    "-a",
+    pair.clientIp,
+    "-D",
+    pair.serverIp,
+    "--key-base64-rijndael",
+    keys.key,
+    "--key-base64-hmac",
+    keys.hmac,
+    "--use-hmac",
+    "-B",
+    save,
+    ...(opts.extra ?? []),
+  ];
+  const r = await run(argv, { netns: pair.client });
+  if (r.code !== 0) throw new Error(`${argv[0]} exited with ${r.code}: ${r.stderr}${r.stdout}`);
+  return readFileSync(save, "utf8").trim();
 }

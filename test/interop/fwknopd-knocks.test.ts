@@ -4,16 +4,14 @@
  * is refused with its reason.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { run } from "../../src/sys/run.js";
 import {
   accessStanza,
   C_FWKNOP,
   type Keys,
+  knock,
   type RunningDaemon,
   randomKeys,
   startDaemon,
@@ -37,35 +35,8 @@ function requirePeers(): void {
     assert.fail(`the C client ${C_FWKNOP} is missing: apt-get install fwknop-client`);
 }
 
-/** Knocks with the C client from the client namespace; returns the wire string it sent. */
-async function cKnock(pair: NetnsPair, keys: Keys, extra: string[] = []): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), "fwk-knock-"));
-  const save = join(dir, "packet");
-  const r = await run(
-    [
-      C_FWKNOP,
-      "--rc-file",
-      join(dir, "fwknoprc"),
-      "--no-save-args",
-      "-A",
-      `tcp/${PORT}`,
-      "-a",
-      pair.clientIp,
-      "-D",
-      pair.serverIp,
-      "--key-base64-rijndael",
-      keys.key,
-      "--key-base64-hmac",
-      keys.hmac,
-      "--use-hmac",
-      "-B",
-      save,
-      ...extra,
-    ],
-    { netns: pair.client },
-  );
-  assert.equal(r.code, 0, `fwknop failed: ${r.stderr}${r.stdout}`);
-  return readFileSync(save, "utf8").trim();
+function cKnock(pair: NetnsPair, keys: Keys, extra: string[] = []): Promise<string> {
+  return knock(pair, keys, { port: PORT, extra });
 }
 
 describe("C fwknop 2.6.10 client → our fwknopd (iptables, namespaces)", () => {

@@ -3,15 +3,13 @@
  * and bad configuration failing with file:line before any firewall change.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { run } from "../../src/sys/run.js";
 import {
   accessStanza,
-  C_FWKNOP,
   type ConfigDir,
+  knock,
   OUR_FWKNOPD,
   randomKeys,
   startDaemon,
@@ -22,7 +20,6 @@ import {
   canUseNetns,
   createNetnsPair,
   hideServices,
-  type NetnsPair,
   startHiddenService,
 } from "../helpers/netns.js";
 
@@ -34,31 +31,6 @@ function requireRoot(): void {
 
 async function ourCtl(cfg: ConfigDir, ...args: string[]) {
   return run([OUR_FWKNOPD, "-c", cfg.confFile, "-p", cfg.pidFile, ...args]);
-}
-
-async function knock(pair: NetnsPair, keys: { key: string; hmac: string }): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "fwk-knock-"));
-  const r = await run(
-    [
-      C_FWKNOP,
-      "--rc-file",
-      join(dir, "rc"),
-      "--no-save-args",
-      "-A",
-      `tcp/${PORT}`,
-      "-a",
-      pair.clientIp,
-      "-D",
-      pair.serverIp,
-      "--key-base64-rijndael",
-      keys.key,
-      "--key-base64-hmac",
-      keys.hmac,
-      "--use-hmac",
-    ],
-    { netns: pair.client },
-  );
-  assert.equal(r.code, 0, r.stderr);
 }
 
 async function iptablesSave(ns: string): Promise<string> {
@@ -85,7 +57,7 @@ describe("process control", () => {
       new RegExp(`Detected fwknopd is running \\(pid=${daemon.proc.pid}\\)`),
     );
 
-    await knock(pair, keys);
+    await knock(pair, keys, { port: PORT });
     await daemon.waitForLog(/Added access rule/);
     assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
 
@@ -129,7 +101,7 @@ describe("SIGTERM and FLUSH_IPT_AT_EXIT", () => {
           netns: pair.server,
         },
       );
-      await knock(pair, keys);
+      await knock(pair, keys, { port: PORT });
       await daemon.waitForLog(/Added access rule/);
       assert.equal(await daemon.stop("SIGTERM"), 0);
       const rules = await iptablesSave(pair.server);
