@@ -29,6 +29,11 @@ export interface GrantLedgerOptions {
   retryMs?: number;
   /** Upper bound of the retry delay (default 30 s). */
   maxRetryMs?: number;
+  /**
+   * Re-read the firewall this often to honour `_exp_` on rules added behind our back, and to
+   * forget rules someone removed (default 60 s; 0 = only at adopt()).
+   */
+  sweepMs?: number;
 }
 
 interface Slot {
@@ -52,12 +57,15 @@ export class GrantLedger {
   readonly #timers: LedgerTimers;
   readonly #retryMs: number;
   readonly #maxRetryMs: number;
+  readonly #sweepMs: number;
+  #sweepTimer: unknown;
 
   readonly #slots = new Map<string, Slot>();
   readonly #dirty = new Set<string>();
   readonly #inflight = new Set<string>();
   readonly #deadlines = new DeadlineHeap();
   #waiters: Waiter[] = [];
+  #sweepWaiters: Waiter[] = [];
   #active = 0;
 
   #expiryTimer: unknown;
@@ -80,6 +88,8 @@ export class GrantLedger {
     this.#retryMs = opts.retryMs ?? 1000;
     this.#maxRetryMs = opts.maxRetryMs ?? 30_000;
     this.#retryDelay = this.#retryMs;
+    this.#sweepMs = opts.sweepMs ?? 60_000;
+    this.#armSweep();
   }
 
   /** Number of rules currently granted (wanted open). */
@@ -116,35 +126,16 @@ export class GrantLedger {
   /**
    * Take over what the firewall already holds (start or reload without flush): live rules are
    * scheduled for removal at their `_exp_` time, expired ones and duplicates are removed now.
+   * The periodic sweep does the same (upstream's deep sweep honours `_exp_` on rules it did not
+   * create); it runs between batches, never during one.
    */
   async adopt(): Promise<void> {
-    const installed = await this.#backend.listInstalled();
-    const nowSec = this.#now() / 1000;
-    const touched = new Set<string>();
-    for (const rule of installed) {
-      const key = ruleKey(rule);
-      this.#slot(key).installed.push(rule);
-      touched.add(key);
-    }
-    let live = 0;
-    for (const key of touched) {
-      const slot = this.#slot(key);
-      const best = slot.installed.reduce((a, b) => (b.expiresAt > a.expiresAt ? b : a));
-      if (best.expiresAt > nowSec && best.expiresAt > (slot.desired?.expiresAt ?? 0)) {
-        this.#setDesired(slot, best);
-        this.#deadlines.push(best.expiresAt, key);
-        live++;
-      }
-      if (slot.installed.some((r) => r !== slot.desired)) this.#dirty.add(key);
-    }
-    this.#log.info(
-      `Adopted ${live} live firewall rule(s); ${installed.length - live} expired or duplicate rule(s) to remove`,
-    );
-    this.#armExpiry();
-    if (this.#dirty.size > 0) {
-      this.#queueFlush();
-      await this.#drain();
-    }
+    const swept = new Promise<void>((resolve, reject) => {
+      this.#sweepWaiters.push({ keys: new Set(), resolve, reject });
+    });
+    this.#queueFlush();
+    await swept;
+    await this.#drain();
   }
 
   /** Cancel timers and let the batch in flight finish. The firewall is left as it is. */
@@ -152,11 +143,60 @@ export class GrantLedger {
     this.#stopped = true;
     if (this.#expiryTimer !== undefined) this.#timers.clearTimeout(this.#expiryTimer);
     if (this.#retryTimer !== undefined) this.#timers.clearTimeout(this.#retryTimer);
+    if (this.#sweepTimer !== undefined) this.#timers.clearTimeout(this.#sweepTimer);
     this.#expiryTimer = undefined;
     this.#retryTimer = undefined;
+    this.#sweepTimer = undefined;
     await this.#running;
+    for (const w of this.#sweepWaiters) w.reject(new Error("grant ledger stopped"));
+    this.#sweepWaiters = [];
     for (const w of this.#waiters) w.reject(new Error("grant ledger stopped"));
     this.#waiters = [];
+  }
+
+  /** Make our belief match what the firewall lists, adopting live rules we did not know. */
+  async #reconcile(): Promise<void> {
+    const listed = new Map<string, Rule[]>();
+    for (const rule of await this.#backend.listInstalled()) {
+      const key = ruleKey(rule);
+      const list = listed.get(key) ?? [];
+      list.push(rule);
+      listed.set(key, list);
+    }
+    const nowSec = this.#now() / 1000;
+    let adopted = 0;
+    let stale = 0;
+    const keys = new Set([...listed.keys(), ...this.#slots.keys()]);
+    for (const key of keys) {
+      const slot = this.#slot(key);
+      const rules = listed.get(key) ?? [];
+      slot.installed = rules;
+      const desired = slot.desired;
+      // Someone removed our rule (e.g. iptables -F): the access is gone, as with upstream.
+      const pending = this.#dirty.has(key) || this.#retryKeys.has(key);
+      if (desired && !pending && !rules.some((r) => r.expiresAt === desired.expiresAt)) {
+        this.#setDesired(slot, undefined);
+      }
+      const best = rules.reduce<Rule | undefined>(
+        (a, r) => (a && a.expiresAt >= r.expiresAt ? a : r),
+        undefined,
+      );
+      if (best && best.expiresAt > nowSec && best.expiresAt > (slot.desired?.expiresAt ?? 0)) {
+        this.#setDesired(slot, best);
+        this.#deadlines.push(best.expiresAt, key);
+        adopted++;
+      }
+      const extra = rules.filter((r) => r.expiresAt !== slot.desired?.expiresAt).length;
+      stale += extra;
+      if (extra > 0) this.#dirty.add(key);
+      if (!slot.desired && rules.length === 0 && !this.#dirty.has(key)) this.#slots.delete(key);
+    }
+    if (adopted > 0 || stale > 0) {
+      this.#log.info(
+        `Adopted ${adopted} live firewall rule(s); ${stale} expired or duplicate rule(s) to remove`,
+      );
+    }
+    this.#armExpiry();
   }
 
   #slot(key: string): Slot {
@@ -183,7 +223,7 @@ export class GrantLedger {
       this.#running = this.#loop().finally(() => {
         this.#running = undefined;
         // Work marked dirty while the loop was finishing would otherwise wait for the next event.
-        if (this.#dirty.size > 0) this.#queueFlush();
+        if (this.#dirty.size > 0 || this.#sweepWaiters.length > 0) this.#queueFlush();
       });
     });
   }
@@ -196,7 +236,18 @@ export class GrantLedger {
   }
 
   async #loop(): Promise<void> {
-    while (this.#dirty.size > 0 && !this.#stopped) {
+    while ((this.#dirty.size > 0 || this.#sweepWaiters.length > 0) && !this.#stopped) {
+      if (this.#sweepWaiters.length > 0) {
+        const waiters = this.#sweepWaiters;
+        this.#sweepWaiters = [];
+        try {
+          await this.#reconcile();
+          for (const w of waiters) w.resolve();
+        } catch (e) {
+          for (const w of waiters) w.reject(e);
+        }
+        continue;
+      }
       const keys = [...this.#dirty];
       this.#dirty.clear();
       for (const k of keys) this.#inflight.add(k);
@@ -311,6 +362,16 @@ export class GrantLedger {
       this.#retryKeys.clear();
       this.#queueFlush();
     }, delay);
+  }
+
+  #armSweep(): void {
+    if (this.#sweepMs <= 0 || this.#stopped) return;
+    this.#sweepTimer = this.#timers.setTimeout(() => {
+      this.#sweepTimer = undefined;
+      this.adopt()
+        .catch((e) => this.#log.error(`Firewall sweep failed: ${(e as Error).message ?? e}`))
+        .finally(() => this.#armSweep());
+    }, this.#sweepMs);
   }
 
   /** (Re)arm the one expiry timer for the nearest live deadline. */

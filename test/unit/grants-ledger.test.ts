@@ -115,7 +115,7 @@ function setup() {
   const clock = new FakeClock();
   const backend = new FakeBackend();
   const log = recordingLogger();
-  const ledger = new GrantLedger(backend, { log, now: clock.now, timers: clock });
+  const ledger = new GrantLedger(backend, { log, now: clock.now, timers: clock, sweepMs: 0 });
   return { clock, backend, log, ledger };
 }
 
@@ -318,6 +318,31 @@ describe("GrantLedger", () => {
     assert.equal(ledger.size, 0);
     assert.ok(backend.listCalls >= 1);
     assert.deepEqual(clock.pending, [], "nothing left to retry");
+  });
+
+  test("the periodic sweep honours _exp_ on rules added behind our back and forgets removed ones", async () => {
+    const clock = new FakeClock();
+    const backend = new FakeBackend();
+    const ledger = new GrantLedger(backend, {
+      log: recordingLogger(),
+      now: clock.now,
+      timers: clock,
+      sweepMs: 60_000,
+    });
+    await ledger.grant([rule("198.18.0.2", 22, T0 + 600)]);
+    // An operator (or a second daemon) adds rules with _exp_ comments; another removes ours.
+    backend.installed = [rule("198.18.0.8", 22, T0 + 90), rule("198.18.0.9", 22, T0 + 30)];
+    await clock.advance(60_000);
+    assert.equal(ledger.size, 1, "ours forgotten, the live foreign rule adopted");
+    assert.deepEqual(
+      backend.installed.map((r) => r.src),
+      ["198.18.0.8"],
+      "the foreign rule that expired during the minute is removed at the sweep",
+    );
+    await clock.advance(30_000);
+    assert.deepEqual(backend.installed, [], "the adopted rule is removed at its own deadline");
+    await ledger.stop();
+    assert.deepEqual(clock.pending, []);
   });
 
   test("stop cancels the timers and rejects later grants; the firewall is left alone", async () => {
