@@ -1,0 +1,107 @@
+/**
+ * SPA message construction from the client settings (spec §13.5). Pure: the allow-IP (already
+ * resolved for -R), username, clock, random values and keys come in as arguments; the codec does
+ * the encoding and encryption.
+ */
+import { FwknopError } from "../errors.js";
+import { FKO_PROTOCOL_VERSION, type MessageTypeId } from "../protocol/constants.js";
+import { type EncodedSpa, encodeSpa, type SpaKeys, type SpaMessage } from "../protocol/spa.js";
+import type { RunRequest } from "./options.js";
+
+export interface BuildInputs {
+  /** Allow-IP for the message: -a, 0.0.0.0 for -s, or the address -R found. */
+  allowIp: string;
+  username: string;
+  /** Unix seconds, before the time offset is added. */
+  now: number;
+  /** Returns a fresh 16-digit random value on every call. */
+  randomValue: () => string;
+  salt: Buffer;
+  encKey: Buffer;
+  hmacKey?: Buffer;
+}
+
+export interface BuiltPacket {
+  message: SpaMessage;
+  keys: SpaKeys;
+  encoded: EncodedSpa;
+  /** Destination port (-p, or the random one of -r). */
+  dstPort: number;
+  /** Printed when --nat-rand-port picked a port. */
+  notice?: string;
+}
+
+function fail(msg: string): never {
+  throw new FwknopError("FWK_ERR_CLIENT_OPTIONS", msg);
+}
+
+/** 10000–65534 from the first five digits of a random value, as upstream derives -r ports. */
+export function portFromRandom(random: string): number {
+  return 10000 + (Number(random.slice(0, 5)) % 55535);
+}
+
+/** Splits `-N host[:|,port]`; the port defaults to the single -A port. */
+function natTarget(nat: string, defaultPort: string): string {
+  const sep = Math.max(nat.lastIndexOf(","), nat.lastIndexOf(":"));
+  if (sep > 0 && /^\d+$/.test(nat.slice(sep + 1)))
+    return `${nat.slice(0, sep)},${nat.slice(sep + 1)}`;
+  return `${nat},${defaultPort}`;
+}
+
+export function buildPacket(req: RunRequest, inp: BuildInputs): BuiltPacket {
+  const s = req.settings;
+  let notice: string | undefined;
+  let type: MessageTypeId = 1;
+  let body: string;
+  let natAccess: string | undefined;
+
+  if (req.serverCmd !== undefined) {
+    type = 0;
+    body = `${inp.allowIp},${req.serverCmd}`;
+  } else {
+    if (s.access === undefined || s.access === "") {
+      fail("Must use -A to say which ports to open on the server (e.g. -A tcp/22).");
+    }
+    let access = s.access;
+    const specs = access.split(",");
+    const accessPort = specs[0]?.split("/")[1] ?? "";
+    if (s.natLocal || s.natAccess !== undefined || s.natPort > 0 || s.natRandPort) {
+      if (specs.length > 1) fail("[*] NAT for multiple ports/protocols not yet supported.");
+      const natPort = s.natRandPort ? portFromRandom(inp.randomValue()) : s.natPort;
+      if (natPort > 0) access = `${specs[0]?.split("/")[0]}/${natPort}`;
+      if (s.natLocal) {
+        type = 5;
+        natAccess = `${s.destination ?? ""},${accessPort}`;
+      } else if (s.natAccess !== undefined) {
+        type = 2;
+        natAccess = natTarget(s.natAccess, accessPort);
+      }
+      if (s.natRandPort) {
+        notice = `[+] Randomly assigned port '${natPort}' on: '${inp.allowIp},${access}' will grant access to: '${natAccess ?? ""}'`;
+      }
+    }
+    body = `${inp.allowIp},${access}`;
+  }
+
+  const message: SpaMessage = {
+    randomValue: inp.randomValue(),
+    username: inp.username,
+    timestamp: inp.now + s.timeOffset,
+    version: FKO_PROTOCOL_VERSION,
+    messageType: type,
+    message: body,
+    ...(natAccess !== undefined ? { natAccess } : {}),
+    ...(s.fwTimeout > 0 ? { clientTimeout: s.fwTimeout } : {}),
+  };
+  const keys: SpaKeys = {
+    encKey: inp.encKey,
+    encMode: s.encMode,
+    ...(inp.hmacKey ? { hmacKey: inp.hmacKey, hmacType: s.hmacType } : {}),
+  };
+  const encoded = encodeSpa(message, keys, { digestType: s.digestType, salt: inp.salt });
+  if (!encoded.ok) {
+    throw new FwknopError(encoded.code, `fwknop: ${encoded.code}: ${encoded.detail}`);
+  }
+  const dstPort = s.randPort ? portFromRandom(inp.randomValue()) : s.serverPort;
+  return { message, keys, encoded: encoded.value, dstPort, ...(notice ? { notice } : {}) };
+}

@@ -1,0 +1,126 @@
+/**
+ * `fwknop --key-gen` (spec §4.7): random Rijndael and HMAC keys printed as `KEY_BASE64: …` and
+ * `HMAC_KEY_BASE64: …` lines, exactly as upstream. On a terminal we add what provisioning needs:
+ * the keys as a QR code in the text format the Fwknop2 Android app imports
+ * (`KEY_BASE64:<k> HMAC_KEY_BASE64:<h>`), and the matching access.conf stanza for the server.
+ */
+import { randomBytes } from "node:crypto";
+import QRCode from "qrcode";
+import { FwknopError } from "../errors.js";
+import {
+  DIGEST_DISPLAY_NAMES,
+  type DigestName,
+  type EncryptionMode,
+} from "../protocol/constants.js";
+
+export interface GeneratedKeys {
+  keyB64: string;
+  hmacKeyB64: string;
+}
+
+/** Default HMAC key length per type; SHA3 types have none upstream (--hmac-key-len is needed). */
+const DEFAULT_HMAC_KEY_LEN: Readonly<Partial<Record<DigestName, number>>> = {
+  md5: 16,
+  sha1: 20,
+  sha256: 64,
+  sha384: 128,
+  sha512: 128,
+};
+
+export function generateKeys(
+  hmacType: DigestName,
+  keyLen: number | undefined,
+  hmacKeyLen: number | undefined,
+  random: (n: number) => Buffer = randomBytes,
+): GeneratedKeys {
+  const klen = keyLen ?? 32;
+  if (klen < 1 || klen > 32) {
+    throw new FwknopError(
+      "FWK_ERR_CLIENT_KEYGEN",
+      "fwknop: fko_key_gen: Error 68 - Args contain invalid data: FKO_ERROR_INVALID_DATA_FUNCS_GEN_KEYLEN_VALIDFAIL",
+    );
+  }
+  const hlen = hmacKeyLen ?? DEFAULT_HMAC_KEY_LEN[hmacType];
+  if (hlen === undefined || hlen < 1 || hlen > 128) {
+    throw new FwknopError(
+      "FWK_ERR_CLIENT_KEYGEN",
+      `fwknop: fko_key_gen: Error 69 - Args contain invalid data: FKO_ERROR_INVALID_DATA_FUNCS_GEN_HMACLEN_VALIDFAIL (${DIGEST_DISPLAY_NAMES[hmacType]} has no default HMAC key length; give --hmac-key-len)`,
+    );
+  }
+  return { keyB64: random(klen).toString("base64"), hmacKeyB64: random(hlen).toString("base64") };
+}
+
+/** Upstream's two lines, also the content of a --key-gen-file. */
+export function formatKeyLines(k: GeneratedKeys): string {
+  return `KEY_BASE64: ${k.keyB64}\nHMAC_KEY_BASE64: ${k.hmacKeyB64}\n`;
+}
+
+/** The QR payload the Fwknop2 Android client (and fwknop-gui's export) use. */
+export function qrPayload(k: GeneratedKeys): string {
+  return `KEY_BASE64:${k.keyB64} HMAC_KEY_BASE64:${k.hmacKeyB64}`;
+}
+
+/** QR module matrix (true = dark), without the quiet zone. */
+export function qrMatrix(text: string): boolean[][] {
+  const qr = QRCode.create(text, { errorCorrectionLevel: "M" });
+  const n = qr.modules.size;
+  return Array.from({ length: n }, (_, r) =>
+    Array.from({ length: n }, (_, c) => qr.modules.get(r, c) === 1),
+  );
+}
+
+const QUIET = 2;
+const ANSI_ON = "\x1b[30;47m";
+const ANSI_OFF = "\x1b[0m";
+
+/**
+ * Renders a module matrix with half-block characters (two module rows per text row), black on
+ * an explicit white background so it scans on dark terminals too.
+ */
+export function renderQrTerminal(matrix: readonly (readonly boolean[])[]): string {
+  const n = matrix.length;
+  const dark = (r: number, c: number) =>
+    r >= QUIET && r < n + QUIET && c >= QUIET && c < n + QUIET
+      ? (matrix[r - QUIET]?.[c - QUIET] ?? false)
+      : false;
+  const size = n + 2 * QUIET;
+  const rows: string[] = [];
+  for (let r = 0; r < size; r += 2) {
+    let line = "";
+    for (let c = 0; c < size; c++) {
+      const top = dark(r, c);
+      const bottom = r + 1 < size && dark(r + 1, c);
+      line += top && bottom ? "█" : top ? "▀" : bottom ? "▄" : " ";
+    }
+    rows.push(`${ANSI_ON}${line}${ANSI_OFF}`);
+  }
+  return `${rows.join("\n")}\n`;
+}
+
+/** access.conf stanza for fwknopd that accepts packets made with these keys. */
+export function accessStanza(k: GeneratedKeys, hmacType: DigestName, mode: EncryptionMode): string {
+  const lines = [
+    ["SOURCE", "ANY"],
+    ["KEY_BASE64", k.keyB64],
+    ["HMAC_KEY_BASE64", k.hmacKeyB64],
+    ...(hmacType !== "sha256" ? [["HMAC_DIGEST_TYPE", hmacType]] : []),
+    ...(mode !== "CBC" ? [["ENCRYPTION_MODE", mode]] : []),
+  ];
+  return `${lines.map(([n, v]) => `${(n as string).padEnd(20)}${v};`).join("\n")}\n`;
+}
+
+/** What a terminal user sees after the key lines. */
+export function provisioningText(
+  k: GeneratedKeys,
+  hmacType: DigestName,
+  mode: EncryptionMode,
+): string {
+  return [
+    "",
+    "Scan with the Fwknop2 app (or any QR reader) to import both keys:",
+    renderQrTerminal(qrMatrix(qrPayload(k))),
+    "Server side: add this stanza to access.conf (fwknopd), set SOURCE and OPEN_PORTS to taste:",
+    "",
+    accessStanza(k, hmacType, mode),
+  ].join("\n");
+}

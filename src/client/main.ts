@@ -1,0 +1,388 @@
+/**
+ * The fwknop client run: options → (key generation | rc maintenance | build and send) → exit
+ * status. All operator output goes through `ClientIo`, so process tests see what a user sees.
+ */
+import { randomBytes, randomInt } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import type { Readable, Writable } from "node:stream";
+import { findStanza, parseFwknoprc, updateFwknoprc } from "../config/fwknoprc.js";
+import { FwknopError } from "../errors.js";
+import { isValidIpv4Text } from "../protocol/fields.js";
+import { decodeSpa, effectiveMessageType } from "../protocol/spa.js";
+import { type BuiltPacket, buildPacket } from "./build.js";
+import { type ParsedCli, PROG, parseCli } from "./cli.js";
+import { formatSpaDump } from "./dump.js";
+import { gatherKeys, type KeyIo, readLineFromFd } from "./key-source.js";
+import { formatKeyLines, generateKeys, provisioningText } from "./keygen.js";
+import type { RunRequest } from "./options.js";
+import { resolveExternalIp } from "./resolve-ip.js";
+import { RC_VARIABLES } from "./settings.js";
+import { parseProxyTarget, relay, waitForPort } from "./ssh-proxy.js";
+import { DEFAULT_USER_AGENT, isRawMode, sendSpa } from "./transport.js";
+import { usageText, VERSION_LINE } from "./usage.js";
+
+export interface ClientIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  stdoutIsTty: boolean;
+  keys: KeyIo;
+  /** Asks "Overwrite [N/y] ?" style questions; undefined when there is no one to ask. */
+  ask: (question: string) => boolean;
+  stdin: Readable;
+  stdout: Writable;
+}
+
+function fail(
+  code:
+    | "FWK_ERR_CLIENT_OPTIONS"
+    | "FWK_ERR_CLIENT_GPG_UNSUPPORTED"
+    | "FWK_ERR_CLIENT_RAW_UNAVAILABLE",
+  msg: string,
+): never {
+  throw new FwknopError(code, msg);
+}
+
+function username(req: RunRequest, env: NodeJS.ProcessEnv): string {
+  const name =
+    req.settings.spoofUser ??
+    env.SPOOF_USER ??
+    env.LOGNAME ??
+    (() => {
+      try {
+        return userInfo().username;
+      } catch {
+        return undefined;
+      }
+    })() ??
+    env.USER ??
+    "NO_USER";
+  return Buffer.from(name, "utf8").subarray(0, 63).toString("utf8");
+}
+
+function randomValue(): string {
+  let s = "";
+  while (s.length < 16) s += String(randomInt(0, 1e8)).padStart(8, "0");
+  return s.slice(0, 16);
+}
+
+/** Upstream's checks between option parsing and key handling (spec §13.2 "Validation"). */
+function validate(req: RunRequest): void {
+  const s = req.settings;
+  if (s.destination === undefined && !req.test) {
+    fail("FWK_ERR_CLIENT_OPTIONS", "Must use --destination unless --test mode is used");
+  }
+  if (!s.sourceIp && !s.resolveIp && s.allowIp === undefined) {
+    fail("FWK_ERR_CLIENT_OPTIONS", "Must use one of [-s|-R|-a] to specify IP for SPA access.");
+  }
+  if (s.allowIp !== undefined && !s.sourceIp && !s.resolveIp && !isValidIpv4Text(s.allowIp)) {
+    fail(
+      "FWK_ERR_CLIENT_OPTIONS",
+      s.allowIp.includes(":")
+        ? `Invalid allow IP specified for SPA access: ${s.allowIp} is IPv6, which the fwknop 3.0.0 message cannot carry; use -s to let the server take the packet's source address`
+        : "Invalid allow IP specified for SPA access",
+    );
+  }
+  if (s.spoofSource !== undefined && !isRawMode(s.proto)) {
+    fail("FWK_ERR_CLIENT_OPTIONS", "Must set -P <udpraw|tcpraw|icmp> with a spoofed source IP");
+  }
+  if (req.httpProxy !== undefined && s.proto !== "http") {
+    fail("FWK_ERR_CLIENT_OPTIONS", "Cannot set --http-proxy with a non-HTTP protocol.");
+  }
+  if (s.useGpg) {
+    fail(
+      "FWK_ERR_CLIENT_GPG_UNSUPPORTED",
+      "GnuPG encryption (-g, --gpg-*, USE_GPG) is not supported by this client yet; use Rijndael keys (--key-gen)",
+    );
+  }
+  if (s.encMode === "Asymmetric") {
+    fail(
+      "FWK_ERR_CLIENT_OPTIONS",
+      "Must specify GPG recipient/signing keys when Asymmetric encryption mode is used.",
+    );
+  }
+  if (s.encMode === "legacy" && s.useHmac) {
+    fail("FWK_ERR_CLIENT_OPTIONS", "Legacy encryption mode is incompatible with HMAC usage.");
+  }
+  if (isRawMode(s.proto) && !req.test) {
+    fail(
+      "FWK_ERR_CLIENT_RAW_UNAVAILABLE",
+      `-P ${s.proto} needs raw IP sockets (SOCK_RAW with IP_HDRINCL), which Node.js does not provide; use -P udp, tcp or http (see docs/client.md)`,
+    );
+  }
+}
+
+function saveRunFile(cli: ParsedCli): void {
+  const path = cli.paths.runFile;
+  if (path === undefined || cli.request.settings.noSaveArgs) return;
+  try {
+    writeFileSync(path, `${[PROG, ...cli.argv].join(" ")} \n`, { mode: 0o600 });
+  } catch (e) {
+    throw new FwknopError(
+      "FWK_ERR_CLIENT_FILE",
+      `Could not write ${path}: ${(e as Error).message}`,
+    );
+  }
+}
+
+/** Writes the command-line variables into the rc stanza through `<rc>.updated` + rename. */
+function saveRcStanza(
+  cli: ParsedCli,
+  io: ClientIo,
+  extra: readonly [string, string][] = [],
+): string {
+  const req = cli.request;
+  const rc = cli.paths.rcFile;
+  if (rc === undefined)
+    throw new FwknopError("FWK_ERR_CLIENT_FILE", "No rc file to save to (use --rc-file)");
+  const stanza = req.namedConfig ?? req.settings.destination;
+  if (stanza === undefined) {
+    throw new FwknopError(
+      "FWK_ERR_CLIENT_OPTIONS",
+      "--save-rc-stanza needs -n NAME (or -D HOST to name the stanza)",
+    );
+  }
+  const entries: [string, string][] = [];
+  for (const v of RC_VARIABLES) {
+    if (!req.given.has(v.name)) continue;
+    const value = v.write(req.settings);
+    if (value !== undefined) entries.push([v.name, value]);
+  }
+  entries.push(...extra);
+  const critical = new Set(RC_VARIABLES.filter((v) => v.critical).map((v) => v.name));
+  const text = existsSync(rc) ? readFileSync(rc, "utf8") : "";
+  const updated = updateFwknoprc(text, {
+    stanza,
+    entries,
+    replace: req.forceStanza,
+    critical,
+    confirm: (name) => io.ask(`Variable '${name}' found in stanza '${stanza}'. Overwrite [N/y] ? `),
+  });
+  const tmp = `${rc}.updated`;
+  try {
+    writeFileSync(tmp, updated, { mode: 0o600, flag: "wx" });
+    renameSync(tmp, rc);
+  } catch (e) {
+    throw new FwknopError(
+      "FWK_ERR_CLIENT_FILE",
+      `update_rc() : Unable to create temporary rc file: ${tmp}: ${(e as Error).message}`,
+    );
+  }
+  if (req.settings.verbose > 0) {
+    io.out(
+      `update_rc() : ${findStanza(parseFwknoprc(text), stanza) ? "Updating" : "Inserting new"} ${stanza} stanza\n`,
+    );
+  }
+  return rc;
+}
+
+function runKeyGen(cli: ParsedCli, io: ClientIo): number {
+  const req = cli.request;
+  const keys = generateKeys(req.settings.hmacType, req.keyLen, req.hmacKeyLen);
+  if (req.keyGenFile !== undefined) {
+    try {
+      writeFileSync(req.keyGenFile, formatKeyLines(keys), { mode: 0o600 });
+    } catch (e) {
+      throw new FwknopError(
+        "FWK_ERR_CLIENT_FILE",
+        `Unable to create key gen file: ${req.keyGenFile}: ${(e as Error).message}`,
+      );
+    }
+    io.out(`[+] Wrote Rijndael and HMAC keys to: ${req.keyGenFile}\n`);
+  } else {
+    io.out(formatKeyLines(keys));
+  }
+  if (req.saveRcStanza) {
+    req.given.delete("KEY");
+    req.given.delete("HMAC_KEY");
+    const extra: [string, string][] = [
+      ["KEY_BASE64", keys.keyB64],
+      ["HMAC_KEY_BASE64", keys.hmacKeyB64],
+    ];
+    if (!req.given.has("USE_HMAC")) extra.push(["USE_HMAC", "Y"]);
+    const rc = saveRcStanza(cli, io, extra);
+    io.out(`[+] Wrote Rijndael and HMAC keys to rc file: ${rc}\n`);
+  }
+  if (io.stdoutIsTty) io.out(provisioningText(keys, req.settings.hmacType, req.settings.encMode));
+  return 0;
+}
+
+function dumpOf(p: BuiltPacket, req: RunRequest): string {
+  return formatSpaDump({
+    ...p.message,
+    messageType: effectiveMessageType(p.message),
+    clientTimeout: Math.max(0, req.settings.fwTimeout),
+    digestType: req.settings.digestType,
+    hmacType: p.keys.hmacKey ? req.settings.hmacType : undefined,
+    encMode: req.settings.encMode,
+    encoded: p.encoded.encoded,
+    digest: p.encoded.digest,
+    hmac: p.encoded.hmac,
+    wire: p.encoded.wire,
+  });
+}
+
+function generatingBlock(req: RunRequest, dstPort: number): string {
+  const s = req.settings;
+  const l = (k: string, v: string) => `${k.padStart(20)}: ${v}\n`;
+  return `Generating SPA packet:\n${l("protocol", s.proto)}${l("source port", s.sourcePort > 0 ? String(s.sourcePort) : "<OS assigned>")}${l("destination port", String(dstPort))}${l("IP/host", s.destination ?? "")}`;
+}
+
+async function allowIpOf(req: RunRequest, io: ClientIo): Promise<string> {
+  const s = req.settings;
+  if (s.resolveIp && req.serverCmd === undefined) {
+    const ip = await resolveExternalIp({
+      ...(s.resolveUrl !== undefined ? { url: s.resolveUrl } : {}),
+      httpOnly: s.resolveHttpOnly,
+      ...(s.useWgetUserAgent ? {} : { userAgent: s.userAgent ?? DEFAULT_USER_AGENT }),
+      warn: (l) => io.err(`${l}\n`),
+    });
+    if (s.verbose > 0)
+      io.out(`[+] Resolved external IP (via '${s.resolveUrl ?? "default URL"}') as: ${ip}\n`);
+    return ip;
+  }
+  if (s.sourceIp || (s.resolveIp && s.allowIp === undefined)) return "0.0.0.0";
+  return s.allowIp ?? "0.0.0.0";
+}
+
+async function knockAndMaybeProxy(cli: ParsedCli, io: ClientIo): Promise<number> {
+  const req = cli.request;
+  const s = req.settings;
+  const proxy = req.sshProxy !== undefined ? parseProxyTarget(req.sshProxy) : undefined;
+  if (proxy) {
+    s.destination ??= proxy.host;
+    if (s.access === undefined && req.serverCmd === undefined) s.access = `tcp/${proxy.port}`;
+  }
+  validate(req);
+  saveRunFile(cli);
+  if (req.saveRcStanza) saveRcStanza(cli, io);
+
+  const allowIp = await allowIpOf(req, io);
+  const keys = await gatherKeys(req, io.keys);
+  const packet = buildPacket(req, {
+    allowIp,
+    username: username(req, io.env),
+    now: Math.floor(Date.now() / 1000),
+    randomValue,
+    salt: randomBytes(8),
+    encKey: keys.encKey,
+    ...(keys.hmacKey ? { hmacKey: keys.hmacKey } : {}),
+  });
+  if (packet.notice) io.out(`${packet.notice}\n`);
+  // With --ssh-proxy stdout belongs to ssh: diagnostics go to stderr.
+  const say = proxy ? io.err : io.out;
+  if (req.test || s.verbose > 0) say(dumpOf(packet, req));
+
+  if (req.savePacketFile !== undefined) {
+    const line = `${packet.encoded.wire}\n`;
+    try {
+      if (req.savePacketAppend) appendFileSync(req.savePacketFile, line);
+      else writeFileSync(req.savePacketFile, line);
+    } catch (e) {
+      throw new FwknopError(
+        "FWK_ERR_CLIENT_FILE",
+        `write_spa_packet_data: ${req.savePacketFile}: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  if (s.verbose > 0) say(generatingBlock(req, packet.dstPort));
+  if (req.test) {
+    say("test mode enabled, SPA packet not actually sent.\n");
+    if (s.verbose > 0) {
+      say("send_spa_packet: bytes sent: 0\n");
+      const decoded = decodeSpa(packet.encoded.wire, packet.keys);
+      if (!decoded.ok)
+        throw new FwknopError(decoded.code, `fwknop: ${decoded.code}: ${decoded.detail}`);
+      const d = decoded.value;
+      say("\nDump of the Decoded Data\n");
+      say(
+        formatSpaDump({
+          ...d,
+          clientTimeout: d.clientTimeout ?? 0,
+          hmacType: packet.keys.hmacKey ? s.hmacType : undefined,
+          encMode: s.encMode,
+          hmac: packet.encoded.hmac,
+          wire: packet.encoded.wire,
+        }),
+      );
+    }
+    return 0;
+  }
+  const bytes = await sendSpa(packet.encoded.wire, {
+    proto: s.proto,
+    host: s.destination ?? "",
+    port: packet.dstPort,
+    sourcePort: s.sourcePort,
+    ipv4Only: s.serverResolveIpv4,
+    ...(s.userAgent !== undefined ? { userAgent: s.userAgent } : {}),
+    ...(req.httpProxy !== undefined ? { httpProxy: req.httpProxy } : {}),
+  });
+  if (s.verbose > 0) say(`send_spa_packet: bytes sent: ${bytes}\n`);
+  if (!proxy) return 0;
+  const sock = await waitForPort(proxy);
+  await relay(sock, io.stdin, io.stdout);
+  return 0;
+}
+
+export async function runClient(argv: readonly string[], io: ClientIo): Promise<number> {
+  try {
+    const cli = parseCli(argv, {
+      ...(io.env.HOME !== undefined ? { home: io.env.HOME } : {}),
+      notice: (l) => io.err(`${l}\n`),
+    });
+    const req = cli.request;
+    if (req.help) {
+      io.out(usageText());
+      return 0;
+    }
+    if (req.version) {
+      io.out(`${VERSION_LINE}\n`);
+      return 0;
+    }
+    if (req.showLast) {
+      const path = cli.paths.runFile;
+      if (path === undefined)
+        throw new FwknopError(
+          "FWK_ERR_CLIENT_FILE",
+          "--show-last needs a home directory or -E FILE",
+        );
+      let text: string;
+      try {
+        text = readFileSync(path, "utf8");
+      } catch (e) {
+        throw new FwknopError(
+          "FWK_ERR_CLIENT_FILE",
+          `Could not open ${path}: ${(e as Error).message}`,
+        );
+      }
+      io.out(`Last fwknop client command line: ${text.replace(/\n$/, "")}\n`);
+      return 0;
+    }
+    if (req.stanzaList) {
+      io.out(`The following stanzas are configured in ${cli.paths.rcFile ?? ""} :\n`);
+      for (const st of cli.stanzas)
+        if (st.name.toLowerCase() !== "default") io.out(` - ${st.name}\n`);
+      return 0;
+    }
+    if (req.keyGen) return runKeyGen(cli, io);
+    return await knockAndMaybeProxy(cli, io);
+  } catch (e) {
+    if (e instanceof FwknopError) {
+      io.err(`${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+/** Reads a y/N answer from stdin (EOF or anything but y/Y means no). */
+export function askOnStdin(question: string, out: (t: string) => void): boolean {
+  out(question);
+  try {
+    return readLineFromFd(0).toString("utf8").trim().toLowerCase() === "y";
+  } catch {
+    return false;
+  }
+}
