@@ -112,7 +112,7 @@ export class GrantLedger {
         this.#deadlines.push(rule.expiresAt, key);
         this.#dirty.add(key);
       }
-      if (this.#dirty.has(key) || this.#inflight.has(key)) keys.add(key);
+      if (this.#pending(key)) keys.add(key);
     }
     this.#armExpiry();
     if (keys.size === 0) return Promise.resolve();
@@ -173,8 +173,7 @@ export class GrantLedger {
       slot.installed = rules;
       const desired = slot.desired;
       // Someone removed our rule (e.g. iptables -F): the access is gone, as with upstream.
-      const pending = this.#dirty.has(key) || this.#retryKeys.has(key);
-      if (desired && !pending && !rules.some((r) => r.expiresAt === desired.expiresAt)) {
+      if (desired && !this.#pending(key) && !rules.some((r) => r.expiresAt === desired.expiresAt)) {
         this.#setDesired(slot, undefined);
       }
       const best = rules.reduce<Rule | undefined>(
@@ -197,6 +196,11 @@ export class GrantLedger {
       );
     }
     this.#armExpiry();
+  }
+
+  /** A change for this key is queued, in flight, or waiting for its retry. */
+  #pending(key: string): boolean {
+    return this.#dirty.has(key) || this.#inflight.has(key) || this.#retryKeys.has(key);
   }
 
   #slot(key: string): Slot {
@@ -343,8 +347,7 @@ export class GrantLedger {
     for (const w of this.#waiters) {
       const failure = [...w.keys].find((k) => failed.has(k));
       if (failure !== undefined) w.reject(failed.get(failure));
-      else if ([...w.keys].some((k) => this.#dirty.has(k) || this.#inflight.has(k)))
-        pending.push(w);
+      else if ([...w.keys].some((k) => this.#pending(k))) pending.push(w);
       else w.resolve();
     }
     this.#waiters = pending;

@@ -278,6 +278,21 @@ describe("GrantLedger", () => {
     assert.equal(backend.installed.length, 1, "retried after the backoff");
   });
 
+  test("a re-knock while the first grant awaits its retry waits for that retry", async () => {
+    const { clock, backend, ledger } = setup();
+    backend.failNext = 1;
+    await assert.rejects(ledger.grant([rule("198.18.0.2", 22, T0 + 30)]));
+    let settled = false;
+    const again = ledger.grant([rule("198.18.0.2", 22, T0 + 30)]).then(() => {
+      settled = true;
+    });
+    await settle();
+    assert.equal(settled, false, "not reported open while the rule is not installed");
+    await clock.advance(1_000);
+    await again;
+    assert.equal(backend.installed.length, 1);
+  });
+
   test("a removal that fails is retried: the ledger never forgets an installed rule", async () => {
     const { clock, backend, ledger } = setup();
     await ledger.grant([rule("198.18.0.2", 22, T0 + 5)]);
