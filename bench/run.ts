@@ -9,7 +9,7 @@ import { cpus, release } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { canUseNetns } from "../test/helpers/netns.js";
-import { DAEMON_BINARY, type DaemonKind } from "./lib/daemon.js";
+import { DAEMON_BINARY, DAEMON_KINDS, type DaemonKind } from "./lib/daemon.js";
 import "./lib/reaper.js";
 import { renderMarkdown, renderSvg } from "./lib/report.js";
 import type { Measurement, Scenario } from "./lib/result.js";
@@ -27,7 +27,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     only: { type: "string" },
-    daemons: { type: "string", default: "ours,c" },
+    daemons: { type: "string", default: DAEMON_KINDS.join(",") },
     "no-write": { type: "boolean", default: false },
   },
 });
@@ -61,7 +61,7 @@ async function main(): Promise<number> {
   }
   const kinds = (values.daemons ?? "")
     .split(",")
-    .filter((k): k is DaemonKind => k === "ours" || k === "c");
+    .filter((k): k is DaemonKind => (DAEMON_KINDS as readonly string[]).includes(k));
   for (const k of kinds) {
     if (!existsSync(DAEMON_BINARY[k])) {
       process.stderr.write(`bench: ${DAEMON_BINARY[k]} is missing\n`);

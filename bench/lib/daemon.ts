@@ -14,13 +14,25 @@ import {
 } from "../../test/helpers/daemon.js";
 import { track } from "./reaper.js";
 
-export type DaemonKind = "ours" | "c";
+/** Our daemon in its default chain mode, ours with ENABLE_IPT_IPSET Y, and fwknopd 2.6.10. */
+export type DaemonKind = "ours" | "ours-ipset" | "c";
 
-export const DAEMON_BINARY: Record<DaemonKind, string> = { ours: OUR_FWKNOPD, c: C_FWKNOPD };
+export const DAEMON_KINDS: readonly DaemonKind[] = ["ours", "ours-ipset", "c"];
+
+export const DAEMON_BINARY: Record<DaemonKind, string> = {
+  ours: OUR_FWKNOPD,
+  "ours-ipset": OUR_FWKNOPD,
+  c: C_FWKNOPD,
+};
+
+/** Variants that differ only in the firewall layout: only firewall-bound scenarios run them all. */
+export function firewallVariant(kind: DaemonKind): boolean {
+  return kind === "ours-ipset";
+}
 
 /** Both daemons log this line once per rule they add (upstream wording). */
 const ADDED = /Added access rule to FWKNOP_INPUT for (\S+) /;
-const REMOVED = /Removed rule \d+ from FWKNOP_INPUT/;
+const REMOVED = /Removed rule (\d+ )?from FWKNOP_INPUT/;
 const READY = /Kicking off UDP server to listen on port/;
 
 export interface BenchDaemon {
@@ -50,7 +62,8 @@ export interface StartBench {
 }
 
 export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
-  const cfg = writeConfigDir(o.conf, o.access);
+  const conf = o.kind === "ours-ipset" ? { ...o.conf, ENABLE_IPT_IPSET: "Y" } : o.conf;
+  const cfg = writeConfigDir(conf, o.access);
   const argv = [
     DAEMON_BINARY[o.kind],
     "-f",

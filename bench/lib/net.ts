@@ -14,6 +14,7 @@ import {
   type NetnsPair,
   startHiddenService,
 } from "../../test/helpers/netns.js";
+import type { DaemonKind } from "./daemon.js";
 import { track } from "./reaper.js";
 
 export const SPA_PORT = 62201;
@@ -68,15 +69,39 @@ export async function createBenchNet(): Promise<BenchNet> {
 }
 
 /**
- * Pre-inserts `count` grants into FWKNOP_INPUT as the daemons themselves write them (with an
- * `_exp_` comment), for a daemon started with FLUSH_IPT_AT_INIT N to adopt. Addresses come from
- * 198.19.0.0/16, the port varies past 65,536 grants, so every rule is a distinct grant.
+ * Pre-inserts `count` grants as the daemon itself writes them (with an `_exp_` marker), for a
+ * daemon started with FLUSH_IPT_AT_INIT N to adopt: rules in FWKNOP_INPUT, or for our ipset mode
+ * entries of the FWKNOP_INPUT set. Addresses come from 198.19.0.0/16 and the port varies past
+ * 65,536 grants, so every one is a distinct grant.
  */
-export async function preloadGrants(ns: string, count: number, expiresAt: number): Promise<void> {
-  const lines = ["*filter", ":FWKNOP_INPUT - [0:0]"];
+export async function preloadGrants(
+  ns: string,
+  count: number,
+  expiresAt: number,
+  kind: DaemonKind,
+): Promise<void> {
+  const who = (i: number) => [`198.19.${(i >> 8) & 255}.${i & 255}`, 10_000 + (i >> 16)] as const;
+  const lines: string[] = [];
+  if (kind === "ours-ipset") {
+    // The same set definition our backend creates (src/firewall/ipset.ts), so it adopts it.
+    lines.push("create FWKNOP_INPUT hash:ip,port family inet timeout 0 comment maxelem 1048576");
+    const ttl = expiresAt - Math.floor(Date.now() / 1000);
+    for (let i = 0; i < count; i++) {
+      const [ip, port] = who(i);
+      lines.push(`add FWKNOP_INPUT ${ip},tcp:${port} timeout ${ttl} comment "_exp_${expiresAt}"`);
+    }
+    await runChecked(["ipset", "restore"], {
+      netns: ns,
+      input: `${lines.join("\n")}\n`,
+      timeoutMs: 120_000,
+    });
+    return;
+  }
+  lines.push("*filter", ":FWKNOP_INPUT - [0:0]");
   for (let i = 0; i < count; i++) {
+    const [ip, port] = who(i);
     lines.push(
-      `-A FWKNOP_INPUT -s 198.19.${(i >> 8) & 255}.${i & 255}/32 -p tcp -m tcp --dport ${10_000 + (i >> 16)} -m comment --comment _exp_${expiresAt} -j ACCEPT`,
+      `-A FWKNOP_INPUT -s ${ip}/32 -p tcp -m tcp --dport ${port} -m comment --comment _exp_${expiresAt} -j ACCEPT`,
     );
   }
   lines.push("COMMIT", "");

@@ -19,7 +19,7 @@ async function once(kind: DaemonKind, others: number): Promise<Outcome> {
   const net = await createBenchNet();
   try {
     if (others > 0)
-      await preloadGrants(net.pair.server, others, Math.floor(Date.now() / 1000) + 7200);
+      await preloadGrants(net.pair.server, others, Math.floor(Date.now() / 1000) + 7200, kind);
     const d = await startBenchDaemon({
       kind,
       netns: net.pair.server,

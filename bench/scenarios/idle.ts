@@ -2,7 +2,7 @@
  * Scenario 6, idle cost: a freshly started daemon, untouched for IDLE_SECONDS; resident memory
  * at the end and CPU time (user + system) spent over the window, from /proc.
  */
-import { type DaemonKind, procUsage, startBenchDaemon } from "../lib/daemon.js";
+import { type DaemonKind, firewallVariant, procUsage, startBenchDaemon } from "../lib/daemon.js";
 import { createBenchNet } from "../lib/net.js";
 import { type Measurement, type ScenarioContext, sleep } from "../lib/result.js";
 import { accessFor, newKeys } from "./common.js";
@@ -46,7 +46,7 @@ export async function idle(ctx: ScenarioContext): Promise<Measurement[]> {
     values: {},
   };
   const cpu: Measurement = { ...rss, metric: "CPU time used", unit: "ms", values: {} };
-  for (const kind of ctx.kinds) {
+  for (const kind of ctx.kinds.filter((k) => !firewallVariant(k))) {
     const r = await idleOnce(kind, seconds);
     ctx.log(`idle ${kind}: ${r.rssMb.toFixed(1)} MB, ${r.cpuMs} ms CPU`);
     rss.values[kind] = r.rssMb;

@@ -3,7 +3,7 @@
  * 100 valid knocks (distinct allow-IPs) are spread evenly through the flood; the figure is the
  * share of those knocks that were granted. The junk sender reports the rate it achieved.
  */
-import { type DaemonKind, startBenchDaemon } from "../lib/daemon.js";
+import { type DaemonKind, firewallVariant, startBenchDaemon } from "../lib/daemon.js";
 import { createBenchNet, HIDDEN_PORT, runAgent, SPA_PORT } from "../lib/net.js";
 import { type Measurement, type ScenarioContext, setNote } from "../lib/result.js";
 import { accessFor, newKeys, settle } from "./common.js";
@@ -68,7 +68,7 @@ export async function junk(ctx: ScenarioContext): Promise<Measurement[]> {
       notes: {},
       ...(rate === 50_000 ? { goal: { op: ">=" as const, value: 100 } } : {}),
     };
-    for (const kind of ctx.kinds) {
+    for (const kind of ctx.kinds.filter((k) => !firewallVariant(k))) {
       const r = await flood(kind, rate);
       ctx.log(`junk ${kind} @${rate}/s (achieved ${r.achieved}/s): ${r.share}% granted`);
       m.values[kind] = r.share;

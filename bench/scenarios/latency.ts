@@ -15,7 +15,7 @@ async function samples(kind: DaemonKind, others: number, trials: number): Promis
   const net = await createBenchNet();
   try {
     if (others > 0)
-      await preloadGrants(net.pair.server, others, Math.floor(Date.now() / 1000) + 7200);
+      await preloadGrants(net.pair.server, others, Math.floor(Date.now() / 1000) + 7200, kind);
     const d = await startBenchDaemon({
       kind,
       netns: net.pair.server,
