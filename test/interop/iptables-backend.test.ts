@@ -156,6 +156,19 @@ for (const ipset of [false, true]) {
       }
     });
 
+    if (ipset) {
+      test("set entries expire in the kernel even when no daemon removes them (crash safety)", async () => {
+        const b = backend();
+        await b.init({ flush: true });
+        const r = access(pair.clientIp, PORT, nowSec() + 2);
+        await b.apply([r], []); // no ledger: as if the daemon died right after the grant
+        assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
+        await sleep(Math.max(0, r.expiresAt * 1000 - Date.now()) + 1200);
+        assert.equal(await installed(pair.server, r, true), false);
+        assert.equal(await canConnect(pair.client, pair.serverIp, PORT), false);
+      });
+    }
+
     test("flush removes chains, jump rules and sets", async () => {
       const b = backend();
       await b.init({ flush: false });
