@@ -22,7 +22,8 @@ import {
 } from "../helpers/daemon.js";
 import { canUseNetns, createNetnsPair, type NetnsPair, sendUdp } from "../helpers/netns.js";
 
-const WRITE_FAILED = /digest.*(ENOSPC|no space|EPERM|EACCES|not permitted|read-only)/i;
+// Ours logs the first failure (ENOSPC, a short write, EPERM) once, then stays quiet until a write succeeds.
+const WRITE_FAILED = /Could not write to digest cache/;
 
 /** Sends one knock and waits for its grant. */
 async function knockAndWait(
@@ -110,7 +111,11 @@ test("immutable digest.cache at start-up: a warning, then service without persis
   await runChecked(["chattr", "+i", cfg.digestFile]);
   const d = await startDaemon(cfg, { netns: pair.server });
   t.after(() => d.stop());
-  assert.match(d.output(), /digest/i, "the unwritable cache must be reported at start-up");
+  // Upstream's wording, which both daemons log.
+  assert.match(
+    d.output(),
+    /Error opening digest cache file\. Incoming digests will not be remembered\./,
+  );
   const wire = makeKnock(keys, { allowIp: grantIp(0), port: 2222 });
   await knockAndWait(pair, d, wire, grantIp(0));
   assert.equal(d.proc.exitCode, null);
