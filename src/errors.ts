@@ -220,7 +220,6 @@ export const ERRORS = {
     "Raw-socket transports (udpraw, tcpraw, icmp) need a raw-socket module",
   FWK_ERR_CLIENT_GPG_UNSUPPORTED:
     "GnuPG encryption (-g, --gpg-*) is not supported by this client yet",
-  FWK_ERR_CLIENT_KEYGEN: "Key generation was asked for a length out of range or without a default",
   FWK_ERR_CLIENT_FILE:
     "A client file (rc file, .fwknop.run, key file, -B file) cannot be read or written",
   FWK_ERR_CLIENT_SSH_PROXY: "The SSH helper could not reach the service after knocking",
@@ -233,6 +232,14 @@ export const ERRORS = {
   FWK_ERR_PID_FILE: "The PID file cannot be created, read or written",
   FWK_ERR_DAEMON_START: "The background daemon exited or timed out before reporting ready",
   FWK_ERR_INTAKE_BIND: "The UDP server socket could not be bound to its address and port",
+  FWK_ERR_PCAP_TCPDUMP:
+    "Live capture could not start: tcpdump is missing or refused the interface/filter",
+  FWK_ERR_PCAP_CAPTURE_LOST: "Live capture ended (tcpdump exited, e.g. the interface disappeared)",
+  FWK_ERR_PCAP_FILE:
+    "The pcap file (--pcap-file, PCAP_FILE) is missing, unreadable or not a regular file",
+  FWK_ERR_PCAP_FORMAT: "The pcap data is not classic pcap or is corrupt",
+  FWK_ERR_TCP_SERVER_BIND:
+    "The dummy TCP server (ENABLE_TCP_SERVER) could not listen on TCPSERV_PORT",
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERRORS;

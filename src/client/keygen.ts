@@ -6,48 +6,31 @@
  */
 import { randomBytes } from "node:crypto";
 import QRCode from "qrcode";
-import { FwknopError } from "../errors.js";
-import {
-  DIGEST_DISPLAY_NAMES,
-  type DigestName,
-  type EncryptionMode,
-} from "../protocol/constants.js";
+import { generateKeyPair } from "../crypto/key-gen.js";
+import { ERRORS, FwknopError } from "../errors.js";
+import type { DigestName, EncryptionMode } from "../protocol/constants.js";
 
 export interface GeneratedKeys {
   keyB64: string;
   hmacKeyB64: string;
 }
 
-/** Default HMAC key length per type; SHA3 types have none upstream (--hmac-key-len is needed). */
-const DEFAULT_HMAC_KEY_LEN: Readonly<Partial<Record<DigestName, number>>> = {
-  md5: 16,
-  sha1: 20,
-  sha256: 64,
-  sha384: 128,
-  sha512: 128,
-};
-
+/** The shared generator (src/crypto/key-gen.ts), with the client's error line on refusal. */
 export function generateKeys(
   hmacType: DigestName,
   keyLen: number | undefined,
   hmacKeyLen: number | undefined,
-  random: (n: number) => Buffer = randomBytes,
 ): GeneratedKeys {
-  const klen = keyLen ?? 32;
-  if (klen < 1 || klen > 32) {
-    throw new FwknopError(
-      "FWK_ERR_CLIENT_KEYGEN",
-      "fwknop: fko_key_gen: Error 68 - Args contain invalid data: FKO_ERROR_INVALID_DATA_FUNCS_GEN_KEYLEN_VALIDFAIL",
-    );
-  }
-  const hlen = hmacKeyLen ?? DEFAULT_HMAC_KEY_LEN[hmacType];
-  if (hlen === undefined || hlen < 1 || hlen > 128) {
-    throw new FwknopError(
-      "FWK_ERR_CLIENT_KEYGEN",
-      `fwknop: fko_key_gen: Error 69 - Args contain invalid data: FKO_ERROR_INVALID_DATA_FUNCS_GEN_HMACLEN_VALIDFAIL (${DIGEST_DISPLAY_NAMES[hmacType]} has no default HMAC key length; give --hmac-key-len)`,
-    );
-  }
-  return { keyB64: random(klen).toString("base64"), hmacKeyB64: random(hlen).toString("base64") };
+  const r = generateKeyPair(
+    {
+      hmacType,
+      ...(keyLen !== undefined ? { keyLen } : {}),
+      ...(hmacKeyLen !== undefined ? { hmacKeyLen } : {}),
+    },
+    randomBytes,
+  );
+  if (!r.ok) throw new FwknopError(r.code, `fwknop: fko_key_gen: ${ERRORS[r.code]} (${r.detail})`);
+  return { keyB64: r.value.key.toString("base64"), hmacKeyB64: r.value.hmacKey.toString("base64") };
 }
 
 /** Upstream's two lines, also the content of a --key-gen-file. */

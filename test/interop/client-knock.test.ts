@@ -1,0 +1,232 @@
+/**
+ * Our `fwknop` against the real C fwknopd 2.6.10 in a network namespace (pcap mode on the veth,
+ * TCP server and SPA-over-HTTP enabled, forwarding and local NAT enabled). One daemon carries a
+ * SOURCE ANY stanza per case, each with its own keys, mode and HMAC type; a stanza whose HMAC or
+ * decryption fails is skipped, so every knock lands in exactly its own stanza. Each knock asks
+ * for its own port and must produce the matching iptables rule; the first one also opens a real
+ * hidden service, checked with TCP connects before and after.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { DigestName, SymmetricMode } from "../../src/protocol/constants.js";
+import { run, runChecked } from "../../src/sys/run.js";
+import {
+  canConnect,
+  canUseNetns,
+  createNetnsPair,
+  hideServices,
+  type NetnsPair,
+  startHiddenService,
+} from "../helpers/netns.js";
+
+const OUR_FWKNOP = fileURLToPath(new URL("../../../bin/fwknop", import.meta.url));
+const C_FWKNOPD = "/usr/sbin/fwknopd";
+
+interface Case {
+  mode: SymmetricMode;
+  digest: DigestName;
+  hmac?: DigestName;
+  key: string;
+  hmacKey?: string;
+}
+
+/** Every mode, digest and HMAC type appears at least once. */
+const CASES: Case[] = (
+  [
+    ["CBC", "sha256", "sha256"],
+    ["ECB", "md5", "md5"],
+    ["CFB", "sha1", "sha1"],
+    ["OFB", "sha384", "sha384"],
+    ["CTR", "sha512", "sha512"],
+    ["CBC", "sha3_256", "sha3_256"],
+    ["CFB", "sha3_512", "sha3_512"],
+    ["legacy", "sha256", undefined],
+    ["OFB", "md5", undefined],
+  ] as const
+).map(([mode, digest, hmac]) => ({
+  mode,
+  digest,
+  ...(hmac ? { hmac, hmacKey: randomBytes(48).toString("base64") } : {}),
+  key: randomBytes(mode === "legacy" ? 12 : 24).toString("base64"),
+}));
+
+function stanza(c: Case): string {
+  const lines = [
+    "SOURCE ANY",
+    `KEY_BASE64 ${c.key}`,
+    `ENCRYPTION_MODE ${c.mode}`,
+    "FW_ACCESS_TIMEOUT 30",
+  ];
+  if (c.hmac && c.hmacKey) lines.push(`HMAC_KEY_BASE64 ${c.hmacKey}`, `HMAC_DIGEST_TYPE ${c.hmac}`);
+  return `${lines.join("\n")}\n\n`;
+}
+
+function clientArgs(c: Case): string[] {
+  const a = ["--no-rc-file", "--no-save-args", "-M", c.mode, "-m", c.digest];
+  a.push("--key-base64-rijndael", c.key);
+  if (c.hmac && c.hmacKey) a.push("--key-base64-hmac", c.hmacKey, "--hmac-digest-type", c.hmac);
+  return a;
+}
+
+let pair: NetnsPair | undefined;
+let daemon: ChildProcess | undefined;
+let service: ChildProcess | undefined;
+let dir = "";
+let log = "";
+
+async function knock(args: readonly string[]): Promise<void> {
+  if (!pair) throw new Error("no namespaces");
+  const r = await run([process.execPath, OUR_FWKNOP, "-D", pair.serverIp, ...args], {
+    netns: pair.client,
+    env: { HOME: dir },
+    timeoutMs: 15_000,
+  });
+  assert.equal(r.code, 0, `fwknop ${args.join(" ")} failed: ${r.stderr}${r.stdout}`);
+}
+
+/** Waits (bounded) until `iptables -S` of a chain shows a line matching `re`. */
+async function waitForRule(chain: string, re: RegExp, table = "filter"): Promise<string> {
+  if (!pair) throw new Error("no namespaces");
+  let last = "";
+  for (let i = 0; i < 40; i++) {
+    const r = await run(["iptables", "-t", table, "-S", chain], { netns: pair.server });
+    last = r.stdout;
+    const line = last.split("\n").find((l) => re.test(l));
+    if (line) return line;
+    await new Promise((res) => setTimeout(res, 150));
+  }
+  assert.fail(`no rule matching ${re} in ${table}/${chain}:\n${last}\nfwknopd log:\n${log}`);
+}
+
+before(async () => {
+  if (!canUseNetns()) return;
+  if (!existsSync(C_FWKNOPD)) return;
+  pair = await createNetnsPair("clk");
+  const vs = (
+    await runChecked(["ip", "-n", pair.server, "-o", "link", "show", "type", "veth"])
+  ).stdout
+    .split(":")[1]
+    ?.trim()
+    .split("@")[0];
+  dir = mkdtempSync(join(tmpdir(), "fwk-clk-"));
+  writeFileSync(
+    join(dir, "fwknopd.conf"),
+    [
+      `PCAP_INTF ${vs};`,
+      "PCAP_FILTER udp port 62201 or tcp port 62201;",
+      "ENABLE_TCP_SERVER Y;",
+      "ENABLE_SPA_OVER_HTTP Y;",
+      "ENABLE_IPT_FORWARDING Y;",
+      "ENABLE_IPT_LOCAL_NAT Y;",
+      "",
+    ].join("\n"),
+    { mode: 0o600 },
+  );
+  writeFileSync(join(dir, "access.conf"), CASES.map(stanza).join(""), { mode: 0o600 });
+  await hideServices(pair.server);
+  await runChecked(["iptables", "-A", "INPUT", "-p", "tcp", "--dport", "62201", "-j", "ACCEPT"], {
+    netns: pair.server,
+  });
+  service = await startHiddenService(pair.server, 2222);
+  daemon = spawn(
+    "ip",
+    [
+      ...["netns", "exec", pair.server, C_FWKNOPD, "-f", "-v"],
+      ...["-c", join(dir, "fwknopd.conf"), "-a", join(dir, "access.conf")],
+      ...["-d", join(dir, "digest.cache"), "-p", join(dir, "fwknopd.pid"), "-r", dir],
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const onData = (d: Buffer) => {
+    log += d.toString();
+  };
+  daemon.stdout?.on("data", onData);
+  daemon.stderr?.on("data", onData);
+  for (let i = 0; i < 100 && !log.includes("main event loop"); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+
+after(async () => {
+  daemon?.kill("SIGTERM");
+  service?.kill();
+  await new Promise((r) => setTimeout(r, 300));
+  await pair?.cleanup();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function requirePeer(): NetnsPair {
+  if (!canUseNetns()) assert.fail("needs root and iproute2 (ip netns) - run the suite as root");
+  if (!existsSync(C_FWKNOPD)) assert.fail(`${C_FWKNOPD} (fwknop-server 2.6.10) is not installed`);
+  if (!pair || !log.includes("main event loop")) assert.fail(`C fwknopd did not start:\n${log}`);
+  return pair;
+}
+
+test("knocks open the hidden port on C fwknopd: every mode, digest and HMAC type", async () => {
+  const p = requirePeer();
+  assert.equal(await canConnect(p.client, p.serverIp, 2222, 400), false, "service not hidden");
+  for (const [i, c] of CASES.entries()) {
+    const port = i === 0 ? 2222 : 3000 + i;
+    await knock([...clientArgs(c), "-A", `tcp/${port}`, "-a", p.clientIp]);
+    await waitForRule("FWKNOP_INPUT", new RegExp(`-s ${p.clientIp}/32 .*--dport ${port} `));
+    // The C daemon accepts about 25 grants per second; stay well below.
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  assert.equal(await canConnect(p.client, p.serverIp, 2222), true, "knock did not open tcp/2222");
+});
+
+test("-f client timeout sets the rule's expiry", async () => {
+  const p = requirePeer();
+  const c = CASES[0] as Case;
+  const before = Math.floor(Date.now() / 1000);
+  await knock([...clientArgs(c), "-A", "tcp/3101", "-s", "-f", "5"]);
+  const rule = await waitForRule("FWKNOP_INPUT", /--dport 3101 /);
+  const exp = Number(/_exp_(\d+)/.exec(rule)?.[1]);
+  assert.ok(exp >= before + 5 && exp <= before + 8, `expiry ${exp} not about 5 s after ${before}`);
+});
+
+test("-P tcp and -P http reach C fwknopd in pcap mode", async () => {
+  const p = requirePeer();
+  const c = CASES[2] as Case;
+  await knock([...clientArgs(c), "-A", "tcp/3201", "-a", p.clientIp, "-P", "tcp"]);
+  await waitForRule("FWKNOP_INPUT", /--dport 3201 /);
+  await new Promise((r) => setTimeout(r, 150));
+  await knock([...clientArgs(c), "-A", "tcp/3202", "-a", p.clientIp, "-P", "http"]);
+  await waitForRule("FWKNOP_INPUT", /--dport 3202 /);
+});
+
+test("-N asks for NAT access and --nat-local for local NAT", async () => {
+  const p = requirePeer();
+  const c = CASES[4] as Case;
+  await knock([...clientArgs(c), "-A", "tcp/8080", "-a", p.clientIp, "-N", "192.0.2.5:80"]);
+  await waitForRule(
+    "FWKNOP_PREROUTING",
+    /--dport 8080 .*DNAT --to-destination 192\.0\.2\.5:80/,
+    "nat",
+  );
+  await waitForRule("FWKNOP_FORWARD", /-d 192\.0\.2\.5\/32 .*--dport 80 |--dport 80 .*ACCEPT/);
+  await new Promise((r) => setTimeout(r, 150));
+  const args = [
+    "-A",
+    "tcp/2222",
+    "-a",
+    p.clientIp,
+    "--nat-local",
+    "--nat-port",
+    "4444",
+    "-f",
+    "20",
+  ];
+  await knock([...clientArgs(c), ...args]);
+  await waitForRule(
+    "FWKNOP_PREROUTING",
+    new RegExp(`--dport 4444 .*DNAT --to-destination ${p.serverIp.replaceAll(".", "\\.")}:2222`),
+    "nat",
+  );
+});
