@@ -3,7 +3,7 @@
  * fwknopd 2.6.10, inside a throw-away network namespace pair.
  */
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +29,8 @@ import {
 } from "../helpers/netns.js";
 
 const PORT = 2222;
+const KEY = "dGVzdGtleXRlc3RrZXl0ZXN0a2V5dGVzdGtleQ==";
+const HMAC = "aG1hY2tleWhtYWNrZXlobWFja2V5aG1hY2tleWhtYWNrZXk=";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowSec = () => Math.floor(Date.now() / 1000);
 
@@ -258,30 +260,64 @@ describe("iptables backend next to fwknopd 2.6.10", () => {
     await b.flush();
   });
 
-  test("a rule in the exact form fwknopd 2.6.10 adds is adopted and refreshed; fwknopd --fw-flush removes our chains", async () => {
+  test("a rule fwknopd 2.6.10 opened before it died is adopted and refreshed; its --fw-flush removes our chains", async (t) => {
     const conf = join(dir, "fwknopd.conf");
-    writeFileSync(conf, `FWKNOP_RUN_DIR ${dir};\n`, { mode: 0o600 });
-    const b = new IptablesBackend(settings(), { log: silentLogger, netns: pair.server });
-    await b.init({ flush: true });
-    // What fwknopd 2.6.10 runs for a knock (its own log line), byte for byte.
-    const exp = nowSec() + 30;
-    await runChecked(
-      `/usr/sbin/iptables -A FWKNOP_INPUT -t filter -p 6 -s 198.18.0.2 -d 0.0.0.0/0 --dport 22 -m comment --comment _exp_${exp} -j ACCEPT`.split(
-        " ",
-      ),
-      { netns: pair.server },
+    const accessConf = join(dir, "access.conf");
+    writeFileSync(conf, `ENABLE_UDP_SERVER Y;\nFWKNOP_RUN_DIR ${dir};\n`, { mode: 0o600 });
+    writeFileSync(
+      accessConf,
+      `SOURCE ANY\nKEY_BASE64 ${KEY}\nHMAC_KEY_BASE64 ${HMAC}\nFW_ACCESS_TIMEOUT 30\n`,
+      {
+        mode: 0o600,
+      },
     );
+    const daemon = spawn(
+      "ip",
+      ["netns", "exec", pair.server, "/usr/sbin/fwknopd", "-f", "-c", conf, "-a", accessConf],
+      {
+        stdio: "ignore",
+      },
+    );
+    t.after(() => daemon.kill("SIGKILL"));
+    const exited = new Promise((r) => daemon.once("exit", r));
+    const ruleLines = async () =>
+      (await save(pair.server)).split("\n").filter((l) => l.startsWith("-A FWKNOP_INPUT"));
+    let lines: string[] = [];
+    for (let i = 0; i < 50 && lines.length === 0; i++) {
+      await sleep(200);
+      await run(
+        [
+          "fwknop",
+          "-A",
+          "tcp/22",
+          "-a",
+          pair.clientIp,
+          "-D",
+          pair.serverIp,
+          "--key-base64-rijndael",
+          KEY,
+          "--key-base64-hmac",
+          HMAC,
+        ],
+        { netns: pair.client },
+      );
+      await sleep(100);
+      lines = await ruleLines();
+    }
+    assert.equal(lines.length, 1, "fwknopd 2.6.10 opened the port");
+    daemon.kill("SIGKILL"); // dies without its exit flush
+    await exited;
+    const exp = Number(/_exp_(\d+)/.exec(lines[0] ?? "")?.[1]);
+    const b = new IptablesBackend(settings(), { log: silentLogger, netns: pair.server });
+    await b.init({ flush: false });
     const ledger = new GrantLedger(b, { log: silentLogger });
     try {
       await ledger.adopt();
       assert.equal(ledger.size, 1);
       // A re-knock replaces fwknopd's rule instead of adding a second one.
-      await ledger.grant([access("198.18.0.2", 22, exp + 60)]);
-      const rules = (await save(pair.server))
-        .split("\n")
-        .filter((l) => l.startsWith("-A FWKNOP_INPUT"));
-      assert.deepEqual(rules, [
-        `-A FWKNOP_INPUT -s 198.18.0.2/32 -p tcp -m tcp --dport 22 -m comment --comment _exp_${exp + 60} -j ACCEPT`,
+      await ledger.grant([access(pair.clientIp, 22, exp + 60)]);
+      assert.deepEqual(await ruleLines(), [
+        `-A FWKNOP_INPUT -s ${pair.clientIp}/32 -p tcp -m tcp --dport 22 -m comment --comment _exp_${exp + 60} -j ACCEPT`,
       ]);
     } finally {
       await ledger.stop();
