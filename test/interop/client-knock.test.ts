@@ -182,7 +182,7 @@ test("knocks open the hidden port on C fwknopd: every mode, digest and HMAC type
 });
 
 test("-f client timeout sets the rule's expiry", async () => {
-  const p = requirePeer();
+  requirePeer();
   const c = CASES[0] as Case;
   const before = Math.floor(Date.now() / 1000);
   await knock([...clientArgs(c), "-A", "tcp/3101", "-s", "-f", "5"]);
@@ -229,4 +229,57 @@ test("-N asks for NAT access and --nat-local for local NAT", async () => {
     new RegExp(`--dport 4444 .*DNAT --to-destination ${p.serverIp.replaceAll(".", "\\.")}:2222`),
     "nat",
   );
+});
+
+/** An echo service in the server namespace: what the relay carries must come back unchanged. */
+function startEcho(ns: string, port: number): Promise<ChildProcess> {
+  const code = `require("net").createServer((s) => s.pipe(s)).listen(${port}, () => console.log("up"))`;
+  const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", code], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("exit", (c) => reject(new Error(`echo service exited (${c})`)));
+    child.stdout?.once("data", () => resolve(child));
+  });
+}
+
+test("--ssh-proxy knocks, waits for the hidden port and relays a TCP session", async (t) => {
+  const p = requirePeer();
+  const echo = await startEcho(p.server, 2323);
+  t.after(() => echo.kill());
+  assert.equal(await canConnect(p.client, p.serverIp, 2323, 400), false, "echo port not hidden");
+  const c = CASES[1] as Case;
+  const child = spawn(
+    "ip",
+    [
+      ...["netns", "exec", p.client, process.execPath, OUR_FWKNOP],
+      ...[...clientArgs(c), "-a", p.clientIp, "--ssh-proxy", `${p.serverIp}:2323`],
+    ],
+    { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, HOME: dir } },
+  );
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const lines = ["SSH-2.0-OpenSSH_9.2 first line\n", "second line, after the first came back\n"];
+  child.stdin?.write(lines[0]);
+  for (let i = 0; i < 100 && out !== lines[0]; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(out, lines[0], `first line did not come back; stderr: ${err}`);
+  child.stdin?.end(lines[1]);
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      resolve(null);
+    }, 10_000);
+    child.once("exit", (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  assert.equal(out, lines.join(""), `relay lost data; stderr: ${err}`);
+  assert.equal(code, 0, `proxy exit status; stderr: ${err}`);
 });
