@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Rule } from "../../src/firewall/backend.js";
 import { IptablesBackend } from "../../src/firewall/iptables.js";
-import { ruleArgs } from "../../src/firewall/rules.js";
+import { ruleArgs, ruleKey, rulesForGrant } from "../../src/firewall/rules.js";
 import {
   DEFAULT_CHAIN_SPECS,
   defaultFirewallSettings,
@@ -224,6 +224,59 @@ describe("iptables backend next to fwknopd 2.6.10", () => {
   after(async () => {
     await pair?.cleanup();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("every rule kind (OUTPUT, FORWARD, DNAT, SNAT, MASQUERADE) goes in, lists back and comes out", async () => {
+    const all = settings({
+      snat: true,
+      chains: Object.fromEntries(
+        Object.entries(DEFAULT_CHAIN_SPECS).map(([k, v]) => [k, { ...v }]),
+      ),
+    });
+    const b = new IptablesBackend(all, { log: silentLogger, netns: pair.server });
+    await b.init({ flush: true });
+    const stanza = { forceMasquerade: false, disableDnat: false, forwardAll: false };
+    const now = nowSec();
+    const base = { clientIp: "198.18.0.2", packetDstIp: "198.18.0.1", timeout: 30, stanza };
+    const rules = [
+      ...rulesForGrant({ ...base, ports: [{ proto: "udp", port: 53 }], messageType: 1 }, all, now),
+      ...rulesForGrant(
+        {
+          ...base,
+          ports: [{ proto: "tcp", port: 55000 }],
+          messageType: 2,
+          nat: { ip: "10.0.0.5", port: 22 },
+        },
+        all,
+        now,
+      ),
+      ...rulesForGrant(
+        {
+          ...base,
+          ports: [{ proto: "tcp", port: 80 }],
+          messageType: 2,
+          nat: { ip: "10.0.0.6", port: 8080 },
+          stanza: { ...stanza, forwardAll: true },
+        },
+        { ...all, snatTranslateIp: "198.18.0.1" },
+        now,
+      ),
+    ];
+    assert.deepEqual([...new Set(rules.map((r) => r.chain))].sort(), [
+      "dnat",
+      "forward",
+      "input",
+      "masquerade",
+      "output",
+      "snat",
+    ]);
+    await b.apply(rules, []);
+    const listed = await b.listInstalled();
+    assert.deepEqual(listed.map(ruleKey).sort(), rules.map(ruleKey).sort());
+    await b.apply([], listed);
+    assert.deepEqual(await b.listInstalled(), []);
+    await b.flush();
+    assert.doesNotMatch(await save(pair.server), /FWKNOP/);
   });
 
   test("--fw-list prints the same text as fwknopd 2.6.10 --fw-list", async () => {
