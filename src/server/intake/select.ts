@@ -1,0 +1,83 @@
+/**
+ * Which intake fwknopd.conf asks for (spec §7.2): the UDP server (`-U`, ENABLE_UDP_SERVER Y),
+ * otherwise pcap — a capture file when PCAP_FILE/--pcap-file is set, else live sniffing on
+ * PCAP_INTF, with the dummy TCP server alongside when ENABLE_TCP_SERVER is Y.
+ */
+import type { ServerConfig } from "../../config/server-config.js";
+import type { Logger } from "../../log/logger.js";
+import type { Intake } from "./intake.js";
+import { createPcapFileIntake, createPcapLiveIntake, type IntakeEnd } from "./pcap.js";
+import { createDummyTcpServer, type DummyTcpServer } from "./tcp-server.js";
+import { createUdpIntake } from "./udp.js";
+
+export interface IntakeChoice {
+  intake: Intake;
+  /** Upstream's log line for the mode, to log once the intake has started. */
+  startLine: string;
+  /** Settles when the intake ends by itself (pcap file consumed, capture lost); the daemon exits. */
+  ended: Promise<IntakeEnd>;
+}
+
+export function createIntakeFromConfig(
+  cfg: ServerConfig,
+  opts: { log: Logger; udpServerForced: boolean },
+): IntakeChoice {
+  const { log } = opts;
+  if (opts.udpServerForced || cfg.bool("ENABLE_UDP_SERVER")) {
+    if (cfg.bool("ENABLE_TCP_SERVER")) {
+      log.warn("ENABLE_TCP_SERVER only works with pcap capture; ignored in UDP server mode.");
+    }
+    const port = cfg.int("UDPSERV_PORT");
+    return {
+      intake: createUdpIntake({ port, log }),
+      startLine: `Kicking off UDP server to listen on port ${port}.`,
+      // The UDP server only ends when the daemon stops it.
+      ended: new Promise<IntakeEnd>(() => {}),
+    };
+  }
+  const startLine = "Starting fwknopd main event loop.";
+  const file = cfg.get("PCAP_FILE");
+  if (file !== undefined && file !== "") {
+    const intake = createPcapFileIntake({ path: file, log });
+    return { intake, startLine, ended: intake.ended };
+  }
+  const pcap = createPcapLiveIntake({
+    intf: cfg.get("PCAP_INTF") ?? "eth0",
+    filter: cfg.get("PCAP_FILTER") ?? "",
+    snaplen: cfg.int("MAX_SNIFF_BYTES"),
+    promisc: cfg.bool("ENABLE_PCAP_PROMISC"),
+    // Upstream reads only the command-line flag, never the config variable of the same name.
+    anyDirection:
+      cfg.where("ENABLE_PCAP_ANY_DIRECTION") === "command line" &&
+      cfg.bool("ENABLE_PCAP_ANY_DIRECTION"),
+    exitAtIntfDown: cfg.bool("EXIT_AT_INTF_DOWN"),
+    log,
+  });
+  if (!cfg.bool("ENABLE_TCP_SERVER")) return { intake: pcap, startLine, ended: pcap.ended };
+  // Upstream keeps the port in 16 bits although the range check allows up to 131071.
+  const port = cfg.int("TCPSERV_PORT") & 0xffff;
+  if (port !== cfg.int("TCPSERV_PORT")) log.warn(`TCPSERV_PORT is above 65535; using ${port}.`);
+  const tcp = createDummyTcpServer({ port, log });
+  return { intake: withTcpServer(pcap, tcp), startLine, ended: pcap.ended };
+}
+
+/** The pcap intake with the dummy TCP server started before it and stopped after it. */
+function withTcpServer(pcap: Intake, tcp: DummyTcpServer): Intake {
+  return {
+    name: `${pcap.name}+tcp`,
+    ...(pcap.stats ? { stats: pcap.stats } : {}),
+    async start(onCandidate) {
+      await tcp.start();
+      try {
+        await pcap.start(onCandidate);
+      } catch (e) {
+        await tcp.stop();
+        throw e;
+      }
+    },
+    async stop() {
+      await pcap.stop();
+      await tcp.stop();
+    },
+  };
+}

@@ -1,0 +1,328 @@
+/**
+ * The pcap intakes without capture privileges: the tcpdump command line, a missing tcpdump,
+ * pcap-file replay (order, end of input, truncation, corruption, bad files), the dummy TCP server
+ * and the mode selection from fwknopd.conf. Live capture itself is in test/interop.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { loadServerConfig } from "../../src/config/server-config.js";
+import { FwknopError } from "../../src/errors.js";
+import type { Logger } from "../../src/log/logger.js";
+import type { Candidate } from "../../src/server/intake/intake.js";
+import {
+  createPcapFileIntake,
+  createPcapLiveIntake,
+  type PcapLiveOptions,
+  tcpdumpArgv,
+} from "../../src/server/intake/pcap.js";
+import { createIntakeFromConfig } from "../../src/server/intake/select.js";
+import { createDummyTcpServer } from "../../src/server/intake/tcp-server.js";
+import { pcapFile, type UdpFrame } from "../helpers/pcap-writer.js";
+
+const work = mkdtempSync(join(tmpdir(), "fwk-intake-pcap-"));
+after(() => rmSync(work, { recursive: true, force: true }));
+let seq = 0;
+
+function write(bytes: Buffer | string): string {
+  const path = join(work, `f${++seq}`);
+  writeFileSync(path, bytes, { mode: 0o600 });
+  return path;
+}
+
+function recorder(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: string) => (msg: string) => {
+    lines.push(`${level}: ${msg}`);
+  };
+  return {
+    lines,
+    error: at("error"),
+    warn: at("warn"),
+    notice: at("notice"),
+    info: at("info"),
+    debug: at("debug"),
+  };
+}
+
+const frame = (i: number, payload = Buffer.from(`SPA-${i}-`.padEnd(160, "x"))): UdpFrame => ({
+  srcIp: `198.18.1.${i}`,
+  dstIp: "198.18.0.1",
+  srcPort: 40000 + i,
+  dstPort: 62201,
+  payload,
+  time: 1700000000 + i,
+});
+
+const rejects = (p: Promise<unknown>, code: string, re: RegExp) =>
+  assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof FwknopError, String(e));
+    assert.equal(e.code, code);
+    assert.match(e.message, re);
+    return true;
+  });
+
+describe("tcpdump command line", () => {
+  const base: PcapLiveOptions = {
+    intf: "eth0",
+    filter: "udp port 62201",
+    snaplen: 1500,
+    promisc: false,
+    anyDirection: false,
+    exitAtIntfDown: true,
+    log: recorder(),
+    tcpdump: "/usr/bin/tcpdump",
+  };
+
+  test("defaults: inbound only, not promiscuous, packet-buffered to stdout", () => {
+    assert.deepEqual(tcpdumpArgv(base), [
+      "/usr/bin/tcpdump",
+      "-i",
+      "eth0",
+      "-U",
+      "--immediate-mode",
+      "-w",
+      "-",
+      "-s",
+      "1500",
+      "-p",
+      "-Q",
+      "in",
+      "--",
+      "udp port 62201",
+    ]);
+  });
+
+  test("promiscuous, any direction, other snap length, empty filter", () => {
+    const argv = tcpdumpArgv({
+      ...base,
+      promisc: true,
+      anyDirection: true,
+      snaplen: 96,
+      filter: " ",
+    });
+    assert.deepEqual(argv.slice(3), ["-U", "--immediate-mode", "-w", "-", "-s", "96"]);
+  });
+
+  test("a missing tcpdump is a clean start-up error", async () => {
+    const intake = createPcapLiveIntake({ ...base, tcpdump: join(work, "no-such-tcpdump") });
+    await rejects(
+      intake.start(() => {}),
+      "FWK_ERR_PCAP_TCPDUMP",
+      /was not found.*ENABLE_UDP_SERVER/,
+    );
+    await intake.stop();
+  });
+});
+
+describe("pcap file replay", () => {
+  test("hands on every payload with its real addressing, in order, then ends with status 0", async () => {
+    const log = recorder();
+    const intake = createPcapFileIntake({
+      path: write(pcapFile([1, 2, 3].map((i) => frame(i)))),
+      log,
+    });
+    const got: Candidate[] = [];
+    await intake.start((c) => got.push(c));
+    assert.equal(got.length, 0, "no packet before start() has returned");
+    const end = await intake.ended;
+    assert.equal(end.code, 0);
+    assert.match(end.message, /3 packets, 3 payloads/);
+    assert.deepEqual(
+      got.map((c) => [c.srcIp, c.srcPort, c.dstIp, c.dstPort, c.proto, c.receivedAt]),
+      [1, 2, 3].map((i) => [
+        `198.18.1.${i}`,
+        40000 + i,
+        "198.18.0.1",
+        62201,
+        17,
+        (1700000000 + i) * 1000,
+      ]),
+    );
+    assert.equal(got[1]?.payload.toString().slice(0, 6), "SPA-2-");
+    assert.deepEqual(intake.stats, { received: 3, dropped: 0 });
+  });
+
+  test("a handler's promise is awaited before the next packet", async () => {
+    const intake = createPcapFileIntake({
+      path: write(pcapFile([1, 2, 3].map((i) => frame(i)))),
+      log: recorder(),
+    });
+    let busy = 0;
+    let overlap = false;
+    const work = async () => {
+      overlap ||= busy++ > 0;
+      await sleep(20);
+      busy--;
+    };
+    // The Intake seam types the handler as returning void; a handler that does return its
+    // promise (as the daemon's may) gets sequential processing in file mode.
+    await intake.start(work as (c: Candidate) => void);
+    await intake.ended;
+    assert.equal(overlap, false);
+  });
+
+  test("a file cut inside a record: the whole records count, the rest is warned about", async () => {
+    const bytes = pcapFile([1, 2].map((i) => frame(i)));
+    const log = recorder();
+    const intake = createPcapFileIntake({ path: write(bytes.subarray(0, bytes.length - 50)), log });
+    const got: Candidate[] = [];
+    await intake.start((c) => got.push(c));
+    assert.equal((await intake.ended).code, 0);
+    assert.equal(got.length, 1);
+    assert.ok(
+      log.lines.some((l) => /^warn: .*ends inside a record/.test(l)),
+      log.lines.join("\n"),
+    );
+  });
+
+  test("a corrupt record length ends the replay with status 1 after the good packets", async () => {
+    const bad = Buffer.alloc(16);
+    bad.writeUInt32LE(0x40000000, 8);
+    const intake = createPcapFileIntake({
+      path: write(Buffer.concat([pcapFile([frame(1)]), bad, Buffer.alloc(100)])),
+      log: recorder(),
+    });
+    const got: Candidate[] = [];
+    await intake.start((c) => got.push(c));
+    const end = await intake.ended;
+    assert.deepEqual([end.code, end.level, got.length], [1, "error", 1]);
+    assert.match(end.message, /corrupt.*\[FWK_ERR_PCAP_FORMAT\]/);
+  });
+
+  test("a throwing handler is logged and the replay goes on", async () => {
+    const log = recorder();
+    const intake = createPcapFileIntake({
+      path: write(pcapFile([1, 2].map((i) => frame(i)))),
+      log,
+    });
+    let calls = 0;
+    await intake.start(() => {
+      calls++;
+      throw new Error("boom");
+    });
+    assert.equal((await intake.ended).code, 0);
+    assert.equal(calls, 2);
+    assert.equal(log.lines.filter((l) => /^error: .*boom/.test(l)).length, 2);
+  });
+
+  test("stop() in the middle: no further packets, and no end is reported", async () => {
+    const intake = createPcapFileIntake({
+      path: write(pcapFile(Array.from({ length: 50 }, (_, i) => frame(i + 1)))),
+      log: recorder(),
+    });
+    let n = 0;
+    await intake.start(() => {
+      if (++n === 5) void intake.stop();
+    });
+    const outcome = await Promise.race([intake.ended.then(() => "ended"), sleep(200, "quiet")]);
+    assert.equal(outcome, "quiet");
+    assert.equal(n, 5);
+  });
+
+  test("oversize payloads are dropped like the UDP server drops them", async () => {
+    const intake = createPcapFileIntake({
+      path: write(pcapFile([frame(1, Buffer.alloc(1600, 65)), frame(2)])),
+      log: recorder(),
+    });
+    const got: Candidate[] = [];
+    await intake.start((c) => got.push(c));
+    await intake.ended;
+    assert.deepEqual(intake.stats, { received: 1, dropped: 1 });
+  });
+
+  test("missing file, directory, pcapng, short file and garbage fail start()", async () => {
+    const ng = Buffer.alloc(64);
+    ng.writeUInt32BE(0x0a0d0d0a, 0);
+    const cases: [string, string, RegExp][] = [
+      [join(work, "absent.pcap"), "FWK_ERR_PCAP_FILE", /cannot be read \(ENOENT\)/],
+      [work, "FWK_ERR_PCAP_FILE", /not a regular file/],
+      [write(ng), "FWK_ERR_PCAP_FORMAT", /pcapng/],
+      [write(Buffer.from([0xd4, 0xc3, 0xb2])), "FWK_ERR_PCAP_FORMAT", /shorter than a pcap header/],
+      [write("not a capture at all, just some text"), "FWK_ERR_PCAP_FORMAT", /not a pcap stream/],
+    ];
+    for (const [path, code, re] of cases) {
+      await rejects(
+        createPcapFileIntake({ path, log: recorder() }).start(() => {}),
+        code,
+        re,
+      );
+    }
+  });
+});
+
+describe("dummy TCP server", () => {
+  test("accepts, holds the connection about holdMs, then closes it", async () => {
+    const srv = createDummyTcpServer({ port: 0, host: "127.0.0.1", log: recorder(), holdMs: 150 });
+    await srv.start();
+    try {
+      const started = Date.now();
+      const closedAfter = await new Promise<number>((resolve, reject) => {
+        const s = connect(srv.port, "127.0.0.1", () => s.write("x".repeat(200)));
+        s.on("error", reject);
+        s.on("data", () => reject(new Error("the dummy server must not answer")));
+        s.on("end", () => {
+          s.end();
+          resolve(Date.now() - started);
+        });
+      });
+      assert.ok(closedAfter >= 120 && closedAfter < 2000, `closed after ${closedAfter} ms`);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test("a port in use is FWK_ERR_TCP_SERVER_BIND", async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
+    const addr = blocker.address();
+    const port = typeof addr === "object" && addr ? addr.port : 0;
+    try {
+      const srv = createDummyTcpServer({ port, host: "127.0.0.1", log: recorder() });
+      await rejects(srv.start(), "FWK_ERR_TCP_SERVER_BIND", /EADDRINUSE/);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe("mode selection from fwknopd.conf", () => {
+  const choose = (conf: string, cli: Record<string, string> = {}, forced = false) => {
+    const log = recorder();
+    const cfg = loadServerConfig({ configFile: write(conf), cli });
+    return { ...createIntakeFromConfig(cfg, { log, udpServerForced: forced }), log };
+  };
+
+  test("ENABLE_UDP_SERVER Y, or -U: the UDP server and its start line", () => {
+    for (const c of [
+      choose("ENABLE_UDP_SERVER Y;\nUDPSERV_PORT 6000;\n"),
+      choose("UDPSERV_PORT 6000;\n", {}, true),
+    ]) {
+      assert.equal(c.intake.name, "udp:6000");
+      assert.equal(c.startLine, "Kicking off UDP server to listen on port 6000.");
+    }
+  });
+
+  test("the TCP server is ignored, with a warning, in UDP server mode", () => {
+    const c = choose("ENABLE_UDP_SERVER Y;\nENABLE_TCP_SERVER Y;\n");
+    assert.equal(c.intake.name, "udp:62201");
+    assert.ok(c.log.lines.some((l) => /^warn: ENABLE_TCP_SERVER/.test(l)));
+  });
+
+  test("default: live capture on PCAP_INTF; with ENABLE_TCP_SERVER the TCP server comes along", () => {
+    const live = choose("PCAP_INTF vs0;\n");
+    assert.equal(live.intake.name, "pcap:vs0");
+    assert.equal(live.startLine, "Starting fwknopd main event loop.");
+    assert.equal(choose("ENABLE_TCP_SERVER Y;\n").intake.name, "pcap:eth0+tcp");
+  });
+
+  test("PCAP_FILE (or --pcap-file) selects file replay", () => {
+    const path = write(pcapFile([]));
+    assert.equal(choose(`PCAP_FILE ${path};\n`).intake.name, `pcap-file:${path}`);
+    assert.equal(choose("", { PCAP_FILE: path }).intake.name, `pcap-file:${path}`);
+  });
+});
