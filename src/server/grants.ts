@@ -10,9 +10,14 @@
  * never loses knowledge: we re-read the firewall, split the batch to isolate the failing rules,
  * and keep retrying those (with backoff) until they are applied or no longer wanted.
  */
+import diagnostics_channel from "node:diagnostics_channel";
 import type { FirewallBackend, Rule } from "../firewall/backend.js";
 import { describeRule, ruleKey } from "../firewall/rules.js";
 import type { Logger } from "../log/logger.js";
+
+/** Every rule the ledger put into / took out of the firewall: `{ rule, chain }` (metrics subscribe). */
+export const ruleAddedChannel = diagnostics_channel.channel("fwknop:fw:rule-added");
+export const ruleRemovedChannel = diagnostics_channel.channel("fwknop:fw:rule-removed");
 
 export interface LedgerTimers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -421,11 +426,13 @@ export class GrantLedger {
       ? `${n.kind} rule to ${chain} for ${n.clientIp} -> ${n.dst} ${n.spec}`
       : `rule to ${chain} for ${describeRule(r)}`;
     this.#log.info(`Added ${what}, expires at ${r.expiresAt}`);
+    if (ruleAddedChannel.hasSubscribers) ruleAddedChannel.publish({ rule: r, chain });
   }
 
   #logRemoved(r: Rule, added: readonly Rule[]): void {
     const chain = this.#backend.chainName(r.chain);
     const key = ruleKey(r);
+    if (ruleRemovedChannel.hasSubscribers) ruleRemovedChannel.publish({ rule: r, chain });
     const line = `Removed rule from ${chain} with expire time of ${r.expiresAt} (${describeRule(r)})`;
     // A refreshed grant replaces its rule; that is not an expiry worth an info line.
     if (added.some((a) => ruleKey(a) === key))

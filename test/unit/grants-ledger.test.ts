@@ -3,7 +3,12 @@ import { describe, test } from "node:test";
 import type { ChainKind, FirewallBackend, Rule } from "../../src/firewall/backend.js";
 import { ruleKey } from "../../src/firewall/rules.js";
 import type { Logger } from "../../src/log/logger.js";
-import { GrantLedger, type LedgerTimers } from "../../src/server/grants.js";
+import {
+  GrantLedger,
+  type LedgerTimers,
+  ruleAddedChannel,
+  ruleRemovedChannel,
+} from "../../src/server/grants.js";
 
 const T0 = 1_800_000_000; // Unix seconds
 
@@ -133,6 +138,23 @@ describe("GrantLedger", () => {
       ),
       log.lines.join("\n"),
     );
+  });
+
+  test("every rule put in or taken out is published on diagnostics_channel", async () => {
+    const { clock, ledger } = setup();
+    const seen: string[] = [];
+    const onAdd = (m: unknown) => seen.push(`+${(m as { chain: string }).chain}`);
+    const onRemove = (m: unknown) => seen.push(`-${(m as { rule: Rule }).rule.src}`);
+    ruleAddedChannel.subscribe(onAdd);
+    ruleRemovedChannel.subscribe(onRemove);
+    try {
+      await ledger.grant([rule("198.18.0.2", 22, T0 + 5)]);
+      await clock.advance(5_000);
+    } finally {
+      ruleAddedChannel.unsubscribe(onAdd);
+      ruleRemovedChannel.unsubscribe(onRemove);
+    }
+    assert.deepEqual(seen, ["+FWKNOP_INPUT", "-198.18.0.2"]);
   });
 
   test("grants decided in the same turn go out in one backend.apply", async () => {
