@@ -59,7 +59,9 @@ function applyAll(req: RunRequest, opts: readonly ParsedOption[], early: boolean
     if (!spec || Boolean(spec.early) !== early) continue;
     const err = spec.apply(req, o.value ?? "", o.spelling);
     if (err !== undefined) throw usageError(err);
-    if (!early && spec.rcVar) req.given.add(spec.rcVar);
+    if (early) continue;
+    if (spec.rcVar) req.given.add(spec.rcVar);
+    for (const v of spec.alsoSets ?? []) req.given.add(v);
   }
 }
 

@@ -77,6 +77,8 @@ interface ClientOption extends OptionSpec {
   /** Applied before the rc file is read (it decides which rc file and stanza to read). */
   readonly early?: boolean;
   readonly rcVar?: string;
+  /** Further rc variables this option sets (the HMAC key options turn on USE_HMAC). */
+  readonly alsoSets?: readonly string[];
   readonly apply: Apply;
 }
 
@@ -362,6 +364,7 @@ export const CLIENT_OPTIONS: readonly ClientOption[] = [
     takesArg: true,
     id: "get-hmac-key",
     rcVar: "HMAC_KEY_FILE",
+    alsoSets: ["USE_HMAC"],
     apply: (r, v) => {
       s(r).hmacKeyFile = v;
       s(r).useHmac = true;
@@ -438,6 +441,7 @@ export const CLIENT_OPTIONS: readonly ClientOption[] = [
     takesArg: true,
     id: "key-base64-hmac",
     rcVar: "HMAC_KEY_BASE64",
+    alsoSets: ["USE_HMAC"],
     apply: (r, v) => {
       const k = { form: "base64", text: v } as const;
       if (!isBase64Text(v) || !keyBytes(k)) {
@@ -453,6 +457,7 @@ export const CLIENT_OPTIONS: readonly ClientOption[] = [
     takesArg: true,
     id: "key-hmac",
     rcVar: "HMAC_KEY",
+    alsoSets: ["USE_HMAC"],
     apply: (r, v) => {
       s(r).hmacKey = { form: "text", text: v };
       s(r).useHmac = true;
@@ -487,6 +492,7 @@ export const CLIENT_OPTIONS: readonly ClientOption[] = [
     takesArg: true,
     id: "hmac-digest-type",
     rcVar: "HMAC_DIGEST_TYPE",
+    alsoSets: ["USE_HMAC"],
     apply: (r, v) => {
       const d = parseDigestName(v);
       if (!d) return `* Invalid hmac digest type: ${v}, use ${DIGEST_CHOICES}`;
