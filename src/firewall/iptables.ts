@@ -171,7 +171,12 @@ export class IptablesBackend implements FirewallBackend {
     let script = "";
     for (const [table, lines] of byTable) script += `*${table}\n${lines.join("\n")}\nCOMMIT\n`;
     const exe = `${this.#settings.exe}-restore`;
-    const r = await this.#cmd([exe, "--noflush"], script);
+    let r = await this.#cmd([exe, "--noflush"], script);
+    // Upstream re-creates a missing chain and jump rule before every add; we do it when a batch
+    // fails (someone ran iptables -X or flushed INPUT), then try once more.
+    if (r.code !== 0 && add.length > 0 && (await this.#healChains(add))) {
+      r = await this.#cmd([exe, "--noflush"], script);
+    }
     if (r.code !== 0) {
       throw this.#error(
         "FWK_ERR_FW_APPLY",
@@ -221,6 +226,23 @@ export class IptablesBackend implements FirewallBackend {
       this.#session = new CommandSession([IPSET_EXE, "-exist", "-"], opts);
     }
     return this.#session;
+  }
+
+  /** Re-create missing chains/jump rules for these rules' chains; true if anything was missing. */
+  async #healChains(rules: readonly Rule[]): Promise<boolean> {
+    let healed = false;
+    for (const spec of new Set(rules.map((r) => this.#spec(r.chain)))) {
+      const exists = await this.#ipt(["-t", spec.table, "-S", spec.toChain]);
+      if (exists.code === 0 && (await this.#jumpExists(spec))) continue;
+      this.#log.warn(
+        `Chain ${spec.toChain} or its jump rule from ${spec.fromChain} was missing; re-creating it`,
+      );
+      await this.#ensureChain(spec);
+      if (this.#sets && spec === this.#settings.chains.input)
+        await this.#ensureSets(spec, this.#sets);
+      healed = true;
+    }
+    return healed;
   }
 
   async #probeCheckSupport(input: ChainSpec): Promise<boolean> {

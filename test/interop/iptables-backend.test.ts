@@ -138,6 +138,22 @@ for (const ipset of [false, true]) {
       }
     });
 
+    test("a chain deleted behind our back is re-created on the next grant (as upstream does)", async () => {
+      const b = backend();
+      await b.init({ flush: true });
+      const ipt = (...a: string[]) => run(["iptables", ...a], { netns: pair.server });
+      await ipt("-D", "INPUT", "-j", "FWKNOP_INPUT");
+      await ipt("-F", "FWKNOP_INPUT");
+      await ipt("-X", "FWKNOP_INPUT");
+      const r = access(pair.clientIp, PORT, nowSec() + 30);
+      // In ipset mode a plain grant goes to the set; a /24 source keeps this one a chain rule.
+      await b.apply([ipset ? { ...r, src: "198.18.0.0/24" } : r], []);
+      const text = await save(pair.server);
+      assert.match(text, /^-A INPUT -j FWKNOP_INPUT$/m);
+      assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
+      await b.flush();
+    });
+
     test("adoption after a restart keeps a live rule and removes an expired one", async () => {
       const first = backend();
       await first.init({ flush: true });
