@@ -10,7 +10,7 @@ import { findStanza, parseFwknoprc, updateFwknoprc } from "../config/fwknoprc.js
 import { FwknopError } from "../errors.js";
 import { isValidIpv4Text } from "../protocol/fields.js";
 import { decodeSpa, effectiveMessageType } from "../protocol/spa.js";
-import { type BuiltPacket, buildPacket } from "./build.js";
+import { type BuiltPacket, buildPacket, portFromRandom } from "./build.js";
 import { type ParsedCli, PROG, parseCli } from "./cli.js";
 import { formatSpaDump } from "./dump.js";
 import { gatherKeys, type KeyIo, readLineFromFd } from "./key-source.js";
@@ -35,10 +35,7 @@ export interface ClientIo {
 }
 
 function fail(
-  code:
-    | "FWK_ERR_CLIENT_OPTIONS"
-    | "FWK_ERR_CLIENT_GPG_UNSUPPORTED"
-    | "FWK_ERR_CLIENT_RAW_UNAVAILABLE",
+  code: "FWK_ERR_CLIENT_OPTIONS" | "FWK_ERR_CLIENT_GPG_UNSUPPORTED",
   msg: string,
 ): never {
   throw new FwknopError(code, msg);
@@ -105,11 +102,8 @@ function validate(req: RunRequest): void {
   if (s.encMode === "legacy" && s.useHmac) {
     fail("FWK_ERR_CLIENT_OPTIONS", "Legacy encryption mode is incompatible with HMAC usage.");
   }
-  if (isRawMode(s.proto) && !req.test) {
-    fail(
-      "FWK_ERR_CLIENT_RAW_UNAVAILABLE",
-      `-P ${s.proto} needs raw IP sockets (SOCK_RAW with IP_HDRINCL), which Node.js does not provide; use -P udp, tcp or http (see docs/client.md)`,
-    );
+  if (s.spoofSource !== undefined && !isValidIpv4Text(s.spoofSource)) {
+    fail("FWK_ERR_CLIENT_OPTIONS", "Invalid spoof IP");
   }
 }
 
@@ -318,6 +312,10 @@ async function knockAndMaybeProxy(cli: ParsedCli, io: ClientIo): Promise<number>
     ipv4Only: s.serverResolveIpv4,
     ...(s.userAgent !== undefined ? { userAgent: s.userAgent } : {}),
     ...(req.httpProxy !== undefined ? { httpProxy: req.httpProxy } : {}),
+    ...(s.spoofSource !== undefined ? { spoofSource: s.spoofSource } : {}),
+    rawSourcePort: portFromRandom(randomValue()),
+    icmpType: req.icmpType,
+    icmpCode: req.icmpCode,
   });
   if (s.verbose > 0) say(`send_spa_packet: bytes sent: ${bytes}\n`);
   if (!proxy) return 0;

@@ -1,12 +1,16 @@
 /**
- * Sending the SPA wire string (spec §7.1, §7.3): one UDP datagram (default), one TCP write, or
- * an HTTP GET (directly or through a proxy). IPv6 destinations work for every transport; the
- * raw-socket modes are refused with the reason (Node has no raw sockets, see docs/client.md).
+ * Sending the SPA wire string (spec §7.1, §7.3): one UDP datagram (default), one TCP write, an
+ * HTTP GET (directly or through a proxy), or a hand-built IPv4 packet for the raw modes (through
+ * the optional raw-socket module). IPv6 destinations work for udp, tcp and http.
  */
+
+import { randomInt } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { isIP, Socket } from "node:net";
 import { FwknopError } from "../errors.js";
+import { buildRawPacket, type RawMode } from "./raw-packet.js";
+import { sendRawPacket } from "./raw-send.js";
 import type { SpaProtocol } from "./settings.js";
 
 export const CLIENT_VERSION = "2.6.10";
@@ -24,6 +28,12 @@ export interface SendTarget {
   /** `host[:port]` of -H, optional `http://` prefix. */
   httpProxy?: string;
   timeoutMs?: number;
+  /** Raw modes: source address (-Q), else 0.0.0.0 for the kernel to fill in. */
+  spoofSource?: string;
+  /** Raw modes: source port when -S is not given (10000–65534 from the random value). */
+  rawSourcePort: number;
+  icmpType: number;
+  icmpCode: number;
 }
 
 function sendError(msg: string): FwknopError {
@@ -139,10 +149,21 @@ export function isRawMode(p: SpaProtocol): boolean {
 /** Sends the wire string; resolves to the number of payload bytes handed to the kernel. */
 export async function sendSpa(wire: string, t: SendTarget): Promise<number> {
   if (isRawMode(t.proto)) {
-    throw new FwknopError(
-      "FWK_ERR_CLIENT_RAW_UNAVAILABLE",
-      `-P ${t.proto} needs raw IP sockets (SOCK_RAW with IP_HDRINCL), which Node.js does not provide; use -P udp, tcp or http (see docs/client.md)`,
-    );
+    const dst = await resolveHost(t.host, true);
+    const packet = buildRawPacket({
+      mode: t.proto as RawMode,
+      src: t.spoofSource ?? "0.0.0.0",
+      dst: dst.address,
+      srcPort: t.sourcePort > 0 ? t.sourcePort : t.rawSourcePort,
+      dstPort: t.port,
+      payload: Buffer.from(wire, "latin1"),
+      ipId: randomInt(0, 0x10000),
+      icmpType: t.icmpType,
+      icmpCode: t.icmpCode,
+      icmpId: randomInt(0, 0x10000),
+    });
+    await sendRawPacket(t.proto, packet, dst.address);
+    return wire.length;
   }
   const payload = Buffer.from(wire, "latin1");
   if (t.proto === "http") {

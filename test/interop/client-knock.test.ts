@@ -119,7 +119,7 @@ before(async () => {
     join(dir, "fwknopd.conf"),
     [
       `PCAP_INTF ${vs};`,
-      "PCAP_FILTER udp port 62201 or tcp port 62201;",
+      "PCAP_FILTER udp port 62201 or tcp port 62201 or icmp;",
       "ENABLE_TCP_SERVER Y;",
       "ENABLE_SPA_OVER_HTTP Y;",
       "ENABLE_IPT_FORWARDING Y;",
@@ -199,6 +199,23 @@ test("-P tcp and -P http reach C fwknopd in pcap mode", async () => {
   await new Promise((r) => setTimeout(r, 150));
   await knock([...clientArgs(c), "-A", "tcp/3202", "-a", p.clientIp, "-P", "http"]);
   await waitForRule("FWKNOP_INPUT", /--dport 3202 /);
+});
+
+test("raw modes (udpraw, tcpraw, icmp echo reply and request) and -Q spoofing", async () => {
+  const p = requirePeer();
+  const c = CASES[3] as Case;
+  const raw: [string, string[]][] = [
+    ["3301", ["-P", "udpraw", "-Q", "198.18.0.77"]],
+    ["3302", ["-P", "tcpraw", "-S", "40000"]],
+    ["3303", ["-P", "icmp"]],
+    ["3304", ["-P", "icmp", "--icmp-type", "8"]],
+  ];
+  for (const [port, extra] of raw) {
+    await knock([...clientArgs(c), "-A", `tcp/${port}`, "-a", p.clientIp, ...extra]);
+    await waitForRule("FWKNOP_INPUT", new RegExp(`--dport ${port} `));
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  assert.match(log, /SPA Packet from IP: 198\.18\.0\.77 /);
 });
 
 test("-N asks for NAT access and --nat-local for local NAT", async () => {

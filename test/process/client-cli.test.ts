@@ -66,7 +66,7 @@ test("bad options: one error line, exit status 1", async (t) => {
     [[...KNOCK, "-M", "legacy", "--key-hmac", "h"], /^Legacy encryption mode is incompatible/],
     [[...KNOCK, "--key-hmac", "k"], /should not be identical/],
     [[...KNOCK, "-Q", "1.1.1.1"], /^Must set -P <udpraw\|tcpraw\|icmp>/],
-    [[...KNOCK.slice(0, -1), "-D", "127.0.0.1", "-P", "icmp"], /raw IP sockets/],
+    [[...KNOCK, "-P", "udpraw", "-Q", "1.1.1"], /^Invalid spoof IP$/],
     [[...KNOCK, "-g"], /GnuPG/],
     [["--no-rc-file", "--stanza-list"], /^Cannot list stanzas in --no-rc-file mode\.$/],
   ];
