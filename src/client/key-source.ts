@@ -46,12 +46,18 @@ function readKeyFile(path: string, destination: string): Buffer {
 export function readLineFromFd(fd: number): Buffer {
   const out: number[] = [];
   const b = Buffer.alloc(1);
-  for (;;) {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  // A non-blocking descriptor answers EAGAIN until data comes: wait up to 10 s for it.
+  for (let waits = 0; waits < 1000; ) {
     let n: number;
     try {
       n = readSync(fd, b, 0, 1, null);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EAGAIN") continue;
+      if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
+        Atomics.wait(pause, 0, 0, 10);
+        waits++;
+        continue;
+      }
       throw new FwknopError(
         "FWK_ERR_CLIENT_KEY",
         `Cannot read the key from fd ${fd}: ${(e as Error).message}`,

@@ -108,7 +108,7 @@ test("HTTP: GET with URL-safe data and the Fwknop user agent, directly and via -
   );
 });
 
-test("keys from --stdin and from a -G key file", async (t) => {
+test("keys from --stdin, --fd and a -G key file", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "fwk-tx-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const args = ["--no-rc-file", "--no-save-args", "-A", "tcp/22", "-a", "1.2.3.4", "-T", "-v"];
@@ -118,6 +118,12 @@ test("keys from --stdin and from a -G key file", async (t) => {
   });
   assert.equal(viaStdin.code, 0, viaStdin.stderr);
   assert.match(viaStdin.stdout, /Dump of the Decoded Data/);
+  const viaFd = await run([process.execPath, OUR_FWKNOP, ...args, "-D", "h", "--fd", "3"], {
+    extraInputs: ["from-fd-3\n"],
+    timeoutMs: 15_000,
+  });
+  assert.equal(viaFd.code, 0, viaFd.stderr);
+  assert.match(viaFd.stdout, /Dump of the Decoded Data/);
   const keyFile = join(dir, "keys");
   writeFileSync(keyFile, "# keys\nother: nope\nh: from-file\n");
   const viaFile = await run([process.execPath, OUR_FWKNOP, ...args, "-D", "h", "-G", keyFile], {
