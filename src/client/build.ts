@@ -76,8 +76,8 @@ export function buildPacket(req: RunRequest, inp: BuildInputs): BuiltPacket {
         type = 2;
         natAccess = natTarget(s.natAccess, accessPort);
       }
-      if (s.natRandPort) {
-        notice = `[+] Randomly assigned port '${natPort}' on: '${inp.allowIp},${access}' will grant access to: '${natAccess ?? ""}'`;
+      if (s.natRandPort && natAccess !== undefined) {
+        notice = `[+] Randomly assigned port '${natPort}' on: '${inp.allowIp},${access}' will grant access to: '${natAccess}'`;
       }
     }
     body = `${inp.allowIp},${access}`;

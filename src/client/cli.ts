@@ -159,7 +159,7 @@ export function parseCli(argv: readonly string[], env: CliEnv): ParsedCli {
     // The saved line replaces the command line; options typed along with -l still apply last.
     const rest = argv.filter((a) => a !== "-l" && a !== "--last-cmd");
     args = [...readRunFile(paths.runFile), ...rest];
-    env.notice(`Last fwknop client command line: ${PROG} ${args.join(" ")}`);
+    env.notice(`Executing: ${PROG} ${args.join(" ")}`);
     opts = parseArgv(args);
     applyAll(req, opts, true);
   }

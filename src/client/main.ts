@@ -283,7 +283,8 @@ async function knockAndMaybeProxy(cli: ParsedCli, io: ClientIo): Promise<number>
 
   if (s.verbose > 0) say(generatingBlock(req, packet.dstPort));
   if (req.test) {
-    say("test mode enabled, SPA packet not actually sent.\n");
+    // 2.6.10 capitalises this one line differently on its HTTP path.
+    say(`${s.proto === "http" ? "T" : "t"}est mode enabled, SPA packet not actually sent.\n`);
     if (s.verbose > 0) {
       say("send_spa_packet: bytes sent: 0\n");
       const decoded = decodeSpa(packet.encoded.wire, packet.keys);
@@ -355,7 +356,7 @@ export async function runClient(argv: readonly string[], io: ClientIo): Promise<
           `Could not open ${path}: ${(e as Error).message}`,
         );
       }
-      io.out(`Last fwknop client command line: ${text.replace(/\n$/, "")}\n`);
+      io.out(`Last fwknop client command line: ${text}\n`);
       return 0;
     }
     if (req.stanzaList) {

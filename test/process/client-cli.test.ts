@@ -209,7 +209,7 @@ test("~/.fwknop.run: saved on each run, --show-last prints it, -l re-runs it", a
   assert.equal(readFileSync(join(home, ".fwknop.run"), "utf8"), `fwknop ${KNOCK.join(" ")} \n`);
   assert.equal(statSync(join(home, ".fwknop.run")).mode & 0o777, 0o600);
   const last = await ours(home, ["--show-last"]);
-  assert.equal(last.stdout, `Last fwknop client command line: fwknop ${KNOCK.join(" ")} \n`);
+  assert.equal(last.stdout, `Last fwknop client command line: fwknop ${KNOCK.join(" ")} \n\n`);
   const again = await ours(home, ["-l"]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(parseSpaDump(again.stdout).get("Message String"), "1.2.3.4,tcp/22");
