@@ -28,7 +28,7 @@ export interface ClientIo {
   env: NodeJS.ProcessEnv;
   stdoutIsTty: boolean;
   keys: KeyIo;
-  /** Asks "Overwrite [N/y] ?" style questions; undefined when there is no one to ask. */
+  /** Asks an "Overwrite [N/y] ?" question; false unless the answer is y. */
   ask: (question: string) => boolean;
   stdin: Readable;
   stdout: Writable;
