@@ -239,3 +239,19 @@ test("--key-gen prints upstream's two lines; -K writes them; SHA3 needs --hmac-k
   const rc = readFileSync(join(home, ".fwknoprc"), "utf8");
   assert.match(rc, /\[newsrv\]\nKEY_BASE64 {18}\S+\nHMAC_KEY_BASE64 {13}\S+\nUSE_HMAC {20}Y\n/);
 });
+
+test("keys typed at the terminal prompts are read without echo", async (t) => {
+  const home = tempHome(t);
+  const cmd = `${process.execPath} ${OUR_FWKNOP} --no-rc-file -A tcp/22 -a 1.2.3.4 -T -v --use-hmac`;
+  // script(1) gives the client a real terminal; the typed keys arrive on it after the prompts.
+  const typed = "sleep 1; printf 'typed-enc\\r'; sleep 0.5; printf 'typed-hmac\\r'; sleep 1";
+  const r = await run(["sh", "-c", `(${typed}) | script -qec "${cmd}" /dev/null`], {
+    env: { HOME: home },
+    timeoutMs: 20_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Enter encryption key: /);
+  assert.match(r.stdout, /Enter HMAC key: /);
+  assert.doesNotMatch(r.stdout, /typed-enc|typed-hmac/);
+  assert.match(r.stdout, /Dump of the Decoded Data/);
+});
