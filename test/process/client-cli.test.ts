@@ -243,8 +243,9 @@ test("--key-gen prints upstream's two lines; -K writes them; SHA3 needs --hmac-k
 test("keys typed at the terminal prompts are read without echo", async (t) => {
   const home = tempHome(t);
   const cmd = `${process.execPath} ${OUR_FWKNOP} --no-rc-file -A tcp/22 -a 1.2.3.4 -T -v --use-hmac`;
-  // script(1) gives the client a real terminal; the typed keys arrive on it after the prompts.
-  const typed = "sleep 1; printf 'typed-enc\\r'; sleep 0.5; printf 'typed-hmac\\r'; sleep 1";
+  // script(1) gives the client a real terminal; the keys are typed well after the prompts
+  // appear (a slow start would otherwise see them echoed before raw mode is on).
+  const typed = "sleep 3; printf 'typed-enc\\r'; sleep 1; printf 'typed-hmac\\r'; sleep 1";
   const r = await run(["sh", "-c", `(${typed}) | script -qec "${cmd}" /dev/null`], {
     env: { HOME: home },
     timeoutMs: 20_000,
