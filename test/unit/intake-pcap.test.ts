@@ -4,7 +4,7 @@
  * and the mode selection from fwknopd.conf. Live capture itself is in test/interop.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -116,6 +116,99 @@ describe("tcpdump command line", () => {
       /was not found.*ENABLE_UDP_SERVER/,
     );
     await intake.stop();
+  });
+});
+
+/**
+ * A stand-in for tcpdump (a shell script in the temp dir): says it listens, writes a capture to
+ * stdout, complains and exits, as tcpdump does when its interface disappears. Each run appends
+ * to `runs` so restarts can be counted.
+ */
+function fakeTcpdump(capture: Buffer, opts: { failAfter?: number } = {}) {
+  const data = write(capture);
+  const runs = write("");
+  const script = write(
+    [
+      "#!/bin/sh",
+      `echo run >> ${runs}`,
+      // After failAfter runs, fail the way tcpdump does for a missing interface.
+      ...(opts.failAfter === undefined
+        ? []
+        : [
+            `if [ "$(wc -l < ${runs})" -gt ${opts.failAfter} ]; then`,
+            "  echo 'tcpdump: vs0: No such device exists' >&2; exit 1",
+            "fi",
+          ]),
+      "echo 'tcpdump: listening on vs0, link-type EN10MB (Ethernet), snapshot length 1500 bytes' >&2",
+      `cat ${data}`,
+      "echo 'tcpdump: pcap_loop: The interface disappeared' >&2",
+      "echo '1 packet captured' >&2",
+      "exit 1",
+      "",
+    ].join("\n"),
+  );
+  chmodSync(script, 0o700);
+  return { script, runs: () => readFileSync(runs, "utf8").split("\n").length - 1 };
+}
+
+describe("live capture lifecycle (with a stand-in tcpdump)", () => {
+  const live = (tcpdump: string, exitAtIntfDown: boolean, log = recorder()) =>
+    createPcapLiveIntake({
+      intf: "vs0",
+      filter: "udp port 62201",
+      snaplen: 1500,
+      promisc: false,
+      anyDirection: false,
+      exitAtIntfDown,
+      log,
+      tcpdump,
+      restartDelayMs: 5,
+    });
+
+  test("EXIT_AT_INTF_DOWN Y: packets are handed on, then the loss ends the intake", async () => {
+    const fake = fakeTcpdump(pcapFile([frame(1), frame(2)]));
+    const log = recorder();
+    const intake = live(fake.script, true, log);
+    const got: Candidate[] = [];
+    await intake.start((c) => got.push(c));
+    const end = await intake.ended;
+    assert.deepEqual([end.code, end.level], [1, "error"]);
+    assert.equal(
+      end.message,
+      "Packet capture on vs0 ended: tcpdump: pcap_loop: The interface disappeared [FWK_ERR_PCAP_CAPTURE_LOST]",
+    );
+    assert.deepEqual(
+      got.map((c) => c.srcIp),
+      ["198.18.1.1", "198.18.1.2"],
+    );
+    assert.ok(
+      log.lines.some((l) => /^info: Capturing on vs0 with filter 'udp port 62201'/.test(l)),
+    );
+    await intake.stop();
+  });
+
+  test("EXIT_AT_INTF_DOWN N: capture restarts, and gives up after 100 failed restarts", async () => {
+    const fake = fakeTcpdump(pcapFile([frame(1)]), { failAfter: 3 });
+    const log = recorder();
+    const intake = live(fake.script, false, log);
+    const got: Candidate[] = [];
+    await intake.start((c) => got.push(c));
+    const end = await intake.ended;
+    assert.equal(end.code, 1);
+    assert.match(end.message, /Giving up after 100 failed capture restarts: .*No such device/);
+    assert.equal(got.length, 3, "each successful run's packets are read with a fresh parser");
+    assert.equal(fake.runs(), 3 + 100);
+    assert.equal(log.lines.filter((l) => /restarting capture/.test(l)).length, 3);
+  });
+
+  test("stop() ends a running tcpdump without reporting an end", async () => {
+    const script = write("#!/bin/sh\necho 'tcpdump: listening on vs0' >&2\nexec sleep 30\n");
+    chmodSync(script, 0o700);
+    const intake = live(script, true);
+    await intake.start(() => {});
+    await intake.stop();
+    const outcome = await Promise.race([intake.ended.then(() => "ended"), sleep(100, "quiet")]);
+    assert.equal(outcome, "quiet");
   });
 });
 
