@@ -136,8 +136,8 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake {
       }, READY_TIMEOUT_MS);
       const fail = (why: string, cause?: Error) => {
         clearTimeout(timer);
-        const code = cause && (cause as NodeJS.ErrnoException).code === "ENOENT";
-        const msg = code
+        const missing = (cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+        const msg = missing
           ? `Cannot capture on ${o.intf}: ${argv[0]} was not found (install tcpdump, or use the UDP server: ENABLE_UDP_SERVER Y)`
           : `Cannot capture on ${o.intf}: ${why}`;
         reject(new FwknopError("FWK_ERR_PCAP_TCPDUMP", msg, { cause }));
