@@ -19,8 +19,8 @@ import { track } from "./reaper.js";
 
 export const SPA_PORT = 62201;
 export const HIDDEN_PORT = 2222;
-/** Client addresses 198.18.0.10 … 198.18.0.(10+PROBE_ADDRESSES-1), one per latency probe. */
-export const PROBE_ADDRESSES = 60;
+/** Client addresses 198.18.0.10 … 198.18.0.109, one per latency probe (a new grant each). */
+export const PROBE_ADDRESSES = 100;
 
 export function probeIp(i: number): string {
   return `198.18.0.${10 + (i % PROBE_ADDRESSES)}`;
