@@ -20,7 +20,7 @@ import {
   type PcapLiveOptions,
   tcpdumpArgv,
 } from "../../src/server/intake/pcap.js";
-import { createIntakeFromConfig } from "../../src/server/intake/select.js";
+import { createIntakeFromConfig, liveOptionsFromConfig } from "../../src/server/intake/select.js";
 import { createDummyTcpServer } from "../../src/server/intake/tcp-server.js";
 import { pcapFile, type UdpFrame } from "../helpers/pcap-writer.js";
 
@@ -411,6 +411,39 @@ describe("mode selection from fwknopd.conf", () => {
     assert.equal(live.intake.name, "pcap:vs0");
     assert.equal(live.startLine, "Starting fwknopd main event loop.");
     assert.equal(choose("ENABLE_TCP_SERVER Y;\n").intake.name, "pcap:eth0+tcp");
+  });
+
+  test("live options: defaults, and --pcap-any-direction only from the command line", () => {
+    const opts = (conf: string, cli: Record<string, string> = {}) => {
+      const { log: _log, ...rest } = liveOptionsFromConfig(
+        loadServerConfig({ configFile: write(conf), cli }),
+        recorder(),
+      );
+      return rest;
+    };
+    assert.deepEqual(opts(""), {
+      intf: "eth0",
+      filter: "udp port 62201",
+      snaplen: 1500,
+      promisc: false,
+      anyDirection: false,
+      exitAtIntfDown: true,
+    });
+    assert.equal(opts("ENABLE_PCAP_ANY_DIRECTION Y;\n").anyDirection, false);
+    assert.equal(opts("", { ENABLE_PCAP_ANY_DIRECTION: "Y" }).anyDirection, true);
+    assert.deepEqual(
+      opts(
+        "PCAP_INTF vs1;\nPCAP_FILTER tcp port 80;\nMAX_SNIFF_BYTES 256;\nENABLE_PCAP_PROMISC Y;\nEXIT_AT_INTF_DOWN N;\n",
+      ),
+      {
+        intf: "vs1",
+        filter: "tcp port 80",
+        snaplen: 256,
+        promisc: true,
+        anyDirection: false,
+        exitAtIntfDown: false,
+      },
+    );
   });
 
   test("PCAP_FILE (or --pcap-file) selects file replay", () => {

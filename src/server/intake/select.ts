@@ -6,7 +6,12 @@
 import type { ServerConfig } from "../../config/server-config.js";
 import type { Logger } from "../../log/logger.js";
 import type { Intake } from "./intake.js";
-import { createPcapFileIntake, createPcapLiveIntake, type IntakeEnd } from "./pcap.js";
+import {
+  createPcapFileIntake,
+  createPcapLiveIntake,
+  type IntakeEnd,
+  type PcapLiveOptions,
+} from "./pcap.js";
 import { createDummyTcpServer, type DummyTcpServer } from "./tcp-server.js";
 import { createUdpIntake } from "./udp.js";
 
@@ -41,7 +46,17 @@ export function createIntakeFromConfig(
     const intake = createPcapFileIntake({ path: file, log });
     return { intake, startLine, ended: intake.ended };
   }
-  const pcap = createPcapLiveIntake({
+  const pcap = createPcapLiveIntake(liveOptionsFromConfig(cfg, log));
+  if (!cfg.bool("ENABLE_TCP_SERVER")) return { intake: pcap, startLine, ended: pcap.ended };
+  // Upstream keeps the port in 16 bits although the range check allows up to 131071.
+  const port = cfg.int("TCPSERV_PORT") & 0xffff;
+  if (port !== cfg.int("TCPSERV_PORT")) log.warn(`TCPSERV_PORT is above 65535; using ${port}.`);
+  const tcp = createDummyTcpServer({ port, log });
+  return { intake: withTcpServer(pcap, tcp), startLine, ended: pcap.ended };
+}
+
+export function liveOptionsFromConfig(cfg: ServerConfig, log: Logger): PcapLiveOptions {
+  return {
     intf: cfg.get("PCAP_INTF") ?? "eth0",
     filter: cfg.get("PCAP_FILTER") ?? "",
     snaplen: cfg.int("MAX_SNIFF_BYTES"),
@@ -52,13 +67,7 @@ export function createIntakeFromConfig(
       cfg.bool("ENABLE_PCAP_ANY_DIRECTION"),
     exitAtIntfDown: cfg.bool("EXIT_AT_INTF_DOWN"),
     log,
-  });
-  if (!cfg.bool("ENABLE_TCP_SERVER")) return { intake: pcap, startLine, ended: pcap.ended };
-  // Upstream keeps the port in 16 bits although the range check allows up to 131071.
-  const port = cfg.int("TCPSERV_PORT") & 0xffff;
-  if (port !== cfg.int("TCPSERV_PORT")) log.warn(`TCPSERV_PORT is above 65535; using ${port}.`);
-  const tcp = createDummyTcpServer({ port, log });
-  return { intake: withTcpServer(pcap, tcp), startLine, ended: pcap.ended };
+  };
 }
 
 /** The pcap intake with the dummy TCP server started before it and stopped after it. */
