@@ -218,8 +218,7 @@ export const ERRORS = {
   FWK_ERR_CLIENT_SEND: "The SPA packet could not be sent",
   FWK_ERR_CLIENT_RAW_UNAVAILABLE:
     "Raw-socket transports (udpraw, tcpraw, icmp) need a raw-socket module",
-  FWK_ERR_CLIENT_GPG_UNSUPPORTED:
-    "GnuPG encryption (-g, --gpg-*) is not supported by this client yet",
+  FWK_ERR_CLIENT_GPG: "gpg could not encrypt or sign the SPA message for GPG mode",
   FWK_ERR_CLIENT_FILE:
     "A client file (rc file, .fwknop.run, key file, -B file) cannot be read or written",
   FWK_ERR_CLIENT_SSH_PROXY: "The SSH helper could not reach the service after knocking",

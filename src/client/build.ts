@@ -1,12 +1,23 @@
 /**
- * SPA message construction from the client settings (spec §13.5). Pure: the allow-IP (already
+ * SPA message construction from the client settings (spec §13.5). The allow-IP (already
  * resolved for -R), username, clock, random values and keys come in as arguments; the codec does
- * the encoding and encryption.
+ * the encoding and Rijndael encryption, gpg (through `seal`) the GPG encryption.
  */
-import { FwknopError } from "../errors.js";
+import { digestB64 } from "../crypto/digest.js";
+import { computeHmac } from "../crypto/hmac.js";
+import { FwknopError, type Result } from "../errors.js";
 import { FKO_PROTOCOL_VERSION, type MessageTypeId } from "../protocol/constants.js";
-import { type EncodedSpa, encodeSpa, type SpaKeys, type SpaMessage } from "../protocol/spa.js";
+import {
+  type EncodedSpa,
+  encodeMessage,
+  encodeSpa,
+  type SpaKeys,
+  type SpaMessage,
+} from "../protocol/spa.js";
 import type { RunRequest } from "./options.js";
+
+/** Encrypts `encoded:digest` for GPG mode; returns the base64 text with its `hQ` prefix. */
+export type GpgSeal = (plaintext: string) => Promise<string>;
 
 export interface BuildInputs {
   /** Allow-IP for the message: -a, 0.0.0.0 for -s, or the address -R found. */
@@ -19,6 +30,8 @@ export interface BuildInputs {
   salt: Buffer;
   encKey: Buffer;
   hmacKey?: Buffer;
+  /** Present in GPG mode: replaces Rijndael. */
+  gpgSeal?: GpgSeal;
 }
 
 export interface BuiltPacket {
@@ -48,7 +61,7 @@ function natTarget(nat: string, defaultPort: string): string {
   return `${nat},${defaultPort}`;
 }
 
-export function buildPacket(req: RunRequest, inp: BuildInputs): BuiltPacket {
+export async function buildPacket(req: RunRequest, inp: BuildInputs): Promise<BuiltPacket> {
   const s = req.settings;
   let notice: string | undefined;
   let type: MessageTypeId = 1;
@@ -95,13 +108,41 @@ export function buildPacket(req: RunRequest, inp: BuildInputs): BuiltPacket {
   };
   const keys: SpaKeys = {
     encKey: inp.encKey,
-    encMode: s.encMode,
+    encMode: inp.gpgSeal ? "Asymmetric" : s.encMode,
     ...(inp.hmacKey ? { hmacKey: inp.hmacKey, hmacType: s.hmacType } : {}),
   };
-  const encoded = encodeSpa(message, keys, { digestType: s.digestType, salt: inp.salt });
+  const encoded = inp.gpgSeal
+    ? await sealGpg(message, keys, s.digestType, inp.gpgSeal)
+    : encodeSpa(message, keys, { digestType: s.digestType, salt: inp.salt });
   if (!encoded.ok) {
     throw new FwknopError(encoded.code, `fwknop: ${encoded.code}: ${encoded.detail}`);
   }
   const dstPort = s.randPort ? portFromRandom(inp.randomValue()) : s.serverPort;
   return { message, keys, encoded: encoded.value, dstPort, ...(notice ? { notice } : {}) };
+}
+
+/** GPG mode: the codec's encoded message and digest, gpg's ciphertext, the HMAC over `hQ…`. */
+async function sealGpg(
+  message: SpaMessage,
+  keys: SpaKeys,
+  digestType: RunRequest["settings"]["digestType"],
+  seal: GpgSeal,
+): Promise<Result<EncodedSpa>> {
+  const encoded = encodeMessage(message);
+  if (!encoded.ok) return encoded;
+  const digest = digestB64(digestType, encoded.value);
+  const ciphertext = await seal(`${encoded.value}:${digest}`);
+  const hmac = keys.hmacKey
+    ? computeHmac(keys.hmacType ?? "sha256", keys.hmacKey, ciphertext)
+    : undefined;
+  return {
+    ok: true,
+    value: {
+      wire: ciphertext.slice(2) + (hmac ?? ""),
+      encoded: encoded.value,
+      digest,
+      ciphertext,
+      ...(hmac !== undefined ? { hmac } : {}),
+    },
+  } as const;
 }

@@ -32,6 +32,13 @@ export interface SpaDump {
   digest: string;
   hmac?: string | undefined;
   wire: string;
+  /** GPG mode: the extra lines upstream prints (signature fields stay unset on the client). */
+  gpg?: {
+    signer?: string | undefined;
+    recipient: string;
+    homeDir?: string | undefined;
+    exe: string;
+  };
 }
 
 function line(label: string, value: string): string {
@@ -45,6 +52,7 @@ export function formatSpaDump(d: SpaDump): string {
   const hmacType = d.hmacType
     ? `${DIGEST_IDS[d.hmacType]} (${DIGEST_DISPLAY_NAMES[d.hmacType]})`
     : "0 (None)";
+  const encType = d.gpg ? "gpg" : "rijndael";
   const lines = [
     "SPA Field Values:",
     "=================",
@@ -61,9 +69,23 @@ export function formatSpaDump(d: SpaDump): string {
     line("HMAC Type", hmacType),
     line(
       "Encryption Type",
-      `${ENCRYPTION_TYPE_IDS.rijndael} (${ENCRYPTION_TYPE_DISPLAY_NAMES.rijndael})`,
+      `${ENCRYPTION_TYPE_IDS[encType]} (${ENCRYPTION_TYPE_DISPLAY_NAMES[encType]})`,
     ),
     line("Encryption Mode", `${ENCRYPTION_MODE_IDS[d.encMode]} (${d.encMode})`),
+    ...(d.gpg
+      ? [
+          line("GPG signer", orNull(d.gpg.signer)),
+          line("GPG recipient", d.gpg.recipient),
+          line("GPG sig verify", "Yes"),
+          line("GPG ignore sig", "No"),
+          line("GPG sig ID", "<NULL>"),
+          line("GPG sig fpr", "<NULL>"),
+          line("GPG sig summary", "-1"),
+          line("GPG sig status", "-1"),
+          line("GPG home dir", orNull(d.gpg.homeDir)),
+          line("GPG exe", d.gpg.exe),
+        ]
+      : []),
     line("Encoded Data", d.encoded),
     line("SPA Data Digest", d.digest),
     line("HMAC", orNull(d.hmac)),

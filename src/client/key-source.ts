@@ -126,23 +126,53 @@ export interface KeyIo {
 
 export const defaultKeyIo: KeyIo = { readFd: readLineFromFd, prompt: promptSecret, warn: () => {} };
 
-export async function gatherKeys(req: RunRequest, io: KeyIo): Promise<ClientKeys> {
+async function encryptionKey(req: RunRequest, io: KeyIo, dest: string): Promise<Buffer> {
   const s = req.settings;
-  const dest = s.destination ?? "";
-  let encKey: Buffer | undefined;
   if (s.key) {
-    encKey = keyBytes(s.key);
-    if (!encKey)
+    const k = keyBytes(s.key);
+    if (!k) {
       throw new FwknopError(
         "FWK_ERR_CLIENT_KEY",
         `KEY_BASE64 value '${s.key.text}' doesn't look like base64-encoded data.`,
       );
-  } else if (req.keyFromStdin) encKey = io.readFd(0);
-  else if (req.keyFd !== undefined) encKey = io.readFd(req.keyFd);
-  else if (s.keyFile !== undefined) encKey = readKeyFile(s.keyFile, dest);
-  else encKey = await io.prompt("Enter encryption key: ");
-  if (encKey.length === 0)
+    }
+    return k;
+  }
+  if (req.keyFromStdin) return io.readFd(0);
+  if (req.keyFd !== undefined) return io.readFd(req.keyFd);
+  if (s.keyFile !== undefined) return readKeyFile(s.keyFile, dest);
+  return io.prompt("Enter encryption key: ");
+}
+
+/** GPG mode: the signing key's passphrase takes the key's place (none without a signer). */
+async function signingPassphrase(req: RunRequest, io: KeyIo, dest: string): Promise<Buffer> {
+  const s = req.settings;
+  if (s.gpgSigner === undefined || s.gpgNoSigningPw || s.gpgAgent) return Buffer.alloc(0);
+  if (s.gpgSigningPw) {
+    const k = keyBytes(s.gpgSigningPw);
+    if (!k) {
+      throw new FwknopError(
+        "FWK_ERR_CLIENT_KEY",
+        `GPG_SIGNING_PW_BASE64 value '${s.gpgSigningPw.text}' doesn't look like base64-encoded data.`,
+      );
+    }
+    return k;
+  }
+  if (req.keyFromStdin) return io.readFd(0);
+  if (req.keyFd !== undefined) return io.readFd(req.keyFd);
+  if (s.keyFile !== undefined) return readKeyFile(s.keyFile, dest);
+  return io.prompt("Enter passphrase for signing: ");
+}
+
+export async function gatherKeys(req: RunRequest, io: KeyIo): Promise<ClientKeys> {
+  const s = req.settings;
+  const dest = s.destination ?? "";
+  let encKey = s.useGpg
+    ? await signingPassphrase(req, io, dest)
+    : await encryptionKey(req, io, dest);
+  if (encKey.length === 0 && !s.useGpg) {
     throw new FwknopError("FWK_ERR_CLIENT_KEY", "[*] getpasswd() key error: empty encryption key.");
+  }
 
   if (s.encMode === "legacy" && encKey.length > 16) {
     io.warn("[*] legacy encryption mode: the key is truncated to 16 bytes.");
@@ -167,7 +197,7 @@ export async function gatherKeys(req: RunRequest, io: KeyIo): Promise<ClientKeys
       "FWK_ERR_CLIENT_KEY",
       `HMAC key is ${hmacKey.length} bytes, at most ${MAX_CLIENT_KEY_LEN}`,
     );
-  if (hmacKey.equals(encKey)) {
+  if (encKey.length > 0 && hmacKey.equals(encKey)) {
     throw new FwknopError(
       "FWK_ERR_CLIENT_KEY",
       "[*] The encryption passphrase and HMAC key should not be identical, no SPA packet sent. Exiting.",

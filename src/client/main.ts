@@ -10,9 +10,10 @@ import { findStanza, parseFwknoprc, updateFwknoprc } from "../config/fwknoprc.js
 import { FwknopError } from "../errors.js";
 import { isValidIpv4Text } from "../protocol/fields.js";
 import { decodeSpa, effectiveMessageType } from "../protocol/spa.js";
-import { type BuiltPacket, buildPacket, portFromRandom } from "./build.js";
+import { type BuiltPacket, buildPacket, type GpgSeal, portFromRandom } from "./build.js";
 import { type ParsedCli, PROG, parseCli } from "./cli.js";
-import { formatSpaDump } from "./dump.js";
+import { formatSpaDump, type SpaDump } from "./dump.js";
+import { DEFAULT_GPG_EXE, gpgSeal } from "./gpg-seal.js";
 import { gatherKeys, type KeyIo, readLineFromFd } from "./key-source.js";
 import { formatKeyLines, generateKeys, provisioningText } from "./keygen.js";
 import type { RunRequest } from "./options.js";
@@ -34,11 +35,8 @@ export interface ClientIo {
   stdout: Writable;
 }
 
-function fail(
-  code: "FWK_ERR_CLIENT_OPTIONS" | "FWK_ERR_CLIENT_GPG_UNSUPPORTED",
-  msg: string,
-): never {
-  throw new FwknopError(code, msg);
+function fail(msg: string): never {
+  throw new FwknopError("FWK_ERR_CLIENT_OPTIONS", msg);
 }
 
 function username(req: RunRequest, env: NodeJS.ProcessEnv): string {
@@ -68,42 +66,35 @@ function randomValue(): string {
 function validate(req: RunRequest): void {
   const s = req.settings;
   if (s.destination === undefined && !req.test) {
-    fail("FWK_ERR_CLIENT_OPTIONS", "Must use --destination unless --test mode is used");
+    fail("Must use --destination unless --test mode is used");
   }
   if (!s.sourceIp && !s.resolveIp && s.allowIp === undefined) {
-    fail("FWK_ERR_CLIENT_OPTIONS", "Must use one of [-s|-R|-a] to specify IP for SPA access.");
+    fail("Must use one of [-s|-R|-a] to specify IP for SPA access.");
   }
   if (s.allowIp !== undefined && !s.sourceIp && !s.resolveIp && !isValidIpv4Text(s.allowIp)) {
     fail(
-      "FWK_ERR_CLIENT_OPTIONS",
       s.allowIp.includes(":")
         ? `Invalid allow IP specified for SPA access: ${s.allowIp} is IPv6, which the fwknop 3.0.0 message cannot carry; use -s to let the server take the packet's source address`
         : "Invalid allow IP specified for SPA access",
     );
   }
   if (s.spoofSource !== undefined && !isRawMode(s.proto)) {
-    fail("FWK_ERR_CLIENT_OPTIONS", "Must set -P <udpraw|tcpraw|icmp> with a spoofed source IP");
+    fail("Must set -P <udpraw|tcpraw|icmp> with a spoofed source IP");
   }
   if (req.httpProxy !== undefined && s.proto !== "http") {
-    fail("FWK_ERR_CLIENT_OPTIONS", "Cannot set --http-proxy with a non-HTTP protocol.");
+    fail("Cannot set --http-proxy with a non-HTTP protocol.");
   }
-  if (s.useGpg) {
-    fail(
-      "FWK_ERR_CLIENT_GPG_UNSUPPORTED",
-      "GnuPG encryption (-g, --gpg-*, USE_GPG) is not supported by this client yet; use Rijndael keys (--key-gen)",
-    );
+  if (s.useGpg && s.gpgRecipient === undefined) {
+    fail("Must specify --gpg-recipient-key when GPG is used.");
   }
-  if (s.encMode === "Asymmetric") {
-    fail(
-      "FWK_ERR_CLIENT_OPTIONS",
-      "Must specify GPG recipient/signing keys when Asymmetric encryption mode is used.",
-    );
+  if (s.encMode === "Asymmetric" && !s.useGpg) {
+    fail("Must specify GPG recipient/signing keys when Asymmetric encryption mode is used.");
   }
   if (s.encMode === "legacy" && s.useHmac) {
-    fail("FWK_ERR_CLIENT_OPTIONS", "Legacy encryption mode is incompatible with HMAC usage.");
+    fail("Legacy encryption mode is incompatible with HMAC usage.");
   }
   if (s.spoofSource !== undefined && !isValidIpv4Text(s.spoofSource)) {
-    fail("FWK_ERR_CLIENT_OPTIONS", "Invalid spoof IP");
+    fail("Invalid spoof IP");
   }
 }
 
@@ -209,12 +200,36 @@ function dumpOf(p: BuiltPacket, req: RunRequest): string {
     clientTimeout: Math.max(0, req.settings.fwTimeout),
     digestType: req.settings.digestType,
     hmacType: p.keys.hmacKey ? req.settings.hmacType : undefined,
-    encMode: req.settings.encMode,
+    encMode: p.keys.encMode,
     encoded: p.encoded.encoded,
     digest: p.encoded.digest,
     hmac: p.encoded.hmac,
     wire: p.encoded.wire,
+    ...(req.settings.useGpg ? { gpg: gpgDumpFields(req) } : {}),
   });
+}
+
+function gpgDumpFields(req: RunRequest): NonNullable<SpaDump["gpg"]> {
+  const s = req.settings;
+  return {
+    signer: s.gpgSigner,
+    recipient: s.gpgRecipient ?? "",
+    homeDir: s.gpgHomeDir,
+    exe: s.gpgExe ?? DEFAULT_GPG_EXE,
+  };
+}
+
+function gpgSealFor(req: RunRequest, signingPw: Buffer): GpgSeal {
+  const s = req.settings;
+  return (plaintext) =>
+    gpgSeal(plaintext, {
+      recipient: s.gpgRecipient ?? "",
+      agent: s.gpgAgent,
+      ...(s.gpgSigner !== undefined ? { signer: s.gpgSigner } : {}),
+      ...(s.gpgHomeDir !== undefined ? { homeDir: s.gpgHomeDir } : {}),
+      ...(s.gpgExe !== undefined ? { exe: s.gpgExe } : {}),
+      ...(signingPw.length > 0 ? { signingPw } : {}),
+    });
 }
 
 function generatingBlock(req: RunRequest, dstPort: number): string {
@@ -254,7 +269,7 @@ async function knockAndMaybeProxy(cli: ParsedCli, io: ClientIo): Promise<number>
 
   const allowIp = await allowIpOf(req, io);
   const keys = await gatherKeys(req, io.keys);
-  const packet = buildPacket(req, {
+  const packet = await buildPacket(req, {
     allowIp,
     username: username(req, io.env),
     now: Math.floor(Date.now() / 1000),
@@ -262,6 +277,7 @@ async function knockAndMaybeProxy(cli: ParsedCli, io: ClientIo): Promise<number>
     salt: randomBytes(8),
     encKey: keys.encKey,
     ...(keys.hmacKey ? { hmacKey: keys.hmacKey } : {}),
+    ...(s.useGpg ? { gpgSeal: gpgSealFor(req, keys.encKey) } : {}),
   });
   if (packet.notice) io.out(`${packet.notice}\n`);
   // With --ssh-proxy stdout belongs to ssh: diagnostics go to stderr.
@@ -285,8 +301,9 @@ async function knockAndMaybeProxy(cli: ParsedCli, io: ClientIo): Promise<number>
   if (req.test) {
     // 2.6.10 capitalises this one line differently on its HTTP path.
     say(`${s.proto === "http" ? "T" : "t"}est mode enabled, SPA packet not actually sent.\n`);
-    if (s.verbose > 0) {
-      say("send_spa_packet: bytes sent: 0\n");
+    if (s.verbose > 0) say("send_spa_packet: bytes sent: 0\n");
+    // Decoding a GPG packet needs the server's secret key, which the client does not hold.
+    if (s.verbose > 0 && !s.useGpg) {
       const decoded = decodeSpa(packet.encoded.wire, packet.keys);
       if (!decoded.ok)
         throw new FwknopError(decoded.code, `fwknop: ${decoded.code}: ${decoded.detail}`);

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -80,6 +80,55 @@ let service: ChildProcess | undefined;
 let dir = "";
 let log = "";
 
+interface GpgHomes {
+  clientHome: string;
+  serverHome: string;
+  /** Last 8 hex digits of each key's fingerprint (what GPG_REMOTE_ID / -recipient take). */
+  clientId: string;
+  serverId: string;
+}
+let gpg: GpgHomes | undefined;
+const GPG_HMAC = randomBytes(32).toString("base64");
+
+/** Two throw-away keyrings: each side has its own key (no passphrase) and the other's public key. */
+async function makeGpgHomes(base: string): Promise<GpgHomes> {
+  const fprs: string[] = [];
+  const homes = [join(base, "gc"), join(base, "gs")];
+  for (const [i, home] of homes.entries()) {
+    mkdirSync(home, { mode: 0o700 });
+    const g = (...a: string[]) =>
+      runChecked(["gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", ...a]);
+    await g(
+      "--passphrase",
+      "",
+      "--quick-gen-key",
+      `side${i} <s${i}@example.invalid>`,
+      "rsa2048",
+      "sign,encrypt",
+      "never",
+    );
+    const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(
+      (await g("--list-keys", "--with-colons")).stdout,
+    )?.[1];
+    if (!fpr) throw new Error(`no key made in ${home}`);
+    fprs.push(fpr);
+  }
+  const [c, sv] = homes as [string, string];
+  for (const [from, to] of [
+    [c, sv],
+    [sv, c],
+  ] as const) {
+    const pub = (await runChecked(["gpg", "--homedir", from, "--export", "--armor"])).stdout;
+    await runChecked(["gpg", "--homedir", to, "--batch", "--import"], { input: pub });
+  }
+  // fwknopd wants a signature of at least marginal validity: the server trusts the client's key.
+  await runChecked(["gpg", "--homedir", sv, "--batch", "--import-ownertrust"], {
+    input: `${fprs[0]}:6:\n`,
+  });
+  const [cf, sf] = fprs as [string, string];
+  return { clientHome: c, serverHome: sv, clientId: cf.slice(-8), serverId: sf.slice(-8) };
+}
+
 async function knock(args: readonly string[]): Promise<void> {
   if (!pair) throw new Error("no namespaces");
   const r = await run([process.execPath, OUR_FWKNOP, "-D", pair.serverIp, ...args], {
@@ -94,7 +143,8 @@ async function knock(args: readonly string[]): Promise<void> {
 async function waitForRule(chain: string, re: RegExp, table = "filter"): Promise<string> {
   if (!pair) throw new Error("no namespaces");
   let last = "";
-  for (let i = 0; i < 40; i++) {
+  // Up to 10 s: a loaded machine (two shared cores) can delay pcap delivery and iptables.
+  for (let i = 0; i < 66; i++) {
     const r = await run(["iptables", "-t", table, "-S", chain], { netns: pair.server });
     last = r.stdout;
     const line = last.split("\n").find((l) => re.test(l));
@@ -128,7 +178,19 @@ before(async () => {
     ].join("\n"),
     { mode: 0o600 },
   );
-  writeFileSync(join(dir, "access.conf"), CASES.map(stanza).join(""), { mode: 0o600 });
+  gpg = await makeGpgHomes(dir);
+  const gpgStanza = [
+    "SOURCE ANY",
+    `GPG_HOME_DIR ${gpg.serverHome}`,
+    `GPG_DECRYPT_ID ${gpg.serverId}`,
+    "GPG_ALLOW_NO_PW Y",
+    `GPG_REMOTE_ID ${gpg.clientId}`,
+    `HMAC_KEY_BASE64 ${GPG_HMAC}`,
+    "FW_ACCESS_TIMEOUT 30",
+  ].join("\n");
+  writeFileSync(join(dir, "access.conf"), `${CASES.map(stanza).join("")}${gpgStanza}\n`, {
+    mode: 0o600,
+  });
   await hideServices(pair.server);
   await runChecked(["iptables", "-A", "INPUT", "-p", "tcp", "--dport", "62201", "-j", "ACCEPT"], {
     netns: pair.server,
@@ -154,6 +216,9 @@ before(async () => {
 });
 
 after(async () => {
+  for (const home of gpg ? [gpg.clientHome, gpg.serverHome] : []) {
+    await run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"]);
+  }
   daemon?.kill("SIGTERM");
   service?.kill();
   await new Promise((r) => setTimeout(r, 300));
@@ -216,6 +281,18 @@ test("raw modes (udpraw, tcpraw, icmp echo reply and request) and -Q spoofing", 
     await new Promise((r) => setTimeout(r, 150));
   }
   assert.match(log, /SPA Packet from IP: 198\.18\.0\.77 /);
+});
+
+test("GPG mode (signed, with HMAC) opens a port on C fwknopd", async () => {
+  const p = requirePeer();
+  if (!gpg) assert.fail("gpg keyrings were not created");
+  await knock([
+    ...["--no-rc-file", "--no-save-args", "-A", "tcp/3401", "-a", p.clientIp],
+    ...["--gpg-recipient-key", gpg.serverId, "--gpg-signer-key", gpg.clientId],
+    ...["--gpg-home-dir", gpg.clientHome, "--gpg-no-signing-pw", "--key-base64-hmac", GPG_HMAC],
+  ]);
+  await waitForRule("FWKNOP_INPUT", /--dport 3401 /);
+  assert.match(log, new RegExp(`Incoming SPA data signed by '${gpg.clientId}'`));
 });
 
 test("-N asks for NAT access and --nat-local for local NAT", async () => {

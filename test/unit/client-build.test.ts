@@ -44,13 +44,13 @@ function fixedRandom(): () => string {
   return () => String(1234567890123456 + n++);
 }
 
-test("NAT messages: -N host:port, --nat-local with --nat-port, timeout promotion", () => {
+test("NAT messages: -N host:port, --nat-local with --nat-port, timeout promotion", async () => {
   const req = newRunRequest(defaultSettings());
   Object.assign(req.settings, { access: "tcp/22", destination: "203.0.113.1", fwTimeout: 60 });
   req.settings.natAccess = "192.0.2.5:80";
   const enc = Buffer.from("k");
   const base = { allowIp: "1.2.3.4", username: "u", now: 1000, salt: Buffer.alloc(8), encKey: enc };
-  const p = buildPacket(req, { ...base, randomValue: fixedRandom() });
+  const p = await buildPacket(req, { ...base, randomValue: fixedRandom() });
   const d = decodeSpa(p.encoded.wire, p.keys);
   assert.ok(d.ok);
   assert.equal(d.value.messageType, 4);
@@ -60,7 +60,7 @@ test("NAT messages: -N host:port, --nat-local with --nat-port, timeout promotion
   req.settings.natLocal = true;
   req.settings.natPort = 4444;
   req.settings.fwTimeout = -1;
-  const l = buildPacket(req, { ...base, randomValue: fixedRandom() });
+  const l = await buildPacket(req, { ...base, randomValue: fixedRandom() });
   const dl = decodeSpa(l.encoded.wire, l.keys);
   assert.ok(dl.ok);
   assert.equal(dl.value.messageType, 5);
