@@ -60,7 +60,11 @@ const OPTIONS: readonly (readonly [string, string])[] = [
     "-w, --wget-cmd PATH / --use-wget-user-agent",
     "accepted for compatibility (resolution is built in)",
   ],
-  ["-g, --gpg-* options", "GnuPG encryption: not supported by this client yet"],
+  ["-g, --gpg-encryption", "encrypt with GnuPG instead of Rijndael"],
+  ["    --gpg-recipient-key ID", "the server's key (GPG mode)"],
+  ["    --gpg-signer-key ID", "our signing key (GPG mode)"],
+  ["    --gpg-home-dir DIR / --gpg-exe PATH", "GnuPG home directory / gpg binary"],
+  ["    --gpg-agent / --gpg-no-signing-pw", "passphrase from gpg-agent / signing key has none"],
   ["-h, --help / -V, --version", "this text / version"],
 ];
 

@@ -67,7 +67,7 @@ test("bad options: one error line, exit status 1", async (t) => {
     [[...KNOCK, "--key-hmac", "k"], /should not be identical/],
     [[...KNOCK, "-Q", "1.1.1.1"], /^Must set -P <udpraw\|tcpraw\|icmp>/],
     [[...KNOCK, "-P", "udpraw", "-Q", "1.1.1"], /^Invalid spoof IP$/],
-    [[...KNOCK, "-g"], /GnuPG/],
+    [[...KNOCK, "-g"], /^Must specify --gpg-recipient-key when GPG is used\.$/],
     [["--no-rc-file", "--stanza-list"], /^Cannot list stanzas in --no-rc-file mode\.$/],
   ];
   for (const [args, re] of cases) {
