@@ -63,13 +63,14 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    await this.parts.intake.start((c) => {
+    // The handler returns its promise so a file intake can wait for each packet's outcome.
+    await this.parts.intake.start((c) =>
       this.onCandidate(c).catch((e: unknown) =>
         this.parts.log.error(
           `Internal error while processing a packet from ${c.srcIp}: ${(e as Error).stack ?? e}`,
         ),
-      );
-    });
+      ),
+    );
   }
 
   /** New configuration, same intake/ledger/firewall: active grants stay as they are. */

@@ -19,7 +19,7 @@ import { Daemon } from "./daemon.js";
 import { becomeDaemon, type DaemonReady } from "./daemonize.js";
 import { dumpConfig } from "./dump-config.js";
 import { GrantLedger } from "./grants.js";
-import { createUdpIntake } from "./intake/udp.js";
+import { createIntakeFromConfig } from "./intake/select.js";
 import { generateKeys } from "./key-gen.js";
 import { type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
 import { acquirePidFile, releasePidFile } from "./pid-file.js";
@@ -197,13 +197,10 @@ async function serve(
     firewall = { backend, ledger, settings };
   }
 
-  if (!config.bool("ENABLE_UDP_SERVER") && !opts.cli.ENABLE_UDP_SERVER) {
-    log.warn(
-      "libpcap capture is not available in this fwknopd yet; using UDP server mode (ENABLE_UDP_SERVER Y).",
-    );
-  }
-  const port = config.int("UDPSERV_PORT");
-  const intake = createUdpIntake({ port, log });
+  const { intake, startLine, ended } = createIntakeFromConfig(config, {
+    log,
+    udpServerForced: opts.cli.ENABLE_UDP_SERVER !== undefined,
+  });
 
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => {
@@ -224,8 +221,14 @@ async function serve(
     },
     now,
   });
-  log.info(`Kicking off UDP server to listen on port ${port}.`);
   await daemon.start();
+  // Logged once the intake really listens: scripts wait for this line.
+  log.info(startLine);
+  // A capture that ends by itself (end of --pcap-file, interface gone) ends the daemon.
+  void ended.then((e) => {
+    log[e.level](e.message);
+    finish(e.code);
+  });
   ready?.signal();
 
   const onStop = (sig: string) => () => {
