@@ -58,8 +58,11 @@ export class Daemon {
     });
   }
 
-  get decisionCounts(): ReadonlyMap<string, number> {
-    return this.decisions.counts;
+  /** One line with the packet counts by outcome code, e.g. `GRANTED=3, SPA_MSG_REPLAY=1`. */
+  countsSummary(): string {
+    const counts = [...this.decisions.counts].sort(([a], [b]) => a.localeCompare(b));
+    const active = this.parts.firewall ? `; active grants: ${this.parts.firewall.ledger.size}` : "";
+    return `Packets by outcome: ${counts.map(([k, n]) => `${k}=${n}`).join(", ") || "none yet"}${active}`;
   }
 
   async start(): Promise<void> {

@@ -254,13 +254,15 @@ async function serve(
   process.on("SIGTERM", onStop("SIGTERM"));
   process.on("SIGINT", onStop("SIGINT"));
   process.on("SIGHUP", onHup);
-  // Upstream catches and ignores these.
-  process.on("SIGUSR1", () => {});
+  // Upstream ignores SIGUSR1/2; we answer SIGUSR1 with the packet counts (rejections are
+  // counted by code) and keep ignoring SIGUSR2.
+  process.on("SIGUSR1", () => log.info(daemon.countsSummary()));
   process.on("SIGUSR2", () => {});
 
   const code = await finished;
   process.removeAllListeners("SIGHUP");
   await daemon.stop();
+  log.info(daemon.countsSummary());
   if (firewall) {
     await firewall.ledger.stop();
     if (config.bool(flushVar(firewallType, "EXIT"))) await firewall.backend.flush();

@@ -38,7 +38,7 @@ async function iptablesSave(ns: string): Promise<string> {
 }
 
 describe("process control", () => {
-  test("-S reports the daemon, -R reloads and keeps active grants, -K stops it", async (t) => {
+  test("-S reports the daemon, SIGUSR1 its counts, -R reloads and keeps active grants, -K stops it", async (t) => {
     requireRoot();
     const pair = await createNetnsPair("ctl");
     t.after(() => pair.cleanup());
@@ -60,6 +60,10 @@ describe("process control", () => {
     await knock(pair, keys, { port: PORT });
     await daemon.waitForLog(/Added access rule/);
     assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
+
+    // SIGUSR1 reports the packet counts by outcome.
+    daemon.proc.kill("SIGUSR1");
+    await daemon.waitForLog(/Packets by outcome: GRANTED=1; active grants: 1/);
 
     // A new stanza appears on reload; the open grant must survive it.
     const other = randomKeys();
