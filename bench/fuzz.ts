@@ -15,7 +15,6 @@ import type { FuzzReport } from "./agents/fuzzer.js";
 import { type DaemonKind, procUsage, startBenchDaemon } from "./lib/daemon.js";
 import { createBenchNet, HIDDEN_PORT, runAgent, SPA_PORT } from "./lib/net.js";
 import "./lib/reaper.js";
-import { sleep } from "./lib/result.js";
 import { accessFor, newKeys, settle } from "./scenarios/common.js";
 
 const { values } = parseArgs({
@@ -158,8 +157,7 @@ function writeDocs(
   writeFileSync(path, doc.replace(re, block));
 }
 
-process.exitCode = await main().catch(async (e: unknown) => {
+process.exitCode = await main().catch((e: unknown) => {
   process.stderr.write(`fuzz: ${(e as Error).stack ?? e}\n`);
-  await sleep(0);
   return 2;
 });

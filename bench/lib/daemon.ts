@@ -3,15 +3,10 @@
  * Unlike the test helper it never keeps the whole log: the fuzzer and the floods make millions
  * of lines, so it streams lines into counters, a set of granted IPs and a short tail.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import { createInterface } from "node:readline";
-import {
-  C_FWKNOPD,
-  type ConfigDir,
-  OUR_FWKNOPD,
-  writeConfigDir,
-} from "../../test/helpers/daemon.js";
+import { C_FWKNOPD, OUR_FWKNOPD, writeConfigDir } from "../../test/helpers/daemon.js";
 import { track } from "./reaper.js";
 
 /** Our daemon in its default chain mode, ours with ENABLE_IPT_IPSET Y, and fwknopd 2.6.10. */
@@ -32,18 +27,12 @@ export function firewallVariant(kind: DaemonKind): boolean {
 
 /** Both daemons log this line once per rule they add (upstream wording). */
 const ADDED = /Added access rule to FWKNOP_INPUT for (\S+) /;
-const REMOVED = /Removed rule (\d+ )?from FWKNOP_INPUT/;
 const READY = /Kicking off UDP server to listen on port/;
 
 export interface BenchDaemon {
-  kind: DaemonKind;
-  proc: ChildProcess;
-  cfg: ConfigDir;
   pid: number;
   /** Allow-IPs with an "Added access rule" line so far. */
   granted: Set<string>;
-  removed(): number;
-  lines(): number;
   tail(): string;
   /** Resolves with the first line from now on that matches `re`; undefined on timeout. */
   nextLine(re: RegExp, timeoutMs: number): Promise<string | undefined>;
@@ -58,7 +47,6 @@ export interface StartBench {
   conf: Record<string, string>;
   access: string;
   readyTimeoutMs?: number;
-  extraArgs?: string[];
 }
 
 export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
@@ -75,7 +63,6 @@ export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
     cfg.digestFile,
     "-p",
     cfg.pidFile,
-    ...(o.extraArgs ?? []),
   ];
   // `ip netns exec` execs the daemon, so the child's pid is the daemon's pid.
   const proc = track(
@@ -83,16 +70,12 @@ export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
   );
   const granted = new Set<string>();
   const tail: string[] = [];
-  let removed = 0;
-  let count = 0;
   const waiters = new Set<{ re: RegExp; done: (l: string | undefined) => void }>();
   const onLine = (l: string) => {
-    count++;
     tail.push(l);
     if (tail.length > 40) tail.shift();
     const m = ADDED.exec(l);
     if (m?.[1]) granted.add(m[1]);
-    else if (REMOVED.test(l)) removed++;
     for (const w of waiters) if (w.re.test(l)) w.done(l);
   };
   for (const stream of [proc.stdout, proc.stderr]) {
@@ -100,13 +83,8 @@ export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
   }
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
   const d: BenchDaemon = {
-    kind: o.kind,
-    proc,
-    cfg,
     pid: proc.pid ?? -1,
     granted,
-    removed: () => removed,
-    lines: () => count,
     tail: () => tail.join("\n"),
     alive: () => proc.exitCode === null && proc.signalCode === null,
     nextLine(re, timeoutMs) {
@@ -125,11 +103,13 @@ export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
       });
     },
     async stop(graceMs = 15_000) {
-      if (!d.alive()) return;
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
-      await exited;
-      clearTimeout(timer);
+      if (d.alive()) {
+        proc.kill("SIGTERM");
+        const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(cfg.dir, { recursive: true, force: true });
     },
   };
   const ready = await d.nextLine(READY, o.readyTimeoutMs ?? 60_000);
@@ -142,12 +122,11 @@ export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
 
 export interface ProcUsage {
   rssKb: number;
-  hwmKb: number;
   /** user + system CPU time in seconds */
   cpuSec: number;
 }
 
-/** RSS, peak RSS and CPU time of a live process, from /proc. */
+/** RSS and CPU time of a live process, from /proc. */
 export function procUsage(pid: number): ProcUsage {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
@@ -155,5 +134,5 @@ export function procUsage(pid: number): ProcUsage {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const ticks = Number(rest[11]) + Number(rest[12]);
-  return { rssKb: kb("VmRSS"), hwmKb: kb("VmHWM"), cpuSec: ticks / 100 };
+  return { rssKb: kb("VmRSS"), cpuSec: ticks / 100 };
 }
