@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import { run, runChecked } from "../../src/sys/run.js";
 import { canUseNetns } from "../helpers/netns.js";
 
-const worker = fileURLToPath(new URL("./iptables-scale-worker.js", import.meta.url));
+// A CLI, so it lives outside dist/test (node --test runs every file there).
+const worker = fileURLToPath(new URL("../../bench/workers/iptables-scale.js", import.meta.url));
 
 describe("grant ledger at scale (real iptables and ipset in a namespace)", () => {
   const ns = `fwk-scale-${process.pid}`;

@@ -6,11 +6,21 @@
  *   expiry chain|ipset ACTIVE    - with ACTIVE grants open, how late 5 two-second grants close
  * Every loop is bounded; the chains and sets are flushed before exit.
  */
+import { execFileSync } from "node:child_process";
 import type { Rule } from "../../src/firewall/backend.js";
 import { IptablesBackend } from "../../src/firewall/iptables.js";
 import { defaultFirewallSettings } from "../../src/firewall/settings.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { GrantLedger } from "../../src/server/grants.js";
+
+// It changes the firewall of the namespace it runs in: refuse to run in the host's.
+const netns = execFileSync("ip", ["netns", "identify", String(process.pid)])
+  .toString()
+  .trim();
+if (netns === "") {
+  process.stderr.write("iptables-scale: run me inside a test namespace (ip netns exec NAME ...)\n");
+  process.exit(2);
+}
 
 const [scenario, mode, count] = process.argv.slice(2);
 const n = Number(count);
