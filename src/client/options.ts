@@ -101,744 +101,376 @@ function intOption(min: number, max: number, set: (r: RunRequest, n: number) => 
 
 const DIGEST_CHOICES = "{md5,sha1,sha256,sha384,sha512,sha3_256,sha3_512}";
 
-function flag(set: (r: RunRequest) => void): Apply {
-  return (r) => {
-    set(r);
+type SettingText =
+  | "access"
+  | "destination"
+  | "gpgRecipient"
+  | "gpgSigner"
+  | "gpgHomeDir"
+  | "gpgExe"
+  | "keyFile"
+  | "hmacKeyFile"
+  | "natAccess"
+  | "spoofSource"
+  | "resolveUrl"
+  | "userAgent"
+  | "spoofUser"
+  | "wgetCmd";
+type SettingFlag =
+  | "useGpg"
+  | "gpgAgent"
+  | "gpgNoSigningPw"
+  | "natLocal"
+  | "natRandPort"
+  | "randPort"
+  | "serverResolveIpv4"
+  | "useHmac"
+  | "useWgetUserAgent"
+  | "noSaveArgs"
+  | "resolveIp"
+  | "resolveHttpOnly";
+type RequestText =
+  | "savePacketFile"
+  | "serverCmd"
+  | "saveArgsFile"
+  | "namedConfig"
+  | "rcFile"
+  | "sshProxy";
+type RequestFlag =
+  | "savePacketAppend"
+  | "saveRcStanza"
+  | "forceStanza"
+  | "stanzaList"
+  | "help"
+  | "keyGen"
+  | "lastCmd"
+  | "noHomeDir"
+  | "noRcFile"
+  | "showLast"
+  | "keyFromStdin"
+  | "test"
+  | "version";
+type Then = (r: RunRequest) => void;
+
+const text =
+  (key: SettingText, then?: Then): Apply =>
+  (r, v) => {
+    r.settings[key] = v;
+    then?.(r);
     return undefined;
   };
+const on =
+  (key: SettingFlag, then?: Then): Apply =>
+  (r) => {
+    r.settings[key] = true;
+    then?.(r);
+    return undefined;
+  };
+const reqText =
+  (key: RequestText): Apply =>
+  (r, v) => {
+    r[key] = v;
+    return undefined;
+  };
+const reqOn =
+  (key: RequestFlag): Apply =>
+  (r) => {
+    r[key] = true;
+    return undefined;
+  };
+const gpg: Then = (r) => {
+  r.settings.useGpg = true;
+};
+const hmac: Then = (r) => {
+  r.settings.useHmac = true;
+};
+const resolve: Then = (r) => {
+  r.settings.resolveIp = true;
+};
+
+const keyText =
+  (key: "key" | "hmacKey", then?: Then): Apply =>
+  (r, v) => {
+    r.settings[key] = { form: "text", text: v };
+    then?.(r);
+    return undefined;
+  };
+const keyB64 =
+  (key: "key" | "hmacKey", what: string, then?: Then): Apply =>
+  (r, v) => {
+    const k = { form: "base64", text: v } as const;
+    if (!isBase64Text(v) || !keyBytes(k)) {
+      return `Base64 encoded ${what} argument '${v}' doesn't look like base64-encoded data.`;
+    }
+    r.settings[key] = k;
+    then?.(r);
+    return undefined;
+  };
+const digest =
+  (key: "digestType" | "hmacType", label: string, then?: Then): Apply =>
+  (r, v) => {
+    const d = parseDigestName(v);
+    if (!d) return `* Invalid ${label}: ${v}, use ${DIGEST_CHOICES}`;
+    r.settings[key] = d;
+    then?.(r);
+    return undefined;
+  };
+const ranged =
+  (
+    min: number,
+    max: number,
+    message: (v: string) => string,
+    set: (r: RunRequest, n: number) => void,
+  ): Apply =>
+  (r, v) => {
+    const n = cliInt(v, min, max);
+    if (typeof n === "string") return message(v);
+    set(r, n);
+    return undefined;
+  };
+const timeOffset =
+  (sign: 1 | -1): Apply =>
+  (r, v) => {
+    const n = parseTimeOffset(v);
+    if (n === undefined) return `Invalid time offset: '${v}'`;
+    r.settings.timeOffset = sign * n;
+    return undefined;
+  };
+
+const allowIp: Apply = (r, v) => {
+  r.settings.allowIp = v;
+  r.settings.sourceIp = false;
+  r.settings.resolveIp = false;
+  return undefined;
+};
+const sourceIp: Apply = (r) => {
+  r.settings.sourceIp = true;
+  r.settings.resolveIp = false;
+  delete r.settings.allowIp;
+  return undefined;
+};
+const encMode: Apply = (r, v) => {
+  const m = parseEncryptionMode(v);
+  if (!m) return `* Invalid encryption mode: ${v}, use {CBC,CTR,legacy,Asymmetric}`;
+  r.settings.encMode = m;
+  return undefined;
+};
+const proto: Apply = (r, v) => {
+  const p = parseProtocol(v);
+  if (!p) return `Unrecognized protocol: ${v} (use one of ${SPA_PROTOCOLS.join(", ")})`;
+  r.settings.proto = p;
+  return undefined;
+};
+const httpProxy: Apply = (r, v) => {
+  r.httpProxy = v;
+  r.settings.proto = "http";
+  return undefined;
+};
+const keyGenFile: Apply = (r, v) => {
+  r.keyGen = true;
+  r.keyGenFile = v;
+  return undefined;
+};
+
+type Extra = Partial<Pick<ClientOption, "early" | "rcVar" | "alsoSets" | "id">>;
+const EARLY: Extra = { early: true };
+const USE_HMAC = ["USE_HMAC"];
+const ARG = true;
+const FLAG = false;
+
+function opt(long: string, short: string, takesArg: boolean, apply: Apply, extra: Extra = {}) {
+  const o: ClientOption = { long, id: long, takesArg, apply, ...extra };
+  return short === "" ? o : { ...o, short };
 }
 
-const s = (r: RunRequest) => r.settings;
-
 export const CLIENT_OPTIONS: readonly ClientOption[] = [
-  {
-    long: "allow-ip",
-    short: "a",
-    takesArg: true,
-    id: "allow-ip",
-    rcVar: "ALLOW_IP",
-    apply: (r, v) => {
-      s(r).allowIp = v;
-      s(r).sourceIp = false;
-      s(r).resolveIp = false;
-      return undefined;
-    },
-  },
-  {
-    long: "access",
-    short: "A",
-    takesArg: true,
-    id: "access",
-    rcVar: "ACCESS",
-    apply: (r, v) => {
-      s(r).access = v;
-      return undefined;
-    },
-  },
-  {
-    long: "save-packet-append",
-    short: "b",
-    takesArg: false,
-    id: "save-packet-append",
-    apply: flag((r) => {
-      r.savePacketAppend = true;
-    }),
-  },
-  {
-    long: "save-packet",
-    short: "B",
-    takesArg: true,
-    id: "save-packet",
-    apply: (r, v) => {
-      r.savePacketFile = v;
-      return undefined;
-    },
-  },
-  {
-    long: "save-rc-stanza",
-    takesArg: false,
-    id: "save-rc-stanza",
-    early: true,
-    apply: flag((r) => {
-      r.saveRcStanza = true;
-    }),
-  },
-  {
-    long: "force-stanza",
-    takesArg: false,
-    id: "force-stanza",
-    early: true,
-    apply: flag((r) => {
-      r.forceStanza = true;
-    }),
-  },
-  {
-    long: "stanza-list",
-    takesArg: false,
-    id: "stanza-list",
-    early: true,
-    apply: flag((r) => {
-      r.stanzaList = true;
-    }),
-  },
-  {
-    long: "no-save-args",
-    takesArg: false,
-    id: "no-save-args",
-    apply: flag((r) => {
-      s(r).noSaveArgs = true;
-    }),
-  },
-  {
-    long: "server-cmd",
-    short: "C",
-    takesArg: true,
-    id: "server-cmd",
-    apply: (r, v) => {
-      r.serverCmd = v;
-      return undefined;
-    },
-  },
-  {
-    long: "digest-type",
-    short: "m",
-    takesArg: true,
-    id: "digest-type",
-    rcVar: "DIGEST_TYPE",
-    apply: (r, v) => {
-      const d = parseDigestName(v);
-      if (!d) return `* Invalid digest type: ${v}, use ${DIGEST_CHOICES}`;
-      s(r).digestType = d;
-      return undefined;
-    },
-  },
-  {
-    long: "destination",
-    short: "D",
-    takesArg: true,
-    id: "destination",
-    rcVar: "SPA_SERVER",
-    apply: (r, v) => {
-      s(r).destination = v;
-      return undefined;
-    },
-  },
-  {
-    long: "save-args-file",
-    short: "E",
-    takesArg: true,
-    id: "save-args-file",
-    early: true,
-    apply: (r, v) => {
-      r.saveArgsFile = v;
-      return undefined;
-    },
-  },
-  {
-    long: "encryption-mode",
-    short: "M",
-    takesArg: true,
-    id: "encryption-mode",
-    rcVar: "ENCRYPTION_MODE",
-    apply: (r, v) => {
-      const m = parseEncryptionMode(v);
-      if (!m) return `* Invalid encryption mode: ${v}, use {CBC,CTR,legacy,Asymmetric}`;
-      s(r).encMode = m;
-      return undefined;
-    },
-  },
-  {
-    long: "fd",
-    takesArg: true,
-    id: "fd",
-    apply: intOption(0, 65535, (r, n) => {
-      r.keyFd = n;
-    }),
-  },
-  {
-    long: "fw-timeout",
-    short: "f",
-    takesArg: true,
-    id: "fw-timeout",
-    rcVar: "FW_TIMEOUT",
-    apply: (r, v) => {
-      const n = cliInt(v, 0, 131072);
-      if (typeof n === "string") return "--fw-timeout must be within [0-131072]";
-      s(r).fwTimeout = n;
-      return undefined;
-    },
-  },
-  {
-    long: "fault-injection-tag",
-    takesArg: true,
-    id: "fault-injection-tag",
-    apply: () => "fwknop not compiled with fault injection support.",
-  },
-  {
-    long: "gpg-encryption",
-    short: "g",
-    takesArg: false,
-    id: "gpg-encryption",
-    rcVar: "USE_GPG",
-    apply: flag((r) => {
-      s(r).useGpg = true;
-    }),
-  },
-  {
-    long: "gpg-recipient-key",
-    takesArg: true,
-    id: "gpg-recipient-key",
-    rcVar: "GPG_RECIPIENT",
-    apply: (r, v) => {
-      s(r).gpgRecipient = v;
-      s(r).useGpg = true;
-      return undefined;
-    },
-  },
-  {
-    long: "gpg-signer-key",
-    takesArg: true,
-    id: "gpg-signer-key",
-    rcVar: "GPG_SIGNER",
-    apply: (r, v) => {
-      s(r).gpgSigner = v;
-      s(r).useGpg = true;
-      return undefined;
-    },
-  },
-  {
-    long: "gpg-home-dir",
-    takesArg: true,
-    id: "gpg-home-dir",
-    rcVar: "GPG_HOMEDIR",
-    apply: (r, v) => {
-      s(r).gpgHomeDir = v;
-      s(r).useGpg = true;
-      return undefined;
-    },
-  },
-  {
-    long: "gpg-exe",
-    takesArg: true,
-    id: "gpg-exe",
-    rcVar: "GPG_EXE",
-    apply: (r, v) => {
-      s(r).gpgExe = v;
-      s(r).useGpg = true;
-      return undefined;
-    },
-  },
-  {
-    long: "gpg-agent",
-    takesArg: false,
-    id: "gpg-agent",
-    rcVar: "USE_GPG_AGENT",
-    apply: flag((r) => {
-      s(r).gpgAgent = true;
-      s(r).useGpg = true;
-    }),
-  },
-  {
-    long: "gpg-no-signing-pw",
-    takesArg: false,
-    id: "gpg-no-signing-pw",
-    rcVar: "GPG_NO_SIGNING_PW",
-    apply: flag((r) => {
-      s(r).gpgNoSigningPw = true;
-      s(r).useGpg = true;
-    }),
-  },
-  {
-    long: "get-key",
-    short: "G",
-    takesArg: true,
-    id: "get-key",
-    rcVar: "KEY_FILE",
-    apply: (r, v) => {
-      s(r).keyFile = v;
-      return undefined;
-    },
-  },
-  {
-    long: "get-hmac-key",
-    takesArg: true,
-    id: "get-hmac-key",
+  opt("allow-ip", "a", ARG, allowIp, { rcVar: "ALLOW_IP" }),
+  opt("access", "A", ARG, text("access"), { rcVar: "ACCESS" }),
+  opt("save-packet-append", "b", FLAG, reqOn("savePacketAppend")),
+  opt("save-packet", "B", ARG, reqText("savePacketFile")),
+  opt("save-rc-stanza", "", FLAG, reqOn("saveRcStanza"), EARLY),
+  opt("force-stanza", "", FLAG, reqOn("forceStanza"), EARLY),
+  opt("stanza-list", "", FLAG, reqOn("stanzaList"), EARLY),
+  opt("no-save-args", "", FLAG, on("noSaveArgs")),
+  opt("server-cmd", "C", ARG, reqText("serverCmd")),
+  opt("digest-type", "m", ARG, digest("digestType", "digest type"), { rcVar: "DIGEST_TYPE" }),
+  opt("destination", "D", ARG, text("destination"), { rcVar: "SPA_SERVER" }),
+  opt("save-args-file", "E", ARG, reqText("saveArgsFile"), EARLY),
+  opt("encryption-mode", "M", ARG, encMode, { rcVar: "ENCRYPTION_MODE" }),
+  opt(
+    "fd",
+    "",
+    ARG,
+    ranged(
+      0,
+      65535,
+      (v) => `Invalid file descriptor '${v}'`,
+      (r, n) => {
+        r.keyFd = n;
+      },
+    ),
+  ),
+  opt(
+    "fw-timeout",
+    "f",
+    ARG,
+    ranged(
+      0,
+      131072,
+      () => "--fw-timeout must be within [0-131072]",
+      (r, n) => {
+        r.settings.fwTimeout = n;
+      },
+    ),
+    { rcVar: "FW_TIMEOUT" },
+  ),
+  opt("fault-injection-tag", "", ARG, () => "fwknop not compiled with fault injection support."),
+  opt("gpg-encryption", "g", FLAG, on("useGpg"), { rcVar: "USE_GPG" }),
+  opt("gpg-recipient-key", "", ARG, text("gpgRecipient", gpg), { rcVar: "GPG_RECIPIENT" }),
+  opt("gpg-signer-key", "", ARG, text("gpgSigner", gpg), { rcVar: "GPG_SIGNER" }),
+  opt("gpg-home-dir", "", ARG, text("gpgHomeDir", gpg), { rcVar: "GPG_HOMEDIR" }),
+  opt("gpg-exe", "", ARG, text("gpgExe", gpg), { rcVar: "GPG_EXE" }),
+  opt("gpg-agent", "", FLAG, on("gpgAgent", gpg), { rcVar: "USE_GPG_AGENT" }),
+  opt("gpg-no-signing-pw", "", FLAG, on("gpgNoSigningPw", gpg), { rcVar: "GPG_NO_SIGNING_PW" }),
+  opt("get-key", "G", ARG, text("keyFile"), { rcVar: "KEY_FILE" }),
+  opt("get-hmac-key", "", ARG, text("hmacKeyFile", hmac), {
     rcVar: "HMAC_KEY_FILE",
-    alsoSets: ["USE_HMAC"],
-    apply: (r, v) => {
-      s(r).hmacKeyFile = v;
-      s(r).useHmac = true;
-      return undefined;
-    },
-  },
-  {
-    long: "help",
-    short: "h",
-    takesArg: false,
-    id: "help",
-    early: true,
-    apply: flag((r) => {
-      r.help = true;
-    }),
-  },
-  {
-    long: "http-proxy",
-    short: "H",
-    takesArg: true,
-    id: "http-proxy",
-    apply: (r, v) => {
-      r.httpProxy = v;
-      s(r).proto = "http";
-      return undefined;
-    },
-  },
-  {
-    long: "key-gen",
-    short: "k",
-    takesArg: false,
-    id: "key-gen",
-    apply: flag((r) => {
-      r.keyGen = true;
-    }),
-  },
-  {
-    long: "key-gen-file",
-    short: "K",
-    takesArg: true,
-    id: "key-gen-file",
-    apply: (r, v) => {
-      r.keyGen = true;
-      r.keyGenFile = v;
-      return undefined;
-    },
-  },
-  {
-    long: "key-rijndael",
-    takesArg: true,
-    id: "key-rijndael",
-    rcVar: "KEY",
-    apply: (r, v) => {
-      s(r).key = { form: "text", text: v };
-      return undefined;
-    },
-  },
-  {
-    long: "key-base64-rijndael",
-    takesArg: true,
-    id: "key-base64-rijndael",
-    rcVar: "KEY_BASE64",
-    apply: (r, v) => {
-      const k = { form: "base64", text: v } as const;
-      if (!isBase64Text(v) || !keyBytes(k)) {
-        return `Base64 encoded Rijndael argument '${v}' doesn't look like base64-encoded data.`;
-      }
-      s(r).key = k;
-      return undefined;
-    },
-  },
-  {
-    long: "key-base64-hmac",
-    takesArg: true,
-    id: "key-base64-hmac",
+    alsoSets: USE_HMAC,
+  }),
+  opt("help", "h", FLAG, reqOn("help"), EARLY),
+  opt("http-proxy", "H", ARG, httpProxy),
+  opt("key-gen", "k", FLAG, reqOn("keyGen")),
+  opt("key-gen-file", "K", ARG, keyGenFile),
+  opt("key-rijndael", "", ARG, keyText("key"), { rcVar: "KEY" }),
+  opt("key-base64-rijndael", "", ARG, keyB64("key", "Rijndael"), { rcVar: "KEY_BASE64" }),
+  opt("key-base64-hmac", "", ARG, keyB64("hmacKey", "HMAC", hmac), {
     rcVar: "HMAC_KEY_BASE64",
-    alsoSets: ["USE_HMAC"],
-    apply: (r, v) => {
-      const k = { form: "base64", text: v } as const;
-      if (!isBase64Text(v) || !keyBytes(k)) {
-        return `Base64 encoded HMAC argument '${v}' doesn't look like base64-encoded data.`;
-      }
-      s(r).hmacKey = k;
-      s(r).useHmac = true;
-      return undefined;
-    },
-  },
-  {
-    long: "key-hmac",
-    takesArg: true,
-    id: "key-hmac",
-    rcVar: "HMAC_KEY",
-    alsoSets: ["USE_HMAC"],
-    apply: (r, v) => {
-      s(r).hmacKey = { form: "text", text: v };
-      s(r).useHmac = true;
-      return undefined;
-    },
-  },
-  {
-    long: "key-len",
-    takesArg: true,
-    id: "key-len",
-    apply: (r, v) => {
-      const n = cliInt(v, 1, 128);
-      if (typeof n === "string") return `Invalid key length '${v}', must be in [1-128]`;
-      r.keyLen = n;
-      return undefined;
-    },
-  },
-  {
-    long: "hmac-key-len",
-    takesArg: true,
-    id: "hmac-key-len",
-    apply: (r, v) => {
-      const n = cliInt(v, 1, 128);
-      if (typeof n === "string") return `Invalid hmac key length '${v}', must be in [1-128]`;
-      r.hmacKeyLen = n;
-      s(r).useHmac = true;
-      return undefined;
-    },
-  },
-  {
-    long: "hmac-digest-type",
-    takesArg: true,
-    id: "hmac-digest-type",
+    alsoSets: USE_HMAC,
+  }),
+  opt("key-hmac", "", ARG, keyText("hmacKey", hmac), { rcVar: "HMAC_KEY", alsoSets: USE_HMAC }),
+  opt(
+    "key-len",
+    "",
+    ARG,
+    ranged(
+      1,
+      128,
+      (v) => `Invalid key length '${v}', must be in [1-128]`,
+      (r, n) => {
+        r.keyLen = n;
+      },
+    ),
+  ),
+  opt(
+    "hmac-key-len",
+    "",
+    ARG,
+    ranged(
+      1,
+      128,
+      (v) => `Invalid hmac key length '${v}', must be in [1-128]`,
+      (r, n) => {
+        r.hmacKeyLen = n;
+        r.settings.useHmac = true;
+      },
+    ),
+  ),
+  opt("hmac-digest-type", "", ARG, digest("hmacType", "hmac digest type", hmac), {
     rcVar: "HMAC_DIGEST_TYPE",
-    alsoSets: ["USE_HMAC"],
-    apply: (r, v) => {
-      const d = parseDigestName(v);
-      if (!d) return `* Invalid hmac digest type: ${v}, use ${DIGEST_CHOICES}`;
-      s(r).hmacType = d;
-      s(r).useHmac = true;
-      return undefined;
-    },
-  },
-  {
-    long: "icmp-type",
-    takesArg: true,
-    id: "icmp-type",
-    apply: (r, v) => {
-      const n = cliInt(v, 0, 40);
-      if (typeof n === "string") return `Invalid icmp type '${v}', must be in [0-40]`;
-      r.icmpType = n;
-      return undefined;
-    },
-  },
-  {
-    long: "icmp-code",
-    takesArg: true,
-    id: "icmp-code",
-    apply: (r, v) => {
-      const n = cliInt(v, 0, 15);
-      if (typeof n === "string") return `Invalid icmp code '${v}', must be in [0-15]`;
-      r.icmpCode = n;
-      return undefined;
-    },
-  },
-  {
-    long: "last-cmd",
-    short: "l",
-    takesArg: false,
-    id: "last-cmd",
-    early: true,
-    apply: flag((r) => {
-      r.lastCmd = true;
-    }),
-  },
-  {
-    long: "nat-access",
-    short: "N",
-    takesArg: true,
-    id: "nat-access",
-    rcVar: "NAT_ACCESS",
-    apply: (r, v) => {
-      s(r).natAccess = v;
-      return undefined;
-    },
-  },
-  {
-    long: "named-config",
-    short: "n",
-    takesArg: true,
-    id: "named-config",
-    early: true,
-    apply: (r, v) => {
-      r.namedConfig = v;
-      return undefined;
-    },
-  },
-  {
-    long: "nat-local",
-    takesArg: false,
-    id: "nat-local",
-    rcVar: "NAT_LOCAL",
-    apply: flag((r) => {
-      s(r).natLocal = true;
-    }),
-  },
-  {
-    long: "nat-port",
-    takesArg: true,
-    id: "nat-port",
-    rcVar: "NAT_PORT",
-    apply: intOption(0, 65535, (r, n) => {
-      s(r).natPort = n;
-    }),
-  },
-  {
-    long: "nat-rand-port",
-    takesArg: false,
-    id: "nat-rand-port",
-    rcVar: "NAT_RAND_PORT",
-    apply: flag((r) => {
-      s(r).natRandPort = true;
-    }),
-  },
-  {
-    long: "no-home-dir",
-    takesArg: false,
-    id: "no-home-dir",
-    early: true,
-    apply: flag((r) => {
-      r.noHomeDir = true;
-    }),
-  },
-  {
-    long: "no-rc-file",
-    takesArg: false,
-    id: "no-rc-file",
-    early: true,
-    apply: flag((r) => {
-      r.noRcFile = true;
-    }),
-  },
-  {
-    long: "server-port",
-    short: "p",
-    takesArg: true,
-    id: "server-port",
-    rcVar: "SPA_SERVER_PORT",
-    apply: intOption(0, 65535, (r, n) => {
-      s(r).serverPort = n;
-    }),
-  },
-  {
-    long: "server-proto",
-    short: "P",
-    takesArg: true,
-    id: "server-proto",
-    rcVar: "SPA_SERVER_PROTO",
-    apply: (r, v) => {
-      const p = parseProtocol(v);
-      if (!p) return `Unrecognized protocol: ${v} (use one of ${SPA_PROTOCOLS.join(", ")})`;
-      s(r).proto = p;
-      return undefined;
-    },
-  },
-  ...["spoof-source", "spoof-src"].map(
-    (long): ClientOption => ({
-      long,
-      ...(long === "spoof-source" ? { short: "Q" } : {}),
-      takesArg: true,
-      id: "spoof-source",
-      rcVar: "SPOOF_SOURCE_IP",
-      apply: (r, v) => {
-        s(r).spoofSource = v;
-        return undefined;
+    alsoSets: USE_HMAC,
+  }),
+  opt(
+    "icmp-type",
+    "",
+    ARG,
+    ranged(
+      0,
+      40,
+      (v) => `Invalid icmp type '${v}', must be in [0-40]`,
+      (r, n) => {
+        r.icmpType = n;
       },
-    }),
+    ),
   ),
-  {
-    long: "rc-file",
-    takesArg: true,
-    id: "rc-file",
-    early: true,
-    apply: (r, v) => {
-      r.rcFile = v;
-      return undefined;
-    },
-  },
-  {
-    long: "rand-port",
-    short: "r",
-    takesArg: false,
-    id: "rand-port",
-    rcVar: "RAND_PORT",
-    apply: flag((r) => {
-      s(r).randPort = true;
-    }),
-  },
-  ...["resolve-ip-https", "resolve-ip-http"].map(
-    (long): ClientOption => ({
-      long,
-      ...(long === "resolve-ip-https" ? { short: "R" } : {}),
-      takesArg: false,
-      id: "resolve-ip-https",
-      rcVar: "RESOLVE_IP_HTTPS",
-      apply: flag((r) => {
-        s(r).resolveIp = true;
-      }),
-    }),
+  opt(
+    "icmp-code",
+    "",
+    ARG,
+    ranged(
+      0,
+      15,
+      (v) => `Invalid icmp code '${v}', must be in [0-15]`,
+      (r, n) => {
+        r.icmpCode = n;
+      },
+    ),
   ),
-  {
-    long: "resolve-http-only",
-    takesArg: false,
-    id: "resolve-http-only",
+  opt("last-cmd", "l", FLAG, reqOn("lastCmd"), EARLY),
+  opt("nat-access", "N", ARG, text("natAccess"), { rcVar: "NAT_ACCESS" }),
+  opt("named-config", "n", ARG, reqText("namedConfig"), EARLY),
+  opt("nat-local", "", FLAG, on("natLocal"), { rcVar: "NAT_LOCAL" }),
+  opt(
+    "nat-port",
+    "",
+    ARG,
+    intOption(0, 65535, (r, n) => {
+      r.settings.natPort = n;
+    }),
+    { rcVar: "NAT_PORT" },
+  ),
+  opt("nat-rand-port", "", FLAG, on("natRandPort"), { rcVar: "NAT_RAND_PORT" }),
+  opt("no-home-dir", "", FLAG, reqOn("noHomeDir"), EARLY),
+  opt("no-rc-file", "", FLAG, reqOn("noRcFile"), EARLY),
+  opt(
+    "server-port",
+    "p",
+    ARG,
+    intOption(0, 65535, (r, n) => {
+      r.settings.serverPort = n;
+    }),
+    { rcVar: "SPA_SERVER_PORT" },
+  ),
+  opt("server-proto", "P", ARG, proto, { rcVar: "SPA_SERVER_PROTO" }),
+  opt("spoof-source", "Q", ARG, text("spoofSource"), { rcVar: "SPOOF_SOURCE_IP" }),
+  opt("spoof-src", "", ARG, text("spoofSource"), { rcVar: "SPOOF_SOURCE_IP", id: "spoof-source" }),
+  opt("rc-file", "", ARG, reqText("rcFile"), EARLY),
+  opt("rand-port", "r", FLAG, on("randPort"), { rcVar: "RAND_PORT" }),
+  opt("resolve-ip-https", "R", FLAG, on("resolveIp"), { rcVar: "RESOLVE_IP_HTTPS" }),
+  opt("resolve-ip-http", "", FLAG, on("resolveIp"), {
+    rcVar: "RESOLVE_IP_HTTPS",
+    id: "resolve-ip-https",
+  }),
+  opt("resolve-http-only", "", FLAG, on("resolveHttpOnly", resolve), {
     rcVar: "RESOLVE_HTTP_ONLY",
-    apply: flag((r) => {
-      s(r).resolveHttpOnly = true;
-      s(r).resolveIp = true;
+  }),
+  opt("resolve-url", "", ARG, text("resolveUrl", resolve), { rcVar: "RESOLVE_URL" }),
+  opt("server-resolve-ipv4", "", FLAG, on("serverResolveIpv4"), { rcVar: "SERVER_RESOLVE_IPV4" }),
+  opt("show-last", "", FLAG, reqOn("showLast"), EARLY),
+  opt("source-ip", "s", FLAG, sourceIp, { rcVar: "ALLOW_IP" }),
+  opt(
+    "source-port",
+    "S",
+    ARG,
+    intOption(0, 65535, (r, n) => {
+      r.settings.sourcePort = n;
     }),
-  },
-  {
-    long: "resolve-url",
-    takesArg: true,
-    id: "resolve-url",
-    rcVar: "RESOLVE_URL",
-    apply: (r, v) => {
-      s(r).resolveUrl = v;
-      s(r).resolveIp = true;
-      return undefined;
-    },
-  },
-  {
-    long: "server-resolve-ipv4",
-    takesArg: false,
-    id: "server-resolve-ipv4",
-    rcVar: "SERVER_RESOLVE_IPV4",
-    apply: flag((r) => {
-      s(r).serverResolveIpv4 = true;
-    }),
-  },
-  {
-    long: "show-last",
-    takesArg: false,
-    id: "show-last",
-    early: true,
-    apply: flag((r) => {
-      r.showLast = true;
-    }),
-  },
-  {
-    long: "source-ip",
-    short: "s",
-    takesArg: false,
-    id: "source-ip",
-    rcVar: "ALLOW_IP",
-    apply: flag((r) => {
-      s(r).sourceIp = true;
-      s(r).resolveIp = false;
-      delete s(r).allowIp;
-    }),
-  },
-  {
-    long: "source-port",
-    short: "S",
-    takesArg: true,
-    id: "source-port",
-    rcVar: "SPA_SOURCE_PORT",
-    apply: intOption(0, 65535, (r, n) => {
-      s(r).sourcePort = n;
-    }),
-  },
-  {
-    long: "stdin",
-    takesArg: false,
-    id: "stdin",
-    apply: flag((r) => {
-      r.keyFromStdin = true;
-    }),
-  },
-  {
-    long: "test",
-    short: "T",
-    takesArg: false,
-    id: "test",
-    apply: flag((r) => {
-      r.test = true;
-    }),
-  },
-  ...(["plus", "minus"] as const).map(
-    (dir): ClientOption => ({
-      long: `time-offset-${dir}`,
-      takesArg: true,
-      id: `time-offset-${dir}`,
-      rcVar: "TIME_OFFSET",
-      apply: (r, v) => {
-        const n = parseTimeOffset(v);
-        if (n === undefined) return `Invalid time offset: '${v}'`;
-        s(r).timeOffset = dir === "plus" ? n : -n;
-        return undefined;
-      },
-    }),
+    { rcVar: "SPA_SOURCE_PORT" },
   ),
-  {
-    long: "user-agent",
-    short: "u",
-    takesArg: true,
-    id: "user-agent",
-    rcVar: "HTTP_USER_AGENT",
-    apply: (r, v) => {
-      s(r).userAgent = v;
-      return undefined;
-    },
-  },
-  {
-    long: "use-hmac",
-    takesArg: false,
-    id: "use-hmac",
-    rcVar: "USE_HMAC",
-    apply: flag((r) => {
-      s(r).useHmac = true;
-    }),
-  },
-  {
-    long: "use-wget-user-agent",
-    takesArg: false,
-    id: "use-wget-user-agent",
-    rcVar: "USE_WGET_USER_AGENT",
-    apply: flag((r) => {
-      s(r).useWgetUserAgent = true;
-    }),
-  },
-  {
-    long: "spoof-user",
-    short: "U",
-    takesArg: true,
-    id: "spoof-user",
-    rcVar: "SPOOF_USER",
-    apply: (r, v) => {
-      s(r).spoofUser = v;
-      return undefined;
-    },
-  },
-  {
-    long: "verbose",
-    short: "v",
-    takesArg: false,
-    id: "verbose",
-    apply: flag((r) => {
-      s(r).verbose++;
-    }),
-  },
-  {
-    long: "version",
-    short: "V",
-    takesArg: false,
-    id: "version",
-    early: true,
-    apply: flag((r) => {
-      r.version = true;
-    }),
-  },
-  {
-    long: "wget-cmd",
-    short: "w",
-    takesArg: true,
-    id: "wget-cmd",
-    rcVar: "WGET_CMD",
-    apply: (r, v) => {
-      s(r).wgetCmd = v;
-      return undefined;
-    },
-  },
-  {
-    long: "ssh-proxy",
-    takesArg: true,
-    id: "ssh-proxy",
-    apply: (r, v) => {
-      r.sshProxy = v;
-      return undefined;
-    },
-  },
+  opt("stdin", "", FLAG, reqOn("keyFromStdin")),
+  opt("test", "T", FLAG, reqOn("test")),
+  opt("time-offset-plus", "", ARG, timeOffset(1), { rcVar: "TIME_OFFSET" }),
+  opt("time-offset-minus", "", ARG, timeOffset(-1), { rcVar: "TIME_OFFSET" }),
+  opt("user-agent", "u", ARG, text("userAgent"), { rcVar: "HTTP_USER_AGENT" }),
+  opt("use-hmac", "", FLAG, on("useHmac"), { rcVar: "USE_HMAC" }),
+  opt("use-wget-user-agent", "", FLAG, on("useWgetUserAgent"), { rcVar: "USE_WGET_USER_AGENT" }),
+  opt("spoof-user", "U", ARG, text("spoofUser"), { rcVar: "SPOOF_USER" }),
+  opt("verbose", "v", FLAG, (r) => {
+    r.settings.verbose++;
+    return undefined;
+  }),
+  opt("version", "V", FLAG, reqOn("version"), EARLY),
+  opt("wget-cmd", "w", ARG, text("wgetCmd"), { rcVar: "WGET_CMD" }),
+  opt("ssh-proxy", "", ARG, reqText("sshProxy")),
 ];
 
 const BY_ID = new Map(CLIENT_OPTIONS.map((o) => [o.id, o]));
