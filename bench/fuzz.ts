@@ -13,7 +13,7 @@ import { runChecked } from "../src/sys/run.js";
 import { grantIp } from "../test/helpers/bench-knock.js";
 import type { FuzzReport } from "./agents/fuzzer.js";
 import { type DaemonKind, procUsage, startBenchDaemon } from "./lib/daemon.js";
-import { createBenchNet, HIDDEN_PORT, runAgent, SPA_PORT } from "./lib/net.js";
+import { createBenchNet, HIDDEN_PORT, runAgent, SPA_PORT, udpCounters } from "./lib/net.js";
 import "./lib/reaper.js";
 import { accessFor, newKeys, settle } from "./scenarios/common.js";
 
@@ -31,14 +31,6 @@ const rate = Number(values.rate);
 const kind = values.daemon as DaemonKind;
 const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 const CONTROL_EVERY = 10_000;
-
-/** Datagram counters of the server namespace (delivered to a socket / dropped for lack of buffer). */
-async function udpCounters(ns: string): Promise<{ inDatagrams: number; rcvbufErrors: number }> {
-  const snmp = (await runChecked(["cat", "/proc/net/snmp"], { netns: ns })).stdout.split("\n");
-  const [head, vals] = snmp.filter((l) => l.startsWith("Udp:")).map((l) => l.split(/\s+/));
-  const get = (k: string) => Number(vals?.[head?.indexOf(k) ?? -1] ?? Number.NaN);
-  return { inDatagrams: get("InDatagrams"), rcvbufErrors: get("RcvbufErrors") };
-}
 
 async function main(): Promise<number> {
   const keys = newKeys();

@@ -175,3 +175,13 @@ export async function startProber(pair: NetnsPair, keys: BenchKeys): Promise<Pro
     },
   };
 }
+
+/** Datagram counters of the server namespace (delivered to a socket / dropped for lack of buffer). */
+export async function udpCounters(
+  ns: string,
+): Promise<{ inDatagrams: number; rcvbufErrors: number }> {
+  const snmp = (await runChecked(["cat", "/proc/net/snmp"], { netns: ns })).stdout.split("\n");
+  const [head, vals] = snmp.filter((l) => l.startsWith("Udp:")).map((l) => l.split(/\s+/));
+  const get = (k: string) => Number(vals?.[head?.indexOf(k) ?? -1] ?? Number.NaN);
+  return { inDatagrams: get("InDatagrams"), rcvbufErrors: get("RcvbufErrors") };
+}

@@ -1,10 +1,11 @@
 /**
  * Scenario 3, junk flood: random base64 junk at 10k/50k/100k packets/s for a few seconds while
  * 100 valid knocks (distinct allow-IPs) are spread evenly through the flood; the figure is the
- * share of those knocks that were granted. The junk sender reports the rate it achieved.
+ * share of those knocks that were granted. The junk sender reports the rate it achieved, and the
+ * server namespace's UDP counters show how many datagrams the kernel dropped for a full buffer.
  */
 import { type DaemonKind, firewallVariant, startBenchDaemon } from "../lib/daemon.js";
-import { createBenchNet, HIDDEN_PORT, runAgent, SPA_PORT } from "../lib/net.js";
+import { createBenchNet, HIDDEN_PORT, runAgent, SPA_PORT, udpCounters } from "../lib/net.js";
 import { type Measurement, type ScenarioContext, setNote } from "../lib/result.js";
 import { accessFor, newKeys, settle } from "./common.js";
 
@@ -12,7 +13,10 @@ const RATES = [10_000, 50_000, 100_000];
 const SECONDS = 5;
 const VALID = 100;
 
-async function flood(kind: DaemonKind, rate: number): Promise<{ share: number; achieved: number }> {
+async function flood(
+  kind: DaemonKind,
+  rate: number,
+): Promise<{ share: number; achieved: number; dropped: number }> {
   const keys = newKeys();
   const net = await createBenchNet();
   try {
@@ -24,6 +28,7 @@ async function flood(kind: DaemonKind, rate: number): Promise<{ share: number; a
     });
     try {
       const target = { host: net.pair.serverIp, port: SPA_PORT };
+      const before = await udpCounters(net.pair.server);
       const [junk] = await Promise.all([
         runAgent<{ achievedRate: number }>(
           net.pair.client,
@@ -46,7 +51,12 @@ async function flood(kind: DaemonKind, rate: number): Promise<{ share: number; a
         ),
       ]);
       await settle(() => d.granted.size, VALID, 3000, 30_000);
-      return { share: (100 * d.granted.size) / VALID, achieved: junk.achievedRate };
+      const after = await udpCounters(net.pair.server);
+      return {
+        share: (100 * d.granted.size) / VALID,
+        achieved: junk.achievedRate,
+        dropped: after.rcvbufErrors - before.rcvbufErrors,
+      };
     } finally {
       await d.stop();
     }
@@ -70,9 +80,16 @@ export async function junk(ctx: ScenarioContext): Promise<Measurement[]> {
     };
     for (const kind of ctx.kinds.filter((k) => !firewallVariant(k))) {
       const r = await flood(kind, rate);
-      ctx.log(`junk ${kind} @${rate}/s (achieved ${r.achieved}/s): ${r.share}% granted`);
+      ctx.log(
+        `junk ${kind} @${rate}/s (achieved ${r.achieved}/s): ${r.share}% granted, ${r.dropped} dropped by the kernel`,
+      );
       m.values[kind] = r.share;
-      setNote(m, kind, `junk sent at ${Math.round(r.achieved / 1000)}k/s`);
+      const dropped = r.dropped.toLocaleString("en-US");
+      setNote(
+        m,
+        kind,
+        `junk sent at ${Math.round(r.achieved / 1000)}k/s; ${dropped} datagrams dropped, socket buffer full`,
+      );
     }
     out.push(m);
   }
