@@ -1,5 +1,5 @@
 /**
- * Golden packets captured from the real fwknop 2.6.10 client (see capture-c-client.ts):
+ * Golden packets captured from the real fwknop 2.6.10 client (see c-client-specs.ts and scripts/capture-c-client-fixtures.ts):
  * each must decode with our codec to exactly the fields the client itself dumped.
  */
 import assert from "node:assert/strict";

@@ -1,13 +1,10 @@
 /**
- * Regenerates c-client-fixtures.json from the real fwknop 2.6.10 client:
- *   npx tsc -p . && node dist/test/vectors/capture-c-client.js --write
- * (without --write it only prints the captures, so running every compiled file is harmless).
- * Each fixture keeps the client options, the keys, the wire string and the client's own field
- * dump; c-client-fixtures.test.ts decodes every wire string with our codec.
+ * The client invocations behind c-client-fixtures.json (regenerate it with
+ * `node dist/scripts/capture-c-client-fixtures.js --write`). Each fixture keeps the client
+ * options, the keys, the wire string and the client's own field dump; c-client-fixtures.test.ts
+ * decodes every wire string with our codec.
  */
-import { writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { type CClientSpec, runCClients } from "../helpers/c-fwknop.js";
+import type { CClientSpec } from "../helpers/c-fwknop.js";
 
 const BASE = { user: "alice", allowIp: "192.0.2.10", access: "tcp/22", encKey: "fwknoptest" };
 const H = { hmacKey: "golden-hmac-key" };
@@ -126,25 +123,3 @@ export const GOLDEN_SPECS: ReadonlyArray<{ name: string; spec: CClientSpec }> = 
     },
   },
 ];
-
-async function main(): Promise<void> {
-  const runs = await runCClients(GOLDEN_SPECS.map((g) => g.spec));
-  const fixtures = GOLDEN_SPECS.map((g, i) => ({
-    name: g.name,
-    spec: g.spec,
-    wire: runs[i]?.wire,
-    dump: runs[i]?.dump,
-  }));
-  const text = `${JSON.stringify({ capturedWith: "fwknop 2.6.10 -T -v", fixtures }, null, 2)}\n`;
-  if (!process.argv.includes("--write")) {
-    process.stdout.write(text);
-    return;
-  }
-  const out = fileURLToPath(
-    new URL("../../../test/vectors/c-client-fixtures.json", import.meta.url),
-  );
-  writeFileSync(out, text);
-  process.stdout.write(`wrote ${fixtures.length} fixtures to ${out}\n`);
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
