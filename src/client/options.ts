@@ -11,6 +11,8 @@ import {
   keyBytes,
   parseProtocol,
   parseTimeOffset,
+  type SettingFlag,
+  type SettingText,
   SPA_PROTOCOLS,
 } from "./settings.js";
 
@@ -101,34 +103,6 @@ function intOption(min: number, max: number, set: (r: RunRequest, n: number) => 
 
 const DIGEST_CHOICES = "{md5,sha1,sha256,sha384,sha512,sha3_256,sha3_512}";
 
-type SettingText =
-  | "access"
-  | "destination"
-  | "gpgRecipient"
-  | "gpgSigner"
-  | "gpgHomeDir"
-  | "gpgExe"
-  | "keyFile"
-  | "hmacKeyFile"
-  | "natAccess"
-  | "spoofSource"
-  | "resolveUrl"
-  | "userAgent"
-  | "spoofUser"
-  | "wgetCmd";
-type SettingFlag =
-  | "useGpg"
-  | "gpgAgent"
-  | "gpgNoSigningPw"
-  | "natLocal"
-  | "natRandPort"
-  | "randPort"
-  | "serverResolveIpv4"
-  | "useHmac"
-  | "useWgetUserAgent"
-  | "noSaveArgs"
-  | "resolveIp"
-  | "resolveHttpOnly";
 type RequestText =
   | "savePacketFile"
   | "serverCmd"

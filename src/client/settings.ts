@@ -152,8 +152,41 @@ function yn(b: boolean): string | undefined {
   return b ? "Y" : undefined;
 }
 
+/** Settings that hold a plain string (set by an option or rc variable as given). */
+export type SettingText =
+  | "access"
+  | "destination"
+  | "gpgRecipient"
+  | "gpgSigner"
+  | "gpgHomeDir"
+  | "gpgExe"
+  | "keyFile"
+  | "hmacKeyFile"
+  | "natAccess"
+  | "spoofSource"
+  | "resolveUrl"
+  | "userAgent"
+  | "spoofUser"
+  | "wgetCmd";
+
+/** Yes/no settings. */
+export type SettingFlag =
+  | "useGpg"
+  | "gpgAgent"
+  | "gpgNoSigningPw"
+  | "natLocal"
+  | "natRandPort"
+  | "randPort"
+  | "serverResolveIpv4"
+  | "useHmac"
+  | "useWgetUserAgent"
+  | "noSaveArgs"
+  | "resolveIp"
+  | "resolveHttpOnly";
+
 type Reader = (s: ClientSettings, value: string) => boolean;
 type Writer = (s: ClientSettings) => string | undefined;
+type Then = (s: ClientSettings) => void;
 
 interface RcVariable {
   readonly name: string;
@@ -163,47 +196,83 @@ interface RcVariable {
   readonly critical?: boolean;
 }
 
-function intReader(min: number, max: number, set: (s: ClientSettings, n: number) => void): Reader {
-  return (s, v) => {
+const gpg: Then = (s) => {
+  s.useGpg = true;
+};
+const hmac: Then = (s) => {
+  s.useHmac = true;
+};
+const resolve: Then = (s) => {
+  s.resolveIp = true;
+};
+
+function textVar(name: string, key: SettingText, then?: Then, critical = false): RcVariable {
+  const read: Reader = (s, v) => {
+    s[key] = v;
+    then?.(s);
+    return true;
+  };
+  return { name, read, write: (s) => s[key], ...(critical ? { critical } : {}) };
+}
+
+/** Y/N variables: any value is accepted, only `Y` means yes. */
+function flagVar(name: string, key: SettingFlag, then?: Then): RcVariable {
+  const read: Reader = (s, v) => {
+    s[key] = yes(v);
+    if (s[key]) then?.(s);
+    return true;
+  };
+  return { name, read, write: (s) => yn(s[key]) };
+}
+
+function intVar(
+  name: string,
+  min: number,
+  max: number,
+  key: "serverPort" | "sourcePort" | "fwTimeout" | "natPort",
+  write: Writer,
+): RcVariable {
+  const read: Reader = (s, v) => {
     const n = cStrtol(v, min, max);
     if (n === undefined) return false;
-    set(s, n);
+    s[key] = n;
     return true;
   };
+  return { name, read, write };
 }
 
-function keyReader(
+function keyVar(
+  name: string,
+  key: "key" | "hmacKey" | "gpgSigningPw",
   form: KeyText["form"],
-  set: (s: ClientSettings, k: KeyText) => void,
-  enablesHmac: boolean,
-): Reader {
-  return (s, v) => {
+  then?: Then,
+): RcVariable {
+  const read: Reader = (s, v) => {
     const k: KeyText = { form, text: v };
     if (form === "base64" && keyBytes(k) === undefined) return false;
-    set(s, k);
-    if (enablesHmac) s.useHmac = true;
+    s[key] = k;
+    then?.(s);
     return true;
   };
-}
-
-function keyWriter(form: KeyText["form"], get: (s: ClientSettings) => KeyText | undefined): Writer {
-  return (s) => {
-    const k = get(s);
+  const write: Writer = (s) => {
+    const k = s[key];
     return k && k.form === form ? k.text : undefined;
   };
+  return { name, read, write, critical: true };
+}
+
+function digestVar(name: string, key: "digestType" | "hmacType"): RcVariable {
+  const read: Reader = (s, v) => {
+    const d = parseDigestName(v);
+    if (d) s[key] = d;
+    return d !== undefined;
+  };
+  return { name, read, write: (s) => DIGEST_DISPLAY_NAMES[s[key]] };
 }
 
 /** In the order upstream writes them with --save-rc-stanza. */
 export const RC_VARIABLES: readonly RcVariable[] = [
-  {
-    name: "DIGEST_TYPE",
-    read: (s, v) => {
-      const d = parseDigestName(v);
-      if (d) s.digestType = d;
-      return d !== undefined;
-    },
-    write: (s) => DIGEST_DISPLAY_NAMES[s.digestType],
-  },
+  digestVar("DIGEST_TYPE", "digestType"),
   {
     name: "SPA_SERVER_PROTO",
     read: (s, v) => {
@@ -213,27 +282,11 @@ export const RC_VARIABLES: readonly RcVariable[] = [
     },
     write: (s) => s.proto,
   },
-  {
-    name: "SPA_SERVER_PORT",
-    read: intReader(0, 65535, (s, n) => {
-      s.serverPort = n;
-    }),
-    write: (s) => String(s.serverPort),
-  },
-  {
-    name: "SPA_SOURCE_PORT",
-    read: intReader(0, 65535, (s, n) => {
-      s.sourcePort = n;
-    }),
-    write: (s) => String(s.sourcePort),
-  },
-  {
-    name: "FW_TIMEOUT",
-    read: intReader(0, 65536, (s, n) => {
-      s.fwTimeout = n;
-    }),
-    write: (s) => (s.fwTimeout >= 0 ? String(s.fwTimeout) : undefined),
-  },
+  intVar("SPA_SERVER_PORT", 0, 65535, "serverPort", (s) => String(s.serverPort)),
+  intVar("SPA_SOURCE_PORT", 0, 65535, "sourcePort", (s) => String(s.sourcePort)),
+  intVar("FW_TIMEOUT", 0, 65536, "fwTimeout", (s) =>
+    s.fwTimeout >= 0 ? String(s.fwTimeout) : undefined,
+  ),
   {
     name: "ALLOW_IP",
     read: (s, v) => {
@@ -266,331 +319,52 @@ export const RC_VARIABLES: readonly RcVariable[] = [
     },
     write: (s) => s.encMode,
   },
-  {
-    name: "USE_GPG",
-    read: (s, v) => {
-      s.useGpg = yes(v);
-      return true;
-    },
-    write: (s) => yn(s.useGpg),
-  },
-  {
-    name: "USE_GPG_AGENT",
-    read: (s, v) => {
-      s.gpgAgent = yes(v);
-      return true;
-    },
-    write: (s) => yn(s.gpgAgent),
-  },
-  {
-    name: "GPG_RECIPIENT",
-    critical: true,
-    read: (s, v) => {
-      s.gpgRecipient = v;
-      s.useGpg = true;
-      return true;
-    },
-    write: (s) => s.gpgRecipient,
-  },
-  {
-    name: "GPG_SIGNER",
-    critical: true,
-    read: (s, v) => {
-      s.gpgSigner = v;
-      s.useGpg = true;
-      return true;
-    },
-    write: (s) => s.gpgSigner,
-  },
-  {
-    name: "GPG_HOMEDIR",
-    read: (s, v) => {
-      s.gpgHomeDir = v;
-      return true;
-    },
-    write: (s) => s.gpgHomeDir,
-  },
-  {
-    name: "GPG_EXE",
-    read: (s, v) => {
-      s.gpgExe = v;
-      return true;
-    },
-    write: (s) => s.gpgExe,
-  },
-  {
-    name: "GPG_SIGNING_PW",
-    critical: true,
-    read: keyReader(
-      "text",
-      (s, k) => {
-        s.gpgSigningPw = k;
-      },
-      false,
-    ),
-    write: keyWriter("text", (s) => s.gpgSigningPw),
-  },
-  {
-    name: "GPG_SIGNING_PW_BASE64",
-    critical: true,
-    read: keyReader(
-      "base64",
-      (s, k) => {
-        s.gpgSigningPw = k;
-      },
-      false,
-    ),
-    write: keyWriter("base64", (s) => s.gpgSigningPw),
-  },
-  {
-    name: "GPG_NO_SIGNING_PW",
-    read: (s, v) => {
-      s.gpgNoSigningPw = yes(v);
-      return true;
-    },
-    write: (s) => yn(s.gpgNoSigningPw),
-  },
-  {
-    name: "SPOOF_USER",
-    read: (s, v) => {
-      s.spoofUser = v;
-      return true;
-    },
-    write: (s) => s.spoofUser,
-  },
-  {
-    name: "SPOOF_SOURCE_IP",
-    read: (s, v) => {
-      s.spoofSource = v;
-      return true;
-    },
-    write: (s) => s.spoofSource,
-  },
-  {
-    name: "ACCESS",
-    read: (s, v) => {
-      s.access = v;
-      return true;
-    },
-    write: (s) => s.access,
-  },
-  {
-    name: "SPA_SERVER",
-    read: (s, v) => {
-      s.destination = v;
-      return true;
-    },
-    write: (s) => s.destination,
-  },
-  {
-    name: "RAND_PORT",
-    read: (s, v) => {
-      s.randPort = yes(v);
-      return true;
-    },
-    write: (s) => yn(s.randPort),
-  },
-  {
-    name: "KEY",
-    critical: true,
-    read: keyReader(
-      "text",
-      (s, k) => {
-        s.key = k;
-      },
-      false,
-    ),
-    write: keyWriter("text", (s) => s.key),
-  },
-  {
-    name: "KEY_BASE64",
-    critical: true,
-    read: keyReader(
-      "base64",
-      (s, k) => {
-        s.key = k;
-      },
-      false,
-    ),
-    write: keyWriter("base64", (s) => s.key),
-  },
-  {
-    name: "HMAC_DIGEST_TYPE",
-    read: (s, v) => {
-      const d = parseDigestName(v);
-      if (d) s.hmacType = d;
-      return d !== undefined;
-    },
-    write: (s) => DIGEST_DISPLAY_NAMES[s.hmacType],
-  },
-  {
-    name: "HMAC_KEY_BASE64",
-    critical: true,
-    read: keyReader(
-      "base64",
-      (s, k) => {
-        s.hmacKey = k;
-      },
-      true,
-    ),
-    write: keyWriter("base64", (s) => s.hmacKey),
-  },
-  {
-    name: "HMAC_KEY",
-    critical: true,
-    read: keyReader(
-      "text",
-      (s, k) => {
-        s.hmacKey = k;
-      },
-      true,
-    ),
-    write: keyWriter("text", (s) => s.hmacKey),
-  },
-  {
-    name: "USE_HMAC",
-    read: (s, v) => {
-      s.useHmac = yes(v);
-      return true;
-    },
-    write: (s) => yn(s.useHmac),
-  },
-  {
-    name: "USE_WGET_USER_AGENT",
-    read: (s, v) => {
-      s.useWgetUserAgent = yes(v);
-      return true;
-    },
-    write: (s) => yn(s.useWgetUserAgent),
-  },
-  {
-    name: "KEY_FILE",
-    read: (s, v) => {
-      s.keyFile = v;
-      return true;
-    },
-    write: (s) => s.keyFile,
-  },
-  {
-    // Upstream 2.6.10 stores this in the encryption key-file slot (a bug); we honour the name.
-    name: "HMAC_KEY_FILE",
-    read: (s, v) => {
-      s.hmacKeyFile = v;
-      s.useHmac = true;
-      return true;
-    },
-    write: (s) => s.hmacKeyFile,
-  },
-  {
-    name: "NAT_ACCESS",
-    read: (s, v) => {
-      s.natAccess = v;
-      return true;
-    },
-    write: (s) => s.natAccess,
-  },
-  {
-    name: "HTTP_USER_AGENT",
-    read: (s, v) => {
-      s.userAgent = v;
-      return true;
-    },
-    write: (s) => s.userAgent,
-  },
-  {
-    name: "RESOLVE_URL",
-    read: (s, v) => {
-      s.resolveUrl = v;
-      s.resolveIp = true;
-      return true;
-    },
-    write: (s) => s.resolveUrl,
-  },
-  {
-    name: "SERVER_RESOLVE_IPV4",
-    read: (s, v) => {
-      s.serverResolveIpv4 = yes(v);
-      return true;
-    },
-    write: (s) => yn(s.serverResolveIpv4),
-  },
-  {
-    name: "NAT_LOCAL",
-    read: (s, v) => {
-      s.natLocal = yes(v);
-      return true;
-    },
-    write: (s) => yn(s.natLocal),
-  },
-  {
-    name: "NAT_RAND_PORT",
-    read: (s, v) => {
-      s.natRandPort = yes(v);
-      return true;
-    },
-    write: (s) => yn(s.natRandPort),
-  },
-  {
-    name: "NAT_PORT",
-    read: intReader(0, 65535, (s, n) => {
-      s.natPort = n;
-    }),
-    write: (s) => (s.natPort > 0 ? String(s.natPort) : undefined),
-  },
+  flagVar("USE_GPG", "useGpg"),
+  flagVar("USE_GPG_AGENT", "gpgAgent"),
+  textVar("GPG_RECIPIENT", "gpgRecipient", gpg, true),
+  textVar("GPG_SIGNER", "gpgSigner", gpg, true),
+  textVar("GPG_HOMEDIR", "gpgHomeDir"),
+  textVar("GPG_EXE", "gpgExe"),
+  keyVar("GPG_SIGNING_PW", "gpgSigningPw", "text"),
+  keyVar("GPG_SIGNING_PW_BASE64", "gpgSigningPw", "base64"),
+  flagVar("GPG_NO_SIGNING_PW", "gpgNoSigningPw"),
+  textVar("SPOOF_USER", "spoofUser"),
+  textVar("SPOOF_SOURCE_IP", "spoofSource"),
+  textVar("ACCESS", "access"),
+  textVar("SPA_SERVER", "destination"),
+  flagVar("RAND_PORT", "randPort"),
+  keyVar("KEY", "key", "text"),
+  keyVar("KEY_BASE64", "key", "base64"),
+  digestVar("HMAC_DIGEST_TYPE", "hmacType"),
+  keyVar("HMAC_KEY_BASE64", "hmacKey", "base64", hmac),
+  keyVar("HMAC_KEY", "hmacKey", "text", hmac),
+  flagVar("USE_HMAC", "useHmac"),
+  flagVar("USE_WGET_USER_AGENT", "useWgetUserAgent"),
+  textVar("KEY_FILE", "keyFile"),
+  // Upstream 2.6.10 stores this in the encryption key-file slot (a bug); we honour the name.
+  textVar("HMAC_KEY_FILE", "hmacKeyFile", hmac),
+  textVar("NAT_ACCESS", "natAccess"),
+  textVar("HTTP_USER_AGENT", "userAgent"),
+  textVar("RESOLVE_URL", "resolveUrl", resolve),
+  flagVar("SERVER_RESOLVE_IPV4", "serverResolveIpv4"),
+  flagVar("NAT_LOCAL", "natLocal"),
+  flagVar("NAT_RAND_PORT", "natRandPort"),
+  intVar("NAT_PORT", 0, 65535, "natPort", (s) => (s.natPort > 0 ? String(s.natPort) : undefined)),
   {
     name: "VERBOSE",
     read: (s, v) => {
-      if (yes(v)) s.verbose = 1;
-      else {
-        const n = cStrtol(v, 0, 10);
-        if (n === undefined) return false;
-        s.verbose = n;
-      }
+      const n = yes(v) ? 1 : cStrtol(v, 0, 10);
+      if (n === undefined) return false;
+      s.verbose = n;
       return true;
     },
     write: (s) => (s.verbose > 0 ? String(s.verbose) : undefined),
   },
-  {
-    name: "RESOLVE_IP_HTTP",
-    read: (s, v) => {
-      s.resolveIp = yes(v);
-      return true;
-    },
-    write: (s) => yn(s.resolveIp),
-  },
-  {
-    name: "RESOLVE_IP_HTTPS",
-    read: (s, v) => {
-      s.resolveIp = yes(v);
-      return true;
-    },
-    write: (s) => yn(s.resolveIp),
-  },
-  {
-    name: "RESOLVE_HTTP_ONLY",
-    read: (s, v) => {
-      s.resolveHttpOnly = yes(v);
-      if (s.resolveHttpOnly) s.resolveIp = true;
-      return true;
-    },
-    write: (s) => yn(s.resolveHttpOnly),
-  },
-  {
-    name: "WGET_CMD",
-    read: (s, v) => {
-      s.wgetCmd = v;
-      return true;
-    },
-    write: (s) => s.wgetCmd,
-  },
-  {
-    name: "NO_SAVE_ARGS",
-    read: (s, v) => {
-      s.noSaveArgs = yes(v);
-      return true;
-    },
-    write: (s) => yn(s.noSaveArgs),
-  },
+  flagVar("RESOLVE_IP_HTTP", "resolveIp"),
+  flagVar("RESOLVE_IP_HTTPS", "resolveIp"),
+  flagVar("RESOLVE_HTTP_ONLY", "resolveHttpOnly", resolve),
+  textVar("WGET_CMD", "wgetCmd"),
+  flagVar("NO_SAVE_ARGS", "noSaveArgs"),
 ];
 
 const BY_NAME = new Map(RC_VARIABLES.map((v) => [v.name, v]));
