@@ -179,8 +179,8 @@ function runKeyGen(cli: ParsedCli, io: ClientIo): number {
     io.out(formatKeyLines(keys));
   }
   if (req.saveRcStanza) {
-    req.given.delete("KEY");
-    req.given.delete("HMAC_KEY");
+    // The generated keys replace any key given on the command line.
+    for (const v of ["KEY", "KEY_BASE64", "HMAC_KEY", "HMAC_KEY_BASE64"]) req.given.delete(v);
     const extra: [string, string][] = [
       ["KEY_BASE64", keys.keyB64],
       ["HMAC_KEY_BASE64", keys.hmacKeyB64],
