@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -376,4 +376,78 @@ test("--ssh-proxy knocks, waits for the hidden port and relays a TCP session", a
   });
   assert.equal(out, lines.join(""), `relay lost data; stderr: ${err}`);
   assert.equal(code, 0, `proxy exit status; stderr: ${err}`);
+});
+
+test("IPv6 destinations: the knock travels over IPv6 between the namespaces", async (t) => {
+  const p = requirePeer();
+  const dev = async (ns: string) =>
+    (await runChecked(["ip", "-n", ns, "-o", "link", "show", "type", "veth"])).stdout
+      .split(":")[1]
+      ?.trim()
+      .split("@")[0] ?? "";
+  await runChecked([
+    "ip",
+    "-n",
+    p.server,
+    "addr",
+    "add",
+    "2001:db8::1/64",
+    "dev",
+    await dev(p.server),
+    "nodad",
+  ]);
+  await runChecked([
+    "ip",
+    "-n",
+    p.client,
+    "addr",
+    "add",
+    "2001:db8::2/64",
+    "dev",
+    await dev(p.client),
+    "nodad",
+  ]);
+  await runChecked(["ip6tables", "-A", "INPUT", "-p", "udp", "--dport", "5555", "-j", "ACCEPT"], {
+    netns: p.server,
+  });
+  const code = `const s=require("dgram").createSocket("udp6");s.on("message",(m,r)=>{console.log(r.address+" "+m.toString("latin1"));process.exit(0)});s.bind(5555,"2001:db8::1",()=>console.log("up"))`;
+  const listener = spawn("ip", ["netns", "exec", p.server, process.execPath, "-e", code], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  t.after(() => listener.kill());
+  let out = "";
+  listener.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  for (let i = 0; i < 50 && !out.includes("up"); i++) await new Promise((r) => setTimeout(r, 100));
+  const saved = join(dir, "v6-packet");
+  await run(
+    [
+      process.execPath,
+      OUR_FWKNOP,
+      "-D",
+      "2001:db8::1",
+      "-p",
+      "5555",
+      "-B",
+      saved,
+      ...clientArgs(CASES[0] as Case),
+      "-A",
+      "tcp/22",
+      "-s",
+    ],
+    {
+      netns: p.client,
+      env: { HOME: dir },
+      timeoutMs: 15_000,
+    },
+  );
+  for (let i = 0; i < 50 && out.split("\n").length < 3; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  const wire = readFileSync(saved, "utf8").trim();
+  assert.ok(wire.length > 100, "no packet saved");
+  assert.match(
+    out,
+    new RegExp(`^up\\n2001:db8::2 ${wire.replaceAll("+", "\\+").replaceAll("/", "\\/")}\\n`),
+  );
 });
