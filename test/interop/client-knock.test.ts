@@ -1,10 +1,12 @@
 /**
  * Our `fwknop` against the real C fwknopd 2.6.10 in a network namespace (pcap mode on the veth,
  * TCP server and SPA-over-HTTP enabled, forwarding and local NAT enabled). One daemon carries a
- * SOURCE ANY stanza per case, each with its own keys, mode and HMAC type; a stanza whose HMAC or
- * decryption fails is skipped, so every knock lands in exactly its own stanza. Each knock asks
- * for its own port and must produce the matching iptables rule; the first one also opens a real
- * hidden service, checked with TCP connects before and after.
+ * SOURCE ANY stanza per case, each with its own keys, mode and HMAC type (plus one GPG stanza);
+ * a stanza whose HMAC or decryption fails is skipped, so every knock lands in exactly its own
+ * stanza. Each knock asks for its own port and must produce the matching iptables rule; the
+ * first one also opens a real hidden service, checked with TCP connects before and after.
+ * Also covered: -f, udp/tcp/http/raw transports, GPG, NAT and local NAT, the SSH ProxyCommand
+ * helper carrying a TCP session, and an IPv6 destination.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
