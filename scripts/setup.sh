@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(fwknop-client fwknop-server iptables nftables ipset tcpdump gnupg iproute2 redis-server)
+# The C fwknop 2.6.10 binaries are the interop peers; iptables/ipset/nftables/tcpdump/gnupg/
+# openssl/iproute2 are the real parts the tests drive inside network namespaces.
+pkgs=(fwknop-client fwknop-server iptables ipset nftables tcpdump gnupg openssl iproute2 redis-server)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -12,11 +14,14 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Keep the packaged services (the C fwknopd, redis) from starting on this host during the
+  # install; the tests start their own copies inside namespaces.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -qq
-  # policy-rc.d keeps the packaged fwknopd/redis services from starting on the host.
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.fwknop-ts
-  chmod +x /usr/sbin/policy-rc.d.fwknop-ts
-  [ -e /usr/sbin/policy-rc.d ] || cp /usr/sbin/policy-rc.d.fwknop-ts /usr/sbin/policy-rc.d
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
