@@ -54,8 +54,11 @@ function underRunDir(file: string): (get: Lookup) => string {
   };
 }
 
-/** The IPT_* block; firewalld builds have the same variables with FIREWD in place of IPT. */
-function chainFamily(prefix: "IPT" | "FIREWD", fw: FirewallType): ServerVariable[] {
+/**
+ * The IPT_* block; firewalld builds have the same variables with FIREWD in place of IPT, and our
+ * nftables backend with NFT (there the chain specs only name our chains inside NFT_TABLE).
+ */
+function chainFamily(prefix: "IPT" | "FIREWD" | "NFT", fw: FirewallType): ServerVariable[] {
   const upstream = prefix === "IPT";
   const v = (name: string, def?: string): ServerVariable =>
     def === undefined ? { name, firewall: fw, upstream } : { name, def, firewall: fw, upstream };
@@ -127,6 +130,11 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
   // Ours: INPUT grants as ipset entries with kernel timeouts (src/firewall/settings.ts).
   { name: "ENABLE_IPT_IPSET", def: "N", firewall: "iptables", upstream: false },
   ...chainFamily("FIREWD", "firewalld"),
+  // Ours: the nftables backend (src/firewall/nftables.ts, docs/firewall.md).
+  ...chainFamily("NFT", "nftables"),
+  { name: "NFT_TABLE", def: "fwknop", firewall: "nftables", upstream: false },
+  { name: "NFT_PRIORITY", def: "-10", range: [-1000, 1000], firewall: "nftables", upstream: false },
+  { name: "NFT_MARK", def: "0x20000000", firewall: "nftables", upstream: false },
   { name: "FLUSH_IPFW_AT_INIT", def: "Y", firewall: "ipfw", upstream: false },
   { name: "FLUSH_IPFW_AT_EXIT", def: "Y", firewall: "ipfw", upstream: false },
   {
@@ -183,11 +191,11 @@ export function serverVariable(name: string): ServerVariable | undefined {
 }
 
 /**
- * Names reserved for our nftables backend (NFT_*, ENABLE_NFT_*, FLUSH_NFT_AT_*): accepted without
- * the "unknown" warning and kept in the order first seen, so that backend can define them.
+ * Names reserved for our nftables backend (NFT_*, ENABLE_NFT_*, FLUSH_NFT_AT_*) that it does not
+ * declare (yet): accepted without the "unknown" warning and kept in the order first seen.
  */
 export function isReservedNftName(name: string): boolean {
-  return /^(NFT_|ENABLE_NFT_|FLUSH_NFT_)[A-Z0-9_]+$/.test(name);
+  return !BY_NAME.has(name) && /^(NFT_|ENABLE_NFT_|FLUSH_NFT_)[A-Z0-9_]+$/.test(name);
 }
 
 export function isKnownServerVariable(name: string): boolean {

@@ -6,6 +6,7 @@
 import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { IptablesBackend } from "./iptables.js";
+import { NftablesBackend } from "./nftables.js";
 import type { FirewallSettings } from "./settings.js";
 
 export type Proto = "tcp" | "udp";
@@ -36,10 +37,10 @@ export interface Rule {
   expiresAt: number;
   note?: RuleNote;
   /**
-   * Where listInstalled() found the rule. Rules without it (the ledger's own) are removed from
-   * wherever the backend would have added them.
+   * Where listInstalled() found the rule (`set`: an nftables set element). Rules without it (the
+   * ledger's own) are removed from wherever the backend would have added them.
    */
-  via?: "ipset" | "chain";
+  via?: "ipset" | "set" | "chain";
 }
 
 export interface FirewallBackend {
@@ -70,6 +71,7 @@ export type BackendFactory = (settings: FirewallSettings, opts: BackendOptions) 
 
 const registry = new Map<string, BackendFactory>([
   ["iptables", (settings, opts) => new IptablesBackend(settings, opts)],
+  ["nftables", (settings, opts) => new NftablesBackend(settings, opts)],
 ]);
 
 /** Names accepted as FIREWALL_TYPE. */

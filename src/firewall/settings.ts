@@ -9,6 +9,7 @@ import type { ServerConfig } from "../config/server-config.js";
 import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import { FwknopError } from "../errors.js";
 import type { ChainKind } from "./backend.js";
+import { type NftSettings, nftSettingsFromConfig } from "./nft-settings.js";
 
 export type { ChainSpec };
 
@@ -34,6 +35,8 @@ export interface FirewallSettings {
    * ipset matched by one static rule in the INPUT chain, instead of one rule per grant.
    */
   ipset: boolean;
+  /** FIREWALL_TYPE nftables: NFT_TABLE, NFT_PRIORITY, NFT_MARK (nft-settings.ts). */
+  nft?: NftSettings;
 }
 
 export const DEFAULT_CHAIN_SPECS = {
@@ -116,6 +119,7 @@ export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
     ipset: on("IPSET"),
   };
   if (snatIp !== undefined && isIPv4(snatIp)) settings.snatTranslateIp = snatIp;
+  if (cfg.firewallType === "nftables") settings.nft = nftSettingsFromConfig(cfg);
   return settings;
 }
 

@@ -272,15 +272,20 @@ describe("loadServerConfig: warnings", () => {
     ]);
   });
 
-  test("every firewall family is known; reserved NFT_* names are kept", () => {
+  test("every firewall family is known; undeclared reserved NFT_* names are kept", () => {
     const { cfg, warnings } = load(
-      "FIREWD_INPUT_ACCESS junk-not-checked\nIPFW_MAX_RULES 0\nPF_ANCHOR_NAME a\nNFT_TABLE fwknop\nENABLE_NFT_OUTPUT Y\n",
+      "FIREWD_INPUT_ACCESS junk-not-checked\nIPFW_MAX_RULES 0\nPF_ANCHOR_NAME a\nNFT_TABLE fw\nNFT_LATER x\nENABLE_NFT_LATER Y\n",
     );
     assert.deepEqual(warnings, []);
-    assert.equal(cfg.get("NFT_TABLE"), "fwknop");
+    assert.equal(cfg.get("NFT_TABLE"), "fw");
+    assert.equal(
+      cfg.entries().filter(([n]) => n === "NFT_TABLE").length,
+      1,
+      "declared: listed once",
+    );
     assert.deepEqual(cfg.entries().slice(-2), [
-      ["NFT_TABLE", "fwknop"],
-      ["ENABLE_NFT_OUTPUT", "Y"],
+      ["NFT_LATER", "x"],
+      ["ENABLE_NFT_LATER", "Y"],
     ]);
   });
 

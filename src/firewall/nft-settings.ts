@@ -1,0 +1,46 @@
+/**
+ * The nftables backend's own fwknopd.conf variables (NFT_TABLE, NFT_PRIORITY, NFT_MARK), read into
+ * a plain object. The chain switches and chain names come through the shared ENABLE_NFT_* /
+ * NFT_*_ACCESS family like every backend's (settings.ts).
+ */
+import type { ServerConfig } from "../config/server-config.js";
+import { FwknopError } from "../errors.js";
+
+export interface NftSettings {
+  /** Our table (family inet); everything we create lives in it, flush deletes it. */
+  table: string;
+  /** Offset added to each base chain's standard priority (filter 0, dstnat -100, srcnat 100). */
+  priority: number;
+  /** Bit(s) OR-ed into the packet mark of granted traffic, for the admin's own accept rule. */
+  mark: number;
+}
+
+export const DEFAULT_NFT_SETTINGS: Readonly<NftSettings> = {
+  table: "fwknop",
+  priority: -10,
+  mark: 0x2000_0000,
+};
+
+/** nft identifiers: a letter, then letters, digits, `_` or `-` (we never need quoting). */
+const NFT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+export function nftSettingsFromConfig(cfg: ServerConfig): NftSettings {
+  const table = cfg.get("NFT_TABLE") ?? DEFAULT_NFT_SETTINGS.table;
+  if (!NFT_NAME.test(table)) {
+    throw new FwknopError("FWK_ERR_CONFIG_VALUE", `Invalid NFT_TABLE name '${table}'`);
+  }
+  const markText = cfg.get("NFT_MARK") ?? String(DEFAULT_NFT_SETTINGS.mark);
+  const mark = /^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(markText) ? Number(markText) : Number.NaN;
+  if (!(mark > 0 && mark <= 0xffff_ffff)) {
+    throw new FwknopError(
+      "FWK_ERR_CONFIG_VALUE",
+      `Invalid NFT_MARK '${markText}' (a non-zero 32-bit number, e.g. 0x20000000)`,
+    );
+  }
+  const priority = cfg.get("NFT_PRIORITY");
+  return {
+    table,
+    priority: priority === undefined ? DEFAULT_NFT_SETTINGS.priority : cfg.int("NFT_PRIORITY"),
+    mark,
+  };
+}

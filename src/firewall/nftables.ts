@@ -1,0 +1,166 @@
+/**
+ * The nftables backend (FIREWALL_TYPE nftables; upstream fwknopd has none). Everything lives in one
+ * table of ours (`inet fwknop`, NFT_TABLE): plain access grants are elements of timed sets, which
+ * the kernel expires even if the daemon dies, and the other kinds are rules with `_exp_<ts>`
+ * comments in regular chains. The JSON it speaks is built in nft-json.ts; each ledger batch is one
+ * `nft -j -f <file>` process, i.e. one atomic transaction whose exit status tells success.
+ */
+import { unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FwknopError } from "../errors.js";
+import type { Logger } from "../log/logger.js";
+import { type RunResult, run } from "../sys/run.js";
+import type { BackendOptions, ChainKind, FirewallBackend, Rule } from "./backend.js";
+import {
+  applyCommands,
+  elementOf,
+  flushCommands,
+  type ListedRule,
+  layoutCommands,
+  type NftCommand,
+  type NftLayout,
+  parseListing,
+  script,
+} from "./nft-json.js";
+import { DEFAULT_NFT_SETTINGS } from "./nft-settings.js";
+import { ruleKey } from "./rules.js";
+import type { FirewallSettings } from "./settings.js";
+
+export const NFT_LIST_HEADING = "Listing rules in fwknopd nftables table...";
+export const NFT_LIST_ALL_HEADING = "Listing the whole nftables ruleset...";
+
+/** Numbers the transaction files of this process. */
+let transactions = 0;
+
+export class NftablesBackend implements FirewallBackend {
+  readonly name = "nftables";
+  readonly #exe: string;
+  readonly #layout: NftLayout;
+  readonly #log: Logger;
+  readonly #netns: string | undefined;
+
+  constructor(settings: FirewallSettings, opts: BackendOptions) {
+    if (!settings.exe) {
+      throw new FwknopError("FWK_ERR_FW_NO_EXE", "No firewall command executable is set");
+    }
+    const nft = settings.nft ?? DEFAULT_NFT_SETTINGS;
+    const chains: NftLayout["chains"] = {};
+    for (const [kind, spec] of Object.entries(settings.chains)) {
+      if (spec) chains[kind as ChainKind] = spec.toChain;
+    }
+    this.#exe = settings.exe;
+    this.#layout = {
+      table: nft.table,
+      priority: nft.priority,
+      mark: nft.mark,
+      chains,
+      prepend: settings.prepend,
+    };
+    this.#log = opts.log;
+    this.#netns = opts.netns;
+  }
+
+  chainName(kind: ChainKind): string {
+    return this.#layout.chains[kind] ?? kind;
+  }
+
+  async init(opts: { flush: boolean }): Promise<void> {
+    const cmds = [
+      ...(opts.flush ? flushCommands(this.#layout.table) : []),
+      ...layoutCommands(this.#layout),
+    ];
+    const r = await this.#transaction(cmds);
+    if (r.code !== 0)
+      throw this.#error("FWK_ERR_FW_INIT", r, `creating table inet ${this.#layout.table}`);
+    this.#log.debug(`nftables table inet ${this.#layout.table} ready`);
+  }
+
+  async apply(add: readonly Rule[], remove: readonly Rule[]): Promise<void> {
+    if (add.length === 0 && remove.length === 0) return;
+    const inSet = (r: Rule) =>
+      r.via === "set" || (r.via === undefined && elementOf(r) !== undefined);
+    const removeElements = remove.filter(inSet);
+    const chainRemovals = remove.filter((r) => !inSet(r));
+    // Rules are deleted by handle, so look them up; one already gone needs no deletion.
+    const removeRules = chainRemovals.length > 0 ? await this.#handles(chainRemovals) : [];
+    const cmds = applyCommands(this.#layout, add, removeElements, removeRules, Date.now() / 1000);
+    let r = await this.#transaction(cmds);
+    // Someone deleted our table or a chain: re-create the layout (keeps what is left) and retry.
+    if (r.code !== 0 && add.length > 0 && /No such file or directory/.test(r.stderr)) {
+      this.#log.warn(`nftables table inet ${this.#layout.table} was incomplete; re-creating it`);
+      const healed = await this.#transaction(layoutCommands(this.#layout));
+      if (healed.code === 0) r = await this.#transaction(cmds);
+    }
+    if (r.code !== 0) {
+      throw this.#error(
+        "FWK_ERR_FW_APPLY",
+        r,
+        `applying ${add.length} addition(s) and ${remove.length} removal(s)`,
+      );
+    }
+  }
+
+  async listInstalled(): Promise<Rule[]> {
+    const listed = await this.#list();
+    return [...listed.elements, ...listed.rules.map((l) => l.rule)];
+  }
+
+  async flush(): Promise<void> {
+    const r = await this.#transaction(flushCommands(this.#layout.table));
+    if (r.code !== 0)
+      throw this.#error("FWK_ERR_FW_APPLY", r, `deleting table inet ${this.#layout.table}`);
+  }
+
+  async listText(all: boolean): Promise<string> {
+    const argv = all ? ["list", "ruleset"] : ["list", "table", "inet", this.#layout.table];
+    const r = await this.#nft(argv);
+    const body = r.code === 0 ? r.stdout : r.stderr;
+    return `${all ? NFT_LIST_ALL_HEADING : NFT_LIST_HEADING}\n\n${body}`;
+  }
+
+  /** Our table as rules; a missing table (never created, or flushed) holds nothing. */
+  async #list(): Promise<{ elements: Rule[]; rules: ListedRule[] }> {
+    const r = await this.#nft(["-j", "list", "table", "inet", this.#layout.table]);
+    if (r.code !== 0) {
+      if (/No such file or directory/.test(r.stderr)) return { elements: [], rules: [] };
+      throw this.#error("FWK_ERR_FW_LIST", r, `listing table inet ${this.#layout.table}`);
+    }
+    return parseListing(this.#layout, r.stdout);
+  }
+
+  /** The installed chain rules these rules are (same identity and expiry). */
+  async #handles(rules: readonly Rule[]): Promise<ListedRule[]> {
+    const wanted = new Set(rules.map((r) => `${ruleKey(r)}@${r.expiresAt}`));
+    const { rules: listed } = await this.#list();
+    return listed.filter((l) => wanted.has(`${ruleKey(l.rule)}@${l.rule.expiresAt}`));
+  }
+
+  /**
+   * nft opens `-f -` as the path /dev/stdin, which fails on the socket Node gives a child as
+   * stdin, and one argument is limited to 128 KiB; so the batch goes through a private file.
+   */
+  async #transaction(cmds: readonly NftCommand[]): Promise<RunResult> {
+    const file = join(tmpdir(), `fwknop-nft-${process.pid}-${++transactions}.json`);
+    // wx: never follow or reuse a file someone else placed there.
+    await writeFile(file, script(cmds), { flag: "wx", mode: 0o600 });
+    try {
+      return await this.#nft(["-j", "-f", file]);
+    } finally {
+      await unlink(file).catch(() => {});
+    }
+  }
+
+  #nft(args: readonly string[]): Promise<RunResult> {
+    return run([this.#exe, ...args], this.#netns !== undefined ? { netns: this.#netns } : {});
+  }
+
+  #error(
+    code: "FWK_ERR_FW_APPLY" | "FWK_ERR_FW_LIST" | "FWK_ERR_FW_INIT",
+    r: RunResult,
+    what: string,
+  ): FwknopError {
+    const detail = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
+    return new FwknopError(code, `${what}: ${this.#exe} exited with status ${r.code}: ${detail}`);
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The nftables backend and the grant ledger against the real nft 1.0.6, inside a throw-away
+ * network namespace pair whose input policy is a typical default-drop `inet filter` table.
+ */
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import type { Rule } from "../../src/firewall/backend.js";
+import { NftablesBackend } from "../../src/firewall/nftables.js";
+import { ruleKey } from "../../src/firewall/rules.js";
+import { DEFAULT_CHAIN_SPECS, type FirewallSettings } from "../../src/firewall/settings.js";
+import { silentLogger } from "../../src/log/logger.js";
+import { GrantLedger, ruleRemovedChannel } from "../../src/server/grants.js";
+import { runChecked } from "../../src/sys/run.js";
+import {
+  canConnect,
+  canUseNetns,
+  createNetnsPair,
+  type NetnsPair,
+  startHiddenService,
+} from "../helpers/netns.js";
+import { defaultDropFilter, markAcceptLine, nftSettings } from "../helpers/nft.js";
+
+const PORT = 2222;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+function access(src: string, port: number, expiresAt: number): Rule {
+  return { chain: "input", proto: "tcp", src, dst: "0.0.0.0/0", dport: port, expiresAt };
+}
+
+/** Many distinct grants from 10.0.0.0/8 sources, all far in the future. */
+function filler(n: number, expiresAt: number): Rule[] {
+  return Array.from({ length: n }, (_, i) =>
+    access(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 22, expiresAt),
+  );
+}
+
+const keysOf = (rules: readonly Rule[]) => rules.map((r) => `${ruleKey(r)}@${r.expiresAt}`).sort();
+
+describe("nftables backend in a namespace with a default-drop inet filter table", () => {
+  let pair: NetnsPair;
+  let service: ChildProcess;
+  const nft = (...a: string[]) => runChecked(["nft", ...a], { netns: pair.server });
+
+  before(async () => {
+    if (!canUseNetns())
+      assert.fail(
+        "these tests need root, iproute2 (ip netns) and nft to run nftables in a namespace",
+      );
+    pair = await createNetnsPair("nft");
+    await defaultDropFilter(pair.server, false);
+    service = await startHiddenService(pair.server, PORT);
+  });
+  after(async () => {
+    service?.kill();
+    await pair?.cleanup();
+  });
+
+  const backend = (over: Partial<FirewallSettings> = {}) =>
+    new NftablesBackend(nftSettings(over), { log: silentLogger, netns: pair.server });
+  const installed = async (b: NftablesBackend) => keysOf(await b.listInstalled());
+
+  test("our accept alone cannot beat the admin's drop; their one mark rule opens access", async () => {
+    const b = backend();
+    await b.init({ flush: true });
+    await b.apply([access(pair.clientIp, PORT, nowSec() + 30)], []);
+    assert.equal(
+      await canConnect(pair.client, pair.serverIp, PORT),
+      false,
+      "drop in inet filter wins",
+    );
+    await nft("add", "rule", "inet", "filter", "input", ...markAcceptLine().split(" "));
+    assert.equal(
+      await canConnect(pair.client, pair.serverIp, PORT),
+      true,
+      "open with the mark rule",
+    );
+    await b.flush();
+    assert.equal(await canConnect(pair.client, pair.serverIp, PORT), false, "closed after flush");
+  });
+
+  test("a grant opens the hidden port and its expiry closes it again", async () => {
+    const b = backend();
+    await b.init({ flush: true });
+    const ledger = new GrantLedger(b, { log: silentLogger });
+    try {
+      assert.equal(await canConnect(pair.client, pair.serverIp, PORT), false, "closed before");
+      const r = access(pair.clientIp, PORT, nowSec() + 2);
+      await ledger.grant([r]);
+      assert.equal(
+        await canConnect(pair.client, pair.serverIp, PORT),
+        true,
+        "open after the grant",
+      );
+      assert.deepEqual(await installed(b), keysOf([r]));
+      await sleep(Math.max(0, r.expiresAt * 1000 - Date.now()) + 300);
+      assert.deepEqual(await installed(b), [], "element removed at its expiry");
+      assert.equal(
+        await canConnect(pair.client, pair.serverIp, PORT),
+        false,
+        "closed after expiry",
+      );
+      assert.equal(ledger.size, 0);
+    } finally {
+      await ledger.stop();
+    }
+  });
+
+  test("adoption after a restart keeps a live element and removes an expired one", async () => {
+    const first = backend();
+    await first.init({ flush: true });
+    const live = access(pair.clientIp, PORT, nowSec() + 30);
+    // Written with a long kernel timeout but an _exp_ in the past, as a daemon that died left it.
+    const stale = access("198.18.0.77", PORT, nowSec() - 5);
+    await first.apply([live, { ...stale, expiresAt: nowSec() + 60 }], []);
+    await nft("delete", "element", "inet", "fwknop", "allow4", "{ 198.18.0.77 . tcp . 2222 }");
+    await nft(
+      "add",
+      "element",
+      "inet",
+      "fwknop",
+      "allow4",
+      `{ 198.18.0.77 . tcp . 2222 timeout 60s comment "_exp_${stale.expiresAt}" }`,
+    );
+    const b = backend();
+    await b.init({ flush: false });
+    const ledger = new GrantLedger(b, { log: silentLogger });
+    try {
+      await ledger.adopt();
+      assert.equal(ledger.size, 1);
+      assert.deepEqual(await installed(b), keysOf([live]));
+      assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
+    } finally {
+      await ledger.stop();
+    }
+  });
+
+  test("the kernel closes access at the expiry with no daemon left to remove it", async () => {
+    const b = backend();
+    await b.init({ flush: true });
+    const r = access(pair.clientIp, PORT, nowSec() + 2);
+    await b.apply([r], []); // no ledger: as if the daemon was killed right after the grant
+    assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
+    await sleep(Math.max(0, r.expiresAt * 1000 - Date.now()) + 1200);
+    assert.deepEqual(await installed(b), []);
+    assert.equal(await canConnect(pair.client, pair.serverIp, PORT), false);
+  });
+
+  test("NAT, FORWARD, OUTPUT and IPv6 grants round-trip through nft and are removed", async () => {
+    const chains = { ...DEFAULT_CHAIN_SPECS };
+    const b = backend({ chains, snat: true });
+    await b.init({ flush: true });
+    const at = nowSec() + 60;
+    const rules: Rule[] = [
+      { chain: "forward", proto: "tcp", src: "198.18.0.2", dport: 22, expiresAt: at },
+      { chain: "forward", src: "198.18.0.3", expiresAt: at },
+      {
+        chain: "dnat",
+        proto: "tcp",
+        src: "198.18.0.2",
+        dst: "0.0.0.0/0",
+        dport: 2200,
+        toDestination: "192.0.2.5:22",
+        expiresAt: at,
+      },
+      {
+        chain: "dnat",
+        src: "198.18.0.3",
+        dst: "198.18.0.1",
+        toDestination: "192.0.2.6",
+        expiresAt: at,
+      },
+      { chain: "snat", src: "198.18.0.3", toSource: "192.0.2.1", expiresAt: at },
+      {
+        chain: "masquerade",
+        proto: "udp",
+        dst: "192.0.2.5",
+        dport: 53,
+        toPorts: 5353,
+        expiresAt: at,
+      },
+      {
+        chain: "output",
+        proto: "tcp",
+        src: "0.0.0.0/0",
+        dst: "198.18.0.2",
+        sport: 22,
+        expiresAt: at,
+      },
+      {
+        chain: "input",
+        proto: "tcp",
+        src: "198.18.0.0/24",
+        dst: "0.0.0.0/0",
+        dport: 22,
+        expiresAt: at,
+      },
+      access("2001:db8::2", 22, at),
+      { ...access("198.18.0.4", 22, at), dst: "198.18.0.1" },
+    ];
+    await b.apply(rules, []);
+    assert.deepEqual(await installed(b), keysOf(rules));
+    await b.apply([], rules);
+    assert.deepEqual(await installed(b), []);
+    await b.flush();
+  });
+
+  test("flush deletes our table and nothing else", async () => {
+    const before = (await nft("list", "table", "inet", "filter")).stdout;
+    const b = backend();
+    await b.init({ flush: false });
+    await b.apply([access(pair.clientIp, PORT, nowSec() + 30)], []);
+    await b.flush();
+    await b.flush(); // a second flush finds nothing and is not an error
+    assert.equal((await nft("list", "table", "inet", "filter")).stdout, before);
+    assert.doesNotMatch((await nft("list", "tables")).stdout, /fwknop/);
+  });
+
+  test("with 2,000 grants active a 2 s grant closes within 1.5 s of its expiry", async (t) => {
+    const b = backend();
+    await b.init({ flush: true });
+    const ledger = new GrantLedger(b, { log: silentLogger });
+    let closedAt = 0;
+    const onRemoved = (m: unknown) => {
+      if ((m as { rule: Rule }).rule.src === pair.clientIp) closedAt = Date.now();
+    };
+    ruleRemovedChannel.subscribe(onRemoved);
+    try {
+      await ledger.grant(filler(2000, nowSec() + 120));
+      const r = access(pair.clientIp, PORT, nowSec() + 2);
+      const t0 = performance.now();
+      await ledger.grant([r]);
+      t.diagnostic(`grant with 2,000 active: ${(performance.now() - t0).toFixed(1)} ms`);
+      assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
+      await sleep(Math.max(0, r.expiresAt * 1000 - Date.now()) + 1500);
+      assert.ok(closedAt > 0, "removed within 1.5 s");
+      t.diagnostic(`removed ${closedAt - r.expiresAt * 1000} ms after its expiry`);
+      assert.equal(await canConnect(pair.client, pair.serverIp, PORT), false);
+      assert.equal(ledger.size, 2000);
+    } finally {
+      ruleRemovedChannel.unsubscribe(onRemoved);
+      await ledger.stop();
+      await b.flush();
+    }
+  });
+});
