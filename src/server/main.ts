@@ -272,6 +272,7 @@ async function serve(
 }
 
 function flushVar(firewallType: string, when: "INIT" | "EXIT"): string {
+  if (firewallType.toLowerCase() === "nftables") return `FLUSH_NFT_AT_${when}`;
   return firewallType === "firewalld" ? `FLUSH_FIREWD_AT_${when}` : `FLUSH_IPT_AT_${when}`;
 }
 
