@@ -21,7 +21,7 @@ import { dumpConfig } from "./dump-config.js";
 import { GrantLedger } from "./grants.js";
 import { createIntakeFromConfig } from "./intake/select.js";
 import { generateKeys } from "./key-gen.js";
-import { type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
+import { checkCommandLinePaths, type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
 import { acquirePidFile, releasePidFile } from "./pid-file.js";
 import { openFileReplayCache } from "./replay/file-cache.js";
 
@@ -60,6 +60,7 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
       break;
   }
 
+  checkCommandLinePaths(opts);
   const bootWarnings: string[] = [];
   const config = loadServerConfig({
     configFile: opts.configFile,

@@ -3,7 +3,9 @@
  * the action to run and the config overrides it carries. Paths given here are made absolute
  * against the start directory, so a daemon (which moves to /) still finds them on reload.
  */
+import { type Stats, statSync } from "node:fs";
 import { resolve } from "node:path";
+import { FwknopError } from "../errors.js";
 import { getopt, type OptionDef } from "../sys/getopt.js";
 
 export const DEFAULT_CONFIG_FILE = "/etc/fwknop/fwknopd.conf";
@@ -172,13 +174,13 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
         o.cli.LOCALE = value;
         break;
       case "gpg-home-dir":
-        o.cli.GPG_HOME_DIR = value;
+        o.cli.GPG_HOME_DIR = resolve(value);
         break;
       case "gpg-exe":
-        o.cli.GPG_EXE = value;
+        o.cli.GPG_EXE = resolve(value);
         break;
       case "sudo-exe":
-        o.cli.SUDO_EXE = value;
+        o.cli.SUDO_EXE = resolve(value);
         break;
       case "udp-server":
         o.cli.ENABLE_UDP_SERVER = "Y";
@@ -360,3 +362,36 @@ Usage: fwknopd [options]
                          - Disable test for 'firewall-cmd ... -C' support.
  --no-ipt-check-support  - Disable test for 'iptables -C' support.
 `;
+
+/**
+ * Paths the command line names for later use are checked up front, as upstream does, so a typo
+ * fails the start (exit 1) instead of surfacing at the first packet.
+ */
+export function checkCommandLinePaths(o: DaemonOptions): void {
+  const need: [option: string, path: string | undefined, kind: "dir" | "exe" | "file"][] = [
+    ["--gpg-home-dir", o.cli.GPG_HOME_DIR, "dir"],
+    ["--gpg-exe", o.cli.GPG_EXE, "exe"],
+    ["--sudo-exe", o.cli.SUDO_EXE, "exe"],
+    ["--pcap-file", o.cli.PCAP_FILE, "file"],
+  ];
+  for (const [option, path, kind] of need) {
+    if (path === undefined) continue;
+    let st: Stats;
+    try {
+      st = statSync(path);
+    } catch (e) {
+      throw new FwknopError(
+        "FWK_ERR_CONFIG_FILE_MISSING",
+        `${option} '${path}': ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (e as Error).message}`,
+      );
+    }
+    const okKind =
+      kind === "dir"
+        ? st.isDirectory()
+        : st.isFile() && (kind === "file" || (st.mode & 0o111) !== 0);
+    if (!okKind) {
+      const want = { dir: "a directory", exe: "an executable file", file: "a regular file" }[kind];
+      throw new FwknopError("FWK_ERR_CONFIG_FILE_TYPE", `${option} '${path}' is not ${want}`);
+    }
+  }
+}
