@@ -16,7 +16,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { findStanza, parseFwknoprc, type RcStanza } from "../config/fwknoprc.js";
 import { FwknopError } from "../errors.js";
-import { getoptLong, type ParsedOption } from "./getopt.js";
+import { getoptLong, type ParsedOption } from "../sys/getopt.js";
 import { CLIENT_OPTIONS, clientOption, newRunRequest, type RunRequest } from "./options.js";
 import { RC_TEMPLATE } from "./rc-template.js";
 import { defaultSettings, findRcVariable } from "./settings.js";

@@ -5,7 +5,7 @@
  */
 import { isBase64Text } from "../protocol/base64.js";
 import { parseDigestName, parseEncryptionMode } from "../protocol/constants.js";
-import type { OptionSpec } from "./getopt.js";
+import type { OptionSpec } from "../sys/getopt.js";
 import {
   type ClientSettings,
   keyBytes,

@@ -12,7 +12,6 @@ import { createFirewallBackend } from "../firewall/backend.js";
 import { settingsFromConfig } from "../firewall/settings.js";
 import { createLogger } from "../log/create-logger.js";
 import type { Logger } from "../log/logger.js";
-import { GetoptError } from "../sys/getopt.js";
 import { VERSION } from "../version.js";
 import { controlRunningDaemon } from "./control.js";
 import { Daemon } from "./daemon.js";
@@ -30,8 +29,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     opts = parseDaemonArgs(argv);
   } catch (e) {
-    const msg = e instanceof GetoptError || e instanceof Error ? e.message : String(e);
-    process.stderr.write(`fwknopd: ${msg}\nTry 'fwknopd --help' for more information.\n`);
+    process.stderr.write(`${(e as Error).message}\nTry 'fwknopd --help' for more information.\n`);
     return 1;
   }
   try {

@@ -6,56 +6,56 @@
 import { type Stats, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { FwknopError } from "../errors.js";
-import { getopt, type OptionDef } from "../sys/getopt.js";
+import { getoptLong, type OptionSpec } from "../sys/getopt.js";
 
 export const DEFAULT_CONFIG_FILE = "/etc/fwknop/fwknopd.conf";
 
-const TABLE: readonly OptionDef[] = [
-  { long: "access-file", short: "a", arg: true },
-  { long: "access-folder", arg: true },
-  { long: "afl-fuzzing", short: "A", arg: false },
-  { long: "afl-pkt-file", arg: true },
-  { long: "config-file", short: "c", arg: true },
-  { long: "packet-limit", short: "C", arg: true },
-  { long: "digest-file", short: "d", arg: true },
-  { long: "dump-config", short: "D", arg: false },
-  { long: "dump-serv-err-codes", arg: false },
-  { long: "exit-parse-config", arg: false },
-  { long: "exit-parse-digest-cache", arg: false },
-  { long: "syslog-enable", arg: false },
-  { long: "foreground", short: "f", arg: false },
-  { long: "fault-injection-tag", arg: true },
-  { long: "help", short: "h", arg: false },
-  { long: "interface", short: "i", arg: true },
-  { long: "key-gen", arg: false },
-  { long: "key-gen-file", arg: true },
-  { long: "key-len", arg: true },
-  { long: "hmac-key-len", arg: true },
-  { long: "hmac-digest-type", arg: true },
-  { long: "kill", short: "K", arg: false },
-  { long: "fw-flush", arg: false },
-  { long: "fw-list", arg: false },
-  { long: "fw-list-all", arg: false },
-  { long: "gpg-home-dir", arg: true },
-  { long: "gpg-exe", arg: true },
-  { long: "no-firewd-check-support", arg: false },
-  { long: "no-ipt-check-support", arg: false },
-  { long: "locale", short: "l", arg: true },
-  { long: "nfq-capture", short: "n", arg: false },
-  { long: "rotate-digest-cache", arg: false },
-  { long: "override-config", short: "O", arg: true },
-  { long: "pcap-file", arg: true },
-  { long: "pcap-filter", short: "P", arg: true },
-  { long: "pcap-any-direction", arg: false },
-  { long: "pid-file", short: "p", arg: true },
-  { long: "run-dir", short: "r", arg: true },
-  { long: "restart", short: "R", arg: false },
-  { long: "status", short: "S", arg: false },
-  { long: "sudo-exe", arg: true },
-  { long: "test", short: "t", arg: false },
-  { long: "udp-server", short: "U", arg: false },
-  { long: "verbose", short: "v", arg: false },
-  { long: "version", short: "V", arg: false },
+const TABLE: readonly OptionSpec[] = [
+  { long: "access-file", short: "a", takesArg: true, id: "access-file" },
+  { long: "access-folder", takesArg: true, id: "access-folder" },
+  { long: "afl-fuzzing", short: "A", takesArg: false, id: "afl-fuzzing" },
+  { long: "afl-pkt-file", takesArg: true, id: "afl-pkt-file" },
+  { long: "config-file", short: "c", takesArg: true, id: "config-file" },
+  { long: "packet-limit", short: "C", takesArg: true, id: "packet-limit" },
+  { long: "digest-file", short: "d", takesArg: true, id: "digest-file" },
+  { long: "dump-config", short: "D", takesArg: false, id: "dump-config" },
+  { long: "dump-serv-err-codes", takesArg: false, id: "dump-serv-err-codes" },
+  { long: "exit-parse-config", takesArg: false, id: "exit-parse-config" },
+  { long: "exit-parse-digest-cache", takesArg: false, id: "exit-parse-digest-cache" },
+  { long: "syslog-enable", takesArg: false, id: "syslog-enable" },
+  { long: "foreground", short: "f", takesArg: false, id: "foreground" },
+  { long: "fault-injection-tag", takesArg: true, id: "fault-injection-tag" },
+  { long: "help", short: "h", takesArg: false, id: "help" },
+  { long: "interface", short: "i", takesArg: true, id: "interface" },
+  { long: "key-gen", takesArg: false, id: "key-gen" },
+  { long: "key-gen-file", takesArg: true, id: "key-gen-file" },
+  { long: "key-len", takesArg: true, id: "key-len" },
+  { long: "hmac-key-len", takesArg: true, id: "hmac-key-len" },
+  { long: "hmac-digest-type", takesArg: true, id: "hmac-digest-type" },
+  { long: "kill", short: "K", takesArg: false, id: "kill" },
+  { long: "fw-flush", takesArg: false, id: "fw-flush" },
+  { long: "fw-list", takesArg: false, id: "fw-list" },
+  { long: "fw-list-all", takesArg: false, id: "fw-list-all" },
+  { long: "gpg-home-dir", takesArg: true, id: "gpg-home-dir" },
+  { long: "gpg-exe", takesArg: true, id: "gpg-exe" },
+  { long: "no-firewd-check-support", takesArg: false, id: "no-firewd-check-support" },
+  { long: "no-ipt-check-support", takesArg: false, id: "no-ipt-check-support" },
+  { long: "locale", short: "l", takesArg: true, id: "locale" },
+  { long: "nfq-capture", short: "n", takesArg: false, id: "nfq-capture" },
+  { long: "rotate-digest-cache", takesArg: false, id: "rotate-digest-cache" },
+  { long: "override-config", short: "O", takesArg: true, id: "override-config" },
+  { long: "pcap-file", takesArg: true, id: "pcap-file" },
+  { long: "pcap-filter", short: "P", takesArg: true, id: "pcap-filter" },
+  { long: "pcap-any-direction", takesArg: false, id: "pcap-any-direction" },
+  { long: "pid-file", short: "p", takesArg: true, id: "pid-file" },
+  { long: "run-dir", short: "r", takesArg: true, id: "run-dir" },
+  { long: "restart", short: "R", takesArg: false, id: "restart" },
+  { long: "status", short: "S", takesArg: false, id: "status" },
+  { long: "sudo-exe", takesArg: true, id: "sudo-exe" },
+  { long: "test", short: "t", takesArg: false, id: "test" },
+  { long: "udp-server", short: "U", takesArg: false, id: "udp-server" },
+  { long: "verbose", short: "v", takesArg: false, id: "verbose" },
+  { long: "version", short: "V", takesArg: false, id: "version" },
 ];
 
 /** What the invocation asks for; the daemon itself is "run". */
@@ -105,11 +105,14 @@ export const DAEMON_CHILD_FLAG = "--__daemon-child";
 
 export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
   const daemonChild = argv.includes(DAEMON_CHILD_FLAG);
-  const { options, positionals } = getopt(
+  const parsed = getoptLong(
     argv.filter((a) => a !== DAEMON_CHILD_FLAG),
     TABLE,
+    "fwknopd",
   );
-  if (positionals.length > 0) throw new Error(`unexpected argument '${positionals[0]}'`);
+  if (!parsed.ok) throw new Error(parsed.error);
+  const [extra] = parsed.operands;
+  if (extra !== undefined) throw new Error(`fwknopd: unexpected argument '${extra}'`);
   const o: DaemonOptions = {
     action: "run",
     configFile: DEFAULT_CONFIG_FILE,
@@ -128,9 +131,9 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
     daemonChild,
   };
   const actions = new Set<DaemonAction>();
-  for (const { long, value = "" } of options) {
+  for (const { id: long, value = "" } of parsed.options) {
     const unsupported = UNSUPPORTED[long];
-    if (unsupported) throw new Error(`--${long}: ${unsupported}`);
+    if (unsupported) throw new Error(`fwknopd: --${long}: ${unsupported}`);
     switch (long) {
       case "access-file":
         o.cli.ACCESS_FILE = resolve(value);
@@ -273,7 +276,8 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
   const control = [...actions].filter((a) =>
     ["kill", "status", "restart", "dump-config"].includes(a),
   );
-  if (control.length > 1) throw new Error("The -D, -K, -R, and -S options are mutually exclusive.");
+  if (control.length > 1)
+    throw new Error("fwknopd: The -D, -K, -R, and -S options are mutually exclusive.");
   const [action] = actions;
   if (action) o.action = action;
   if (o.action !== "run") o.foreground = true;
@@ -282,14 +286,14 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
 
 function nonNegative(name: string, value: string): number {
   if (!/^\d+$/.test(value))
-    throw new Error(`--${name} needs a non-negative integer, got '${value}'`);
+    throw new Error(`fwknopd: --${name} needs a non-negative integer, got '${value}'`);
   return Number(value);
 }
 
 function ranged(name: string, value: string, min: number, max: number): number {
   const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!(n >= min && n <= max))
-    throw new Error(`--${name} must be in the range ${min}-${max}, got '${value}'`);
+    throw new Error(`fwknopd: --${name} must be in the range ${min}-${max}, got '${value}'`);
   return n;
 }
 

@@ -1,90 +1,122 @@
 /**
- * GNU getopt_long semantics for a flat option table, as fwknop's C tools parse argv:
- * bundled short flags (`-vv`), `-ofile` and `-o file`, `--long=value` and `--long value`,
- * unambiguous long-option prefixes (`--acc` for `--access`), and `--` ending options.
+ * A getopt_long work-alike: the C client parses its argv with glibc getopt_long, so scripts
+ * rely on its rules — clustered short flags (`-vT`), attached or separate arguments (`-A22`,
+ * `-A 22`), `--name=value`, unambiguous long-option prefixes (`--key-rij`), non-options left
+ * in place, and `--` ending option processing. Error texts are glibc's, which operators know.
  */
-export interface OptionDef {
-  /** Long name without dashes, e.g. "access-file". */
-  long: string;
-  /** Single-letter short form, if any. */
-  short?: string;
-  /** True when the option takes a value. */
-  arg: boolean;
+
+export interface OptionSpec {
+  /** Long name without the leading dashes. */
+  readonly long: string;
+  /** Single-letter alias, if any. */
+  readonly short?: string;
+  readonly takesArg: boolean;
+  /** Identifies the option to the caller; several long names may share one id (aliases). */
+  readonly id: string;
 }
 
 export interface ParsedOption {
-  long: string;
-  value?: string;
+  readonly id: string;
+  /** The spelling the user typed, e.g. `-A` or `--access`, for error messages. */
+  readonly spelling: string;
+  readonly value?: string;
 }
 
-export interface ParsedArgv {
-  options: ParsedOption[];
-  positionals: string[];
-}
+export type GetoptResult =
+  | { ok: true; options: ParsedOption[]; operands: string[] }
+  | { ok: false; error: string };
 
-export class GetoptError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "GetoptError";
-  }
-}
-
-export function getopt(argv: readonly string[], table: readonly OptionDef[]): ParsedArgv {
+/** Parses `argv` (without the program name). Errors carry glibc's wording, prefixed by `prog`. */
+export function getoptLong(
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  prog: string,
+): GetoptResult {
   const options: ParsedOption[] = [];
-  const positionals: string[] = [];
-  const byShort = new Map(table.filter((o) => o.short).map((o) => [o.short as string, o]));
+  const operands: string[] = [];
+  const shorts = new Map<string, OptionSpec>();
+  for (const s of specs) if (s.short) shorts.set(s.short, s);
+
   for (let i = 0; i < argv.length; i++) {
-    const word = argv[i] as string;
-    const next = (name: string): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new GetoptError(`option '${name}' requires an argument`);
-      return v;
-    };
-    if (word === "--") {
-      positionals.push(...argv.slice(i + 1));
+    const arg = argv[i] as string;
+    if (arg === "--") {
+      operands.push(...argv.slice(i + 1));
       break;
     }
-    if (word.startsWith("--")) {
-      const eq = word.indexOf("=");
-      const name = eq < 0 ? word.slice(2) : word.slice(2, eq);
-      const def = findLong(name, table);
-      if (def.arg) {
-        options.push({
-          long: def.long,
-          value: eq < 0 ? next(`--${def.long}`) : word.slice(eq + 1),
-        });
-      } else {
-        if (eq >= 0) throw new GetoptError(`option '--${def.long}' doesn't allow an argument`);
-        options.push({ long: def.long });
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      const found = lookupLong(name, specs);
+      if (found.kind === "none")
+        return { ok: false, error: `${prog}: unrecognized option '${arg}'` };
+      if (found.kind === "ambiguous") {
+        const list = found.names.map((n) => `'--${n}'`).join(" ");
+        return {
+          ok: false,
+          error: `${prog}: option '--${name}' is ambiguous; possibilities: ${list}`,
+        };
       }
-    } else if (word.startsWith("-") && word.length > 1) {
-      for (let j = 1; j < word.length; j++) {
-        const ch = word[j] as string;
-        const def = byShort.get(ch);
-        if (!def) throw new GetoptError(`invalid option -- '${ch}'`);
-        if (def.arg) {
-          const rest = word.slice(j + 1);
-          options.push({ long: def.long, value: rest !== "" ? rest : next(`-${ch}`) });
-          break;
-        }
-        options.push({ long: def.long });
+      const spec = found.spec;
+      const spelling = `--${spec.long}`;
+      if (!spec.takesArg) {
+        if (eq >= 0)
+          return { ok: false, error: `${prog}: option '${spelling}' doesn't allow an argument` };
+        options.push({ id: spec.id, spelling });
+        continue;
       }
-    } else {
-      positionals.push(word);
+      if (eq >= 0) {
+        options.push({ id: spec.id, spelling, value: arg.slice(eq + 1) });
+        continue;
+      }
+      const next = argv[i + 1];
+      if (next === undefined)
+        return { ok: false, error: `${prog}: option '${spelling}' requires an argument` };
+      options.push({ id: spec.id, spelling, value: next });
+      i++;
+      continue;
     }
+    if (arg.startsWith("-") && arg.length > 1) {
+      for (let j = 1; j < arg.length; j++) {
+        const ch = arg[j] as string;
+        const spec = shorts.get(ch);
+        if (!spec) return { ok: false, error: `${prog}: invalid option -- '${ch}'` };
+        const spelling = `-${ch}`;
+        if (!spec.takesArg) {
+          options.push({ id: spec.id, spelling });
+          continue;
+        }
+        if (j + 1 < arg.length) {
+          options.push({ id: spec.id, spelling, value: arg.slice(j + 1) });
+        } else {
+          const next = argv[i + 1];
+          if (next === undefined)
+            return { ok: false, error: `${prog}: option requires an argument -- '${ch}'` };
+          options.push({ id: spec.id, spelling, value: next });
+          i++;
+        }
+        break;
+      }
+      continue;
+    }
+    // glibc permutes non-options to the end; the client ignores them, we keep them for callers.
+    operands.push(arg);
   }
-  return { options, positionals };
+  return { ok: true, options, operands };
 }
 
-function findLong(name: string, table: readonly OptionDef[]): OptionDef {
-  const exact = table.find((o) => o.long === name);
-  if (exact) return exact;
-  const candidates = table.filter((o) => o.long.startsWith(name));
-  if (candidates.length === 1 && name !== "") return candidates[0] as OptionDef;
-  if (candidates.length > 1) {
-    throw new GetoptError(
-      `option '--${name}' is ambiguous; possibilities: ${candidates.map((o) => `'--${o.long}'`).join(" ")}`,
-    );
-  }
-  throw new GetoptError(`unrecognized option '--${name}'`);
+type LongLookup =
+  | { kind: "exact" | "prefix"; spec: OptionSpec }
+  | { kind: "ambiguous"; names: string[] }
+  | { kind: "none" };
+
+function lookupLong(name: string, specs: readonly OptionSpec[]): LongLookup {
+  const exact = specs.find((s) => s.long === name);
+  if (exact) return { kind: "exact", spec: exact };
+  const candidates = name === "" ? [] : specs.filter((s) => s.long.startsWith(name));
+  const first = candidates[0];
+  if (!first) return { kind: "none" };
+  // glibc only calls a prefix ambiguous when the candidates would act differently.
+  const distinct = candidates.some((c) => c.id !== first.id || c.takesArg !== first.takesArg);
+  if (distinct) return { kind: "ambiguous", names: candidates.map((c) => c.long) };
+  return { kind: "prefix", spec: first };
 }

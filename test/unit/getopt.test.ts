@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { getoptLong, type OptionSpec } from "../../src/client/getopt.js";
 import { CLIENT_OPTIONS } from "../../src/client/options.js";
+import { getoptLong, type OptionSpec } from "../../src/sys/getopt.js";
 
 const SPECS: OptionSpec[] = [
   { long: "access", short: "A", takesArg: true, id: "access" },
