@@ -145,6 +145,15 @@ export const ERRORS = {
   FKO_ERROR_DIGEST_VERIFICATION_FAILED:
     "The computed digest did not match the digest in the spa data",
   FKO_ERROR_INVALID_HMAC_KEY_LEN: "Invalid HMAC key length",
+  FKO_ERROR_GPGME_DECRYPT_FAILED: "GPGME: Decryption operation failed",
+  FKO_ERROR_GPGME_DECRYPT_UNSUPPORTED_ALGORITHM:
+    "GPGME: Decryption operation failed due to unsupported algorithm",
+  FKO_ERROR_GPGME_BAD_PASSPHRASE: "GPGME: Bad passphrase",
+  FKO_ERROR_GPGME_NO_SIGNATURE: "GPGME: No signature found",
+  FKO_ERROR_GPGME_BAD_SIGNATURE: "GPGME: Bad signature",
+  FKO_ERROR_GPGME_BAD_GPG_EXE: "GPGME: Unable to run the given GPG executable",
+  FWK_ERR_GPG_TIMEOUT: "gpg did not finish decrypting an SPA packet in time",
+  FWK_ERR_GPG_BUSY: "Too many GPG packets were waiting for gpg; this one was dropped",
   FWK_ERR_CODEC_RIJNDAEL_TOO_LONG:
     "Refusing to build a Rijndael packet of 400 or more characters (fwknopd would treat it as GPG)",
 
@@ -161,7 +170,8 @@ export const ERRORS = {
   FWK_ERR_SPA_DEST_MISMATCH: "The packet's destination is not in the stanza's DESTINATION list",
   FWK_ERR_SPA_STANZA_EXPIRED: "The access stanza has passed its ACCESS_EXPIRE/ACCESS_EXPIRE_EPOCH",
   FWK_ERR_SPA_NO_DECRYPT_MODE: "The stanza has no key for the packet's encryption type",
-  FWK_ERR_SPA_GPG_UNSUPPORTED: "GnuPG-encrypted SPA packets are not supported yet",
+  FWK_ERR_SPA_GPG_SIGNER_DENIED:
+    "The GPG signer is not in the stanza's GPG_FINGERPRINT_ID / GPG_REMOTE_ID list",
   FWK_ERR_SPA_INVALID_ALLOW_IP: "The allow-IP inside the SPA message is not a valid IPv4 address",
   FWK_ERR_SPA_SOURCE_REQUIRED: "The message asks for 0.0.0.0 but REQUIRE_SOURCE_ADDRESS is set",
   FWK_ERR_SPA_USERNAME_MISMATCH: "The message's username differs from REQUIRE_USERNAME",

@@ -206,6 +206,7 @@ function pipelineContext(parts: DaemonParts, now: () => number): PipelineContext
     stanzas: parts.stanzas,
     replay: parts.replay,
     now,
+    info: (line) => parts.log.info(line),
     precheck: {
       http: cfg.bool("ENABLE_SPA_OVER_HTTP"),
       anyUserAgent: cfg.bool("ALLOW_ANY_USER_AGENT"),

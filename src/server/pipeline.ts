@@ -3,9 +3,22 @@
  * replay check → per stanza: destination, expiry, HMAC/decrypt/decode → record digest → policy.
  * Returns one Decision; it never throws on hostile input and never touches the firewall.
  */
+
+import { DEFAULT_GPG_EXE } from "../client/gpg-seal.js";
 import type { AccessStanza } from "../config/access-config.js";
-import { type ErrorCode, reject } from "../errors.js";
-import { classifyEncryption, type DecodedSpa, decodeSpa, replayDigest } from "../protocol/spa.js";
+import { type GpgSignature, gpgDecrypt } from "../crypto/gpg.js";
+import { type ErrorCode, ok, type Result, reject } from "../errors.js";
+import { b64Decode } from "../protocol/base64.js";
+import { B64_GPG_PREFIX } from "../protocol/constants.js";
+import {
+  classifyEncryption,
+  type DecodedSpa,
+  decodePlaintext,
+  decodeSpa,
+  replayDigest,
+  verifySpaHmac,
+} from "../protocol/spa.js";
+import { checkGpgSigner, gpgSigner, verifyGpgSignatures } from "./gpg-policy.js";
 import type { Candidate } from "./intake/intake.js";
 import { decidePolicy, type Grant, type PolicySettings } from "./policy.js";
 import { type PrecheckOptions, precheck } from "./precheck.js";
@@ -22,6 +35,8 @@ export interface PipelineContext {
   policy: PolicySettings;
   /** Unix seconds. */
   now: () => number;
+  /** Informational lines the pipeline itself logs (the GPG signer of a packet). */
+  info?: (line: string) => void;
 }
 
 /** Why one stanza did not grant: kept so the final verdict names the most telling reason. */
@@ -112,36 +127,43 @@ async function evaluateStanzas(
       continue;
     }
 
-    const tryRijndael =
-      stanza.key !== undefined && (encClass === "rijndael" || stanza.enableCmdExec);
-    if (!tryRijndael) {
-      const gpgStanza = stanza.gpgDecryptPw !== undefined || stanza.gpgAllowNoPw;
-      if (gpgStanza && encClass === "gpg") {
-        miss("FWK_ERR_SPA_GPG_UNSUPPORTED", "GnuPG-encrypted SPA packets are not supported yet");
-      } else {
-        miss(
-          "FWK_ERR_SPA_NO_DECRYPT_MODE",
-          `No stanza encryption mode match for encryption type: ${encClass}`,
-        );
-      }
+    let decoded = decryptRijndael(wire, encClass, stanza);
+    const gpgStanza = stanza.gpgDecryptPw !== undefined || stanza.gpgAllowNoPw;
+    // Step 10: GPG when Rijndael did not succeed (the only await here, so Rijndael-only
+    // stanzas stay synchronous).
+    if (!decoded?.ok && gpgStanza && encClass === "gpg") decoded = await decodeGpgSpa(wire, stanza);
+    if (!decoded) {
+      miss(
+        "FWK_ERR_SPA_NO_DECRYPT_MODE",
+        `No stanza encryption mode match for encryption type: ${encClass}`,
+      );
       continue;
     }
-    const decoded = decodeSpa(wire, {
-      encKey: stanza.key as Buffer,
-      encMode: stanza.encMode,
-      ...(stanza.hmacKey ? { hmacKey: stanza.hmacKey, hmacType: stanza.hmacType } : {}),
-    });
     if (!decoded.ok) {
       miss(decoded.code, decoded.detail);
       continue;
     }
-    message = decoded.value;
+    message = decoded.value.message;
 
     // Upstream records the digest as soon as a packet authenticates, before the age, user and
     // port checks: an authentic packet that is refused cannot be retried by an eavesdropper.
     if (ctx.replay && !recorded && !ctx.policy.testMode) {
       recorded = true;
       await ctx.replay.add(entryFor(c, digest, now));
+    }
+
+    if (decoded.value.signatures && stanza.gpgRequireSig) {
+      const signer = gpgSigner(decoded.value.signatures);
+      if (signer.ok) {
+        ctx.info?.(
+          `[${c.srcIp}] (stanza #${stanza.index}) Incoming SPA data signed by '${signer.value.id}' (fingerprint '${signer.value.fingerprint}').`,
+        );
+      }
+      const allowed = signer.ok ? checkGpgSigner(signer.value, stanza) : signer;
+      if (!allowed.ok) {
+        miss(allowed.code, allowed.detail);
+        continue;
+      }
     }
 
     const packet =
@@ -164,6 +186,64 @@ async function evaluateStanzas(
     ...(message ? { message } : {}),
     outcomes,
   };
+}
+
+/** What one stanza's keys made of the packet; `signatures` only for the GPG path. */
+interface Decrypted {
+  message: DecodedSpa;
+  signatures?: readonly GpgSignature[];
+}
+
+/** Rijndael when the stanza has a key and the packet's class allows it; else undefined. */
+function decryptRijndael(
+  wire: string,
+  encClass: ReturnType<typeof classifyEncryption>,
+  stanza: AccessStanza,
+): Result<Decrypted> | undefined {
+  if (stanza.key === undefined || (encClass !== "rijndael" && !stanza.enableCmdExec)) return;
+  const decoded = decodeSpa(wire, {
+    encKey: stanza.key,
+    encMode: stanza.encMode,
+    ...(stanza.hmacKey ? { hmacKey: stanza.hmacKey, hmacType: stanza.hmacType } : {}),
+  });
+  return decoded.ok ? ok({ message: decoded.value }) : decoded;
+}
+
+/** Longest a gpg run may take: normally milliseconds, more while gpg-agent starts. */
+const GPG_TIMEOUT_MS = 10_000;
+
+/** The GPG path (§6): HMAC with `hQ`, restore `hQ`, base64, gpg, signature check, decode. */
+async function decodeGpgSpa(wire: string, stanza: AccessStanza): Promise<Result<Decrypted>> {
+  // The HMAC comes first so that a packet without the right MAC never costs a gpg process.
+  const text = verifySpaHmac(wire, {
+    encKey: Buffer.alloc(0),
+    encMode: "Asymmetric",
+    ...(stanza.hmacKey ? { hmacKey: stanza.hmacKey, hmacType: stanza.hmacType } : {}),
+  });
+  if (!text.ok) return text;
+  const prefixed = text.value.startsWith(B64_GPG_PREFIX) ? text.value : B64_GPG_PREFIX + text.value;
+  // libfko classifies again after the HMAC is cut off; only GPG-sized text goes to gpg.
+  if (classifyEncryption(prefixed) !== "gpg") {
+    return reject(
+      "FKO_ERROR_INVALID_DATA_ENCRYPT_TYPE_UNKNOWN",
+      `${prefixed.length}-character ciphertext is not GPG by length`,
+    );
+  }
+  const ciphertext = b64Decode(prefixed);
+  if (!ciphertext) return reject("FKO_ERROR_INVALID_DATA", "GPG ciphertext is not base64");
+  const plain = await gpgDecrypt(ciphertext, {
+    exe: stanza.gpgExe ?? DEFAULT_GPG_EXE,
+    ...(stanza.gpgHomeDir !== undefined ? { homeDir: stanza.gpgHomeDir } : {}),
+    ...(stanza.gpgDecryptId !== undefined ? { decryptId: stanza.gpgDecryptId } : {}),
+    ...(stanza.gpgDecryptPw ? { passphrase: Buffer.from(stanza.gpgDecryptPw, "utf8") } : {}),
+    timeoutMs: GPG_TIMEOUT_MS,
+  });
+  if (!plain.ok) return plain;
+  const sigs = verifyGpgSignatures(plain.value.signatures, stanza);
+  if (!sigs.ok) return sigs;
+  const message = decodePlaintext(plain.value.plaintext);
+  if (!message.ok) return message;
+  return ok({ message: message.value, signatures: plain.value.signatures });
 }
 
 function replayed(c: Candidate, original: ReplayEntry): Decision {
