@@ -1,3 +1,2 @@
-/** Our release and the fwknop protocol we speak. */
+/** Our release number, printed by `fwknopd -V` and `fwknop -V`. */
 export const VERSION = "0.1.0";
-export const FKO_PROTOCOL_VERSION = "3.0.0";

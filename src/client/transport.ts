@@ -13,8 +13,11 @@ import { buildRawPacket, type RawMode } from "./raw-packet.js";
 import { sendRawPacket } from "./raw-send.js";
 import type { SpaProtocol } from "./settings.js";
 
-export const CLIENT_VERSION = "2.6.10";
-export const DEFAULT_USER_AGENT = `Fwknop/${CLIENT_VERSION}`;
+/**
+ * The HTTP User-Agent stays the 2.6.10 client's: fwknopd only accepts HTTP SPA requests whose
+ * agent contains "Fwknop", and proxies or filters in the path may match the exact string.
+ */
+export const DEFAULT_USER_AGENT = "Fwknop/2.6.10";
 
 export interface SendTarget {
   proto: SpaProtocol;

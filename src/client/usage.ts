@@ -1,7 +1,8 @@
 /** `fwknop -h` and `-V`. The option names are upstream's; the descriptions are ours. */
-import { CLIENT_VERSION } from "./transport.js";
+import { FKO_PROTOCOL_VERSION } from "../protocol/constants.js";
+import { VERSION } from "../version.js";
 
-export const VERSION_LINE = `fwknop client ${CLIENT_VERSION}, FKO protocol version 3.0.0`;
+export const VERSION_LINE = `fwknop client ${VERSION} (fwknop-ts), FKO protocol version ${FKO_PROTOCOL_VERSION}`;
 
 const OPTIONS: readonly (readonly [string, string])[] = [
   ["-n, --named-config NAME", "use stanza [NAME] of ~/.fwknoprc (command line overrides it)"],
@@ -74,7 +75,7 @@ export function usageText(): string {
     o.length >= width ? ` ${o}\n ${"".padEnd(width)}${d}` : ` ${o.padEnd(width)}${d}`,
   );
   return [
-    `fwknop client ${CLIENT_VERSION} (fwknop-ts) - Single Packet Authorization client`,
+    `fwknop client ${VERSION} (fwknop-ts) - Single Packet Authorization client`,
     "",
     "Usage: fwknop -A <port list> [-s|-R|-a <ip>] -D <spa_server> [options]",
     "       fwknop -n <stanza> [options]",
