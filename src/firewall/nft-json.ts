@@ -361,7 +361,8 @@ export function parseListing(
     (JSON.parse(json) as { nftables?: Record<string, Record<string, unknown>>[] }).nftables ?? [];
   for (const item of items) {
     if (item.set?.table === l.table) {
-      elements.push(...parseElements(String(item.set.name), item.set.elem));
+      // No spread into push(): a set can hold more elements than a call has argument slots.
+      for (const e of parseElements(String(item.set.name), item.set.elem)) elements.push(e);
       continue;
     }
     const r = item.rule;
