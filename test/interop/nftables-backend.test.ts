@@ -107,6 +107,32 @@ describe("nftables backend in a namespace with a default-drop inet filter table"
     }
   });
 
+  test("a re-knock replaces the element's timeout and _exp_ in one transaction", async () => {
+    const b = backend();
+    await b.init({ flush: true });
+    const ledger = new GrantLedger(b, { log: silentLogger });
+    try {
+      const first = access(pair.clientIp, PORT, nowSec() + 30);
+      await ledger.grant([first]);
+      const later = { ...first, expiresAt: first.expiresAt + 60 };
+      await ledger.grant([later]);
+      assert.deepEqual(await installed(b), keysOf([later]));
+      const set = await nft("list", "set", "inet", "fwknop", "allow4");
+      assert.match(set.stdout, /timeout 1m3\ds expires .* comment "_exp_\d+"/);
+    } finally {
+      await ledger.stop();
+    }
+  });
+
+  test("a table deleted behind our back is re-created on the next grant", async () => {
+    const b = backend();
+    await b.init({ flush: true });
+    await nft("delete", "table", "inet", "fwknop");
+    await b.apply([access(pair.clientIp, PORT, nowSec() + 30)], []);
+    assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
+    await b.flush();
+  });
+
   test("adoption after a restart keeps a live element and removes an expired one", async () => {
     const first = backend();
     await first.init({ flush: true });
