@@ -8,6 +8,7 @@ import { lookup } from "node:dns/promises";
 import { isIPv4 } from "node:net";
 import type { AccessStanza } from "../config/access-config.js";
 import type { ServerConfig } from "../config/server-config.js";
+import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import type { FirewallBackend } from "../firewall/backend.js";
 import { rulesForGrant } from "../firewall/rules.js";
 import type { FirewallSettings } from "../firewall/settings.js";
@@ -215,8 +216,8 @@ function pipelineContext(parts: DaemonParts, now: () => number): PipelineContext
     policy: {
       packetAging: cfg.bool("ENABLE_SPA_PACKET_AGING"),
       maxPacketAge: cfg.int("MAX_SPA_PACKET_AGE"),
-      natForwarding: cfg.bool("ENABLE_IPT_FORWARDING"),
-      localNat: cfg.bool("ENABLE_IPT_LOCAL_NAT"),
+      natForwarding: cfg.bool(`ENABLE_${FIREWALL_PREFIX[cfg.firewallType]}_FORWARDING`),
+      localNat: cfg.bool(`ENABLE_${FIREWALL_PREFIX[cfg.firewallType]}_LOCAL_NAT`),
       testMode: parts.testMode,
     },
   };

@@ -7,9 +7,10 @@
 import { mkdirSync } from "node:fs";
 import { type AccessStanza, loadAccessConfig } from "../config/access-config.js";
 import { loadServerConfig, type ServerConfig } from "../config/server-config.js";
+import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import { ERRORS, FwknopError } from "../errors.js";
-import { createFirewallBackend } from "../firewall/backend.js";
-import { settingsFromConfig } from "../firewall/settings.js";
+import { createFirewallBackend, type FirewallBackend } from "../firewall/backend.js";
+import { type FirewallSettings, settingsFromConfig } from "../firewall/settings.js";
 import { createLogger } from "../log/create-logger.js";
 import type { Logger } from "../log/logger.js";
 import { VERSION } from "../version.js";
@@ -93,12 +94,7 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
 }
 
 async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger): Promise<number> {
-  const firewallType = config.get("FIREWALL_TYPE") ?? "iptables";
-  const backend = () =>
-    createFirewallBackend(firewallType, settingsFromConfig(config), {
-      log,
-      noCheckSupport: opts.noIptCheckSupport,
-    });
+  const backend = () => makeBackend(config, opts, log);
 
   if (opts.action === "fw-list" || opts.action === "fw-list-all") {
     process.stdout.write(await backend().listText(opts.action === "fw-list-all"));
@@ -174,27 +170,9 @@ async function serve(
   }
 
   let stanzas = initialStanzas;
+  // Upstream leaves the firewall alone in --test mode and when every stanza is a command cycle.
   const needsFirewall = !opts.testMode && stanzas.some((s) => s.cmdCycleOpen === undefined);
-  const settings = settingsFromConfig(config);
-  const firewallType = config.get("FIREWALL_TYPE") ?? "iptables";
-  let firewall:
-    | {
-        backend: ReturnType<typeof createFirewallBackend>;
-        ledger: GrantLedger;
-        settings: typeof settings;
-      }
-    | undefined;
-  if (needsFirewall) {
-    const backend = createFirewallBackend(firewallType, settings, {
-      log,
-      noCheckSupport: opts.noIptCheckSupport,
-    });
-    const flush = config.bool(flushVar(firewallType, "INIT"));
-    await backend.init({ flush });
-    const ledger = new GrantLedger(backend, { log });
-    if (!flush) await ledger.adopt();
-    firewall = { backend, ledger, settings };
-  }
+  const firewall = needsFirewall ? await startFirewall(config, opts, log) : undefined;
 
   const { intake, startLine, ended } = createIntakeFromConfig(config, {
     log,
@@ -264,15 +242,42 @@ async function serve(
   log.info(daemon.countsSummary());
   if (firewall) {
     await firewall.ledger.stop();
-    if (config.bool(flushVar(firewallType, "EXIT"))) await firewall.backend.flush();
+    if (flushWanted(config, "EXIT")) await firewall.backend.flush();
   }
   await replay?.close();
   return code;
 }
 
-function flushVar(firewallType: string, when: "INIT" | "EXIT"): string {
-  if (firewallType.toLowerCase() === "nftables") return `FLUSH_NFT_AT_${when}`;
-  return firewallType === "firewalld" ? `FLUSH_FIREWD_AT_${when}` : `FLUSH_IPT_AT_${when}`;
+interface RunningFirewall {
+  backend: FirewallBackend;
+  ledger: GrantLedger;
+  settings: FirewallSettings;
+}
+
+function makeBackend(config: ServerConfig, opts: DaemonOptions, log: Logger): FirewallBackend {
+  return createFirewallBackend(config.firewallType, settingsFromConfig(config), {
+    log,
+    noCheckSupport: opts.noIptCheckSupport,
+  });
+}
+
+/** FLUSH_IPT_AT_INIT / FLUSH_FIREWD_AT_EXIT / FLUSH_NFT_AT_INIT ... for the configured backend. */
+function flushWanted(config: ServerConfig, when: "INIT" | "EXIT"): boolean {
+  return config.bool(`FLUSH_${FIREWALL_PREFIX[config.firewallType]}_AT_${when}`);
+}
+
+/** Chains/sets in place, then either a clean slate or the live grants adopted. */
+async function startFirewall(
+  config: ServerConfig,
+  opts: DaemonOptions,
+  log: Logger,
+): Promise<RunningFirewall> {
+  const backend = makeBackend(config, opts, log);
+  const flush = flushWanted(config, "INIT");
+  await backend.init({ flush });
+  const ledger = new GrantLedger(backend, { log });
+  if (!flush) await ledger.adopt();
+  return { backend, ledger, settings: settingsFromConfig(config) };
 }
 
 function pidFile(config: ServerConfig): string {
