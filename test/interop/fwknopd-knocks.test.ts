@@ -163,3 +163,37 @@ describe("replay protection survives a restart", () => {
     await second.waitForLog(/Replay detected from source IP: 198\.18\.0\.2/);
   });
 });
+
+describe("NAT through our fwknopd", () => {
+  test("local NAT: a knock for an outside port is DNATed to the hidden service", async (t) => {
+    requirePeers();
+    const pair = await createNetnsPair("lnat");
+    t.after(() => pair.cleanup());
+    const svc = await startHiddenService(pair.server, PORT);
+    t.after(() => svc.kill());
+    await hideServices(pair.server);
+    const keys = randomKeys();
+    const daemon = await startDaemon(
+      writeConfigDir({ ENABLE_IPT_LOCAL_NAT: "Y" }, accessStanza(keys)),
+      {
+        netns: pair.server,
+      },
+    );
+    t.after(() => daemon.stop());
+    const outside = 40022;
+    assert.equal(await canConnect(pair.client, pair.serverIp, outside, 400), false);
+    // The C client sends access tcp/40022 with NAT target <server>,2222 (message type 5).
+    await knock(pair, keys, { port: PORT, extra: ["--nat-local", "--nat-port", String(outside)] });
+    await daemon.waitForLog(/Added DNAT rule to FWKNOP_PREROUTING/);
+    assert.equal(
+      await canConnect(pair.client, pair.serverIp, outside),
+      true,
+      "outside port must reach the service",
+    );
+    assert.equal(
+      await canConnect(pair.client, pair.serverIp, PORT, 400),
+      true,
+      "local NAT opens the service port too",
+    );
+  });
+});
