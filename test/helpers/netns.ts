@@ -155,3 +155,54 @@ export async function sendUdp(ns: string, host: string, port: number, text: stri
     netns: ns,
   });
 }
+
+export interface InsideHost {
+  ns: string;
+  ip: string;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A third host behind the server (198.18.1.2, routed through the server's 198.18.1.1), for
+ * NAT tests: the server forwards, with a default-drop FORWARD policy of its own.
+ */
+export async function addInsideHost(pair: NetnsPair): Promise<InsideHost> {
+  const id = randomBytes(3).toString("hex");
+  const ns = `${pair.server.slice(0, -2)}-i${id}`;
+  await runChecked(["ip", "netns", "add", ns]);
+  live.add(ns);
+  await runChecked(["ip", "-n", ns, "link", "set", "lo", "up"]);
+  const [vg, vi] = [`vg${id}`, `vi${id}`];
+  await runChecked([
+    "ip",
+    "link",
+    "add",
+    vg,
+    "netns",
+    pair.server,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    vi,
+    "netns",
+    ns,
+  ]);
+  await runChecked(["ip", "-n", pair.server, "addr", "add", "198.18.1.1/24", "dev", vg]);
+  await runChecked(["ip", "-n", ns, "addr", "add", "198.18.1.2/24", "dev", vi]);
+  await runChecked(["ip", "-n", pair.server, "link", "set", vg, "up"]);
+  await runChecked(["ip", "-n", ns, "link", "set", vi, "up"]);
+  await runChecked(["ip", "-n", ns, "route", "add", "default", "via", "198.18.1.1"]);
+  await runChecked(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], { netns: pair.server });
+  const ipt = (...a: string[]) => runChecked(["iptables", ...a], { netns: pair.server });
+  await ipt("-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT");
+  await ipt("-P", "FORWARD", "DROP");
+  return {
+    ns,
+    ip: "198.18.1.2",
+    async cleanup() {
+      await run(["ip", "netns", "del", ns]);
+      live.delete(ns);
+    },
+  };
+}

@@ -18,6 +18,7 @@ import {
   writeConfigDir,
 } from "../helpers/daemon.js";
 import {
+  addInsideHost,
   canConnect,
   canUseNetns,
   createNetnsPair,
@@ -194,6 +195,41 @@ describe("NAT through our fwknopd", () => {
       await canConnect(pair.client, pair.serverIp, PORT, 400),
       true,
       "local NAT opens the service port too",
+    );
+  });
+});
+
+describe("NAT forwarding through our fwknopd", () => {
+  test("-N: the knock DNATs an outside port to a host behind the server and lets it through", async (t) => {
+    requirePeers();
+    const pair = await createNetnsPair("fnat");
+    t.after(() => pair.cleanup());
+    const inside = await addInsideHost(pair);
+    t.after(() => inside.cleanup());
+    const svc = await startHiddenService(inside.ns, PORT);
+    t.after(() => svc.kill());
+    await hideServices(pair.server);
+    const keys = randomKeys();
+    const daemon = await startDaemon(
+      writeConfigDir({ ENABLE_IPT_FORWARDING: "Y" }, accessStanza(keys)),
+      {
+        netns: pair.server,
+      },
+    );
+    t.after(() => daemon.stop());
+    const outside = 40023;
+    assert.equal(await canConnect(pair.client, pair.serverIp, outside, 400), false);
+    // Message tcp/40023 with NAT target 198.18.1.2,2222 (type 2): DNAT + FORWARD rules.
+    await knock(pair, keys, {
+      port: PORT,
+      extra: ["-N", `${inside.ip}:${PORT}`, "--nat-port", String(outside)],
+    });
+    await daemon.waitForLog(/Added FORWARD rule to FWKNOP_FORWARD/);
+    await daemon.waitForLog(/Added DNAT rule to FWKNOP_PREROUTING/);
+    assert.equal(
+      await canConnect(pair.client, pair.serverIp, outside),
+      true,
+      "the inside service must answer",
     );
   });
 });
