@@ -37,7 +37,7 @@ type Expr = Record<string, unknown>;
 const FAMILY = "inet";
 const ANY = "0.0.0.0/0";
 
-export const SETS = {
+const SETS = {
   v4: { name: "allow4", addr: "ipv4_addr", payload: "ip" },
   v4dst: { name: "allow4_dst", addr: "ipv4_addr", payload: "ip" },
   v6: { name: "allow6", addr: "ipv6_addr", payload: "ip6" },

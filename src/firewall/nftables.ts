@@ -114,9 +114,9 @@ export class NftablesBackend implements FirewallBackend {
 
   async listText(all: boolean): Promise<string> {
     const argv = all ? ["list", "ruleset"] : ["list", "table", "inet", this.#layout.table];
+    // As the iptables backend: nft's stdout only, so a table not created yet lists as empty.
     const r = await this.#nft(argv);
-    const body = r.code === 0 ? r.stdout : r.stderr;
-    return `${all ? NFT_LIST_ALL_HEADING : NFT_LIST_HEADING}\n\n${body}`;
+    return `${all ? NFT_LIST_ALL_HEADING : NFT_LIST_HEADING}\n\n${r.stdout}`;
   }
 
   /** Our table as rules; a missing table (never created, or flushed) holds nothing. */

@@ -3,8 +3,13 @@
  * listing parser, checked against JSON that nft 1.0.6 printed for our own table.
  */
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { loadServerConfig } from "../../src/config/server-config.js";
 import type { Rule } from "../../src/firewall/backend.js";
+import { createFirewallBackend } from "../../src/firewall/backend.js";
 import {
   applyCommands,
   elementOf,
@@ -17,6 +22,8 @@ import {
   ruleExprs,
 } from "../../src/firewall/nft-json.js";
 import { ruleKey } from "../../src/firewall/rules.js";
+import { settingsFromConfig } from "../../src/firewall/settings.js";
+import { silentLogger } from "../../src/log/logger.js";
 
 const MARK = 0x2000_0000;
 const layout = (over: Partial<NftLayout> = {}): NftLayout => ({
@@ -375,5 +382,47 @@ describe("listing parser (JSON as nft 1.0.6 prints our table)", () => {
       ],
       "base-chain rules (no _exp_) are not grants",
     );
+  });
+});
+
+describe("FIREWALL_TYPE nftables settings", () => {
+  const work = mkdtempSync(join(tmpdir(), "fwknop-nft-settings-"));
+  after(() => rmSync(work, { recursive: true, force: true }));
+  let seq = 0;
+  const settingsOf = (text: string) => {
+    const path = join(work, `c${++seq}.conf`);
+    writeFileSync(path, `FIREWALL_TYPE nftables\n${text}`, { mode: 0o600 });
+    return settingsFromConfig(loadServerConfig({ configFile: path, warn: () => {} }));
+  };
+
+  test("defaults: table fwknop, priority -10, mark 0x20000000, nft, FWKNOP_INPUT only", () => {
+    const s = settingsOf("");
+    assert.deepEqual(s.nft, { table: "fwknop", priority: -10, mark: 0x2000_0000 });
+    assert.equal(s.exe, "/usr/sbin/nft");
+    assert.deepEqual(Object.keys(s.chains), ["input"]);
+    const b = createFirewallBackend("nftables", s, { log: silentLogger });
+    assert.equal(b.name, "nftables");
+    assert.equal(b.chainName("input"), "FWKNOP_INPUT");
+  });
+
+  test("ENABLE_NFT_* switch chain kinds on; NFT_* values are read", () => {
+    const s = settingsOf(
+      "ENABLE_NFT_FORWARDING Y\nENABLE_NFT_SNAT Y\nNFT_TABLE spa\nNFT_PRIORITY -300\nNFT_MARK 0x10\n",
+    );
+    assert.deepEqual(Object.keys(s.chains).sort(), [
+      "dnat",
+      "forward",
+      "input",
+      "masquerade",
+      "snat",
+    ]);
+    assert.deepEqual(s.nft, { table: "spa", priority: -300, mark: 0x10 });
+  });
+
+  test("invalid NFT_MARK and NFT_TABLE are configuration errors", () => {
+    assert.throws(() => settingsOf("NFT_MARK 0\n"), /Invalid NFT_MARK/);
+    assert.throws(() => settingsOf("NFT_MARK 0x1ffffffff\n"), /Invalid NFT_MARK/);
+    assert.throws(() => settingsOf("NFT_TABLE 1abc\n"), /Invalid NFT_TABLE/);
+    assert.throws(() => settingsOf("NFT_PRIORITY 5000\n"), /not in the range/);
   });
 });
