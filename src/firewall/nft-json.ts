@@ -164,7 +164,10 @@ export function elementOf(r: Rule): { set: string; val: unknown[] } | undefined 
   return { set: SETS[v6 ? "v6dst" : "v4dst"].name, val: [src, r.proto, r.dport, dst] };
 }
 
-/** Kernel timeout (whole seconds, at least 1) so the element outlives nothing past its `_exp_`. */
+/**
+ * Kernel timeout in whole seconds (nft's JSON takes no fractions), rounded up: the kernel never
+ * closes before the ledger does, and closes on its own at most a second after `_exp_`.
+ */
 export function elementTimeout(r: Rule, nowSec: number): number {
   return Math.max(1, Math.ceil(r.expiresAt - nowSec));
 }
