@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-npx biome ci src test bench scripts
+npx biome ci --colors=off src test bench scripts
 exec node --test --test-concurrency=1 dist/test/
