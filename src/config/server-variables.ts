@@ -176,12 +176,29 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
     },
     upstream: true,
   },
+  // Ours: ip6tables for IPv6 grants (upstream has no IPv6); after FIREWALL_EXE, whose value the
+  // default derives from. `none` keeps the firewall IPv4-only.
+  {
+    name: "FIREWALL_EXE_IPV6",
+    def: (get) => ip6tablesSibling(get("FIREWALL_EXE") ?? FIREWALL_DEFAULT_EXE.iptables),
+    firewall: "iptables",
+    upstream: false,
+  },
   // Upstream: "VERBOSE value ... not in the range (>0)" outside 0..INT_MAX.
   { name: "VERBOSE", range: [0, 2147483647], upstream: true },
   { name: "FAULT_INJECTION_TAG", upstream: true },
   // Ours: which backend to drive (upstream fixes this at build time).
   { name: "FIREWALL_TYPE", def: "iptables", upstream: false },
 ];
+
+/**
+ * The IPv6 tool next to an iptables binary: /usr/sbin/iptables → /usr/sbin/ip6tables,
+ * iptables-legacy → ip6tables-legacy; undefined when the name does not start with `iptables`.
+ */
+export function ip6tablesSibling(exe: string): string | undefined {
+  const m = /^(.*\/)?iptables([^/]*)$/.exec(exe);
+  return m ? `${m[1] ?? ""}ip6tables${m[2]}` : undefined;
+}
 
 const BY_NAME = new Map(SERVER_VARIABLES.map((v) => [v.name, v]));
 

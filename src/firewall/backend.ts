@@ -5,7 +5,7 @@
  */
 import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
-import { IptablesBackend } from "./iptables.js";
+import { DualStackIptablesBackend } from "./dual-stack.js";
 import { NftablesBackend } from "./nftables.js";
 import type { FirewallSettings } from "./settings.js";
 
@@ -70,7 +70,7 @@ export interface BackendOptions {
 export type BackendFactory = (settings: FirewallSettings, opts: BackendOptions) => FirewallBackend;
 
 const registry = new Map<string, BackendFactory>([
-  ["iptables", (settings, opts) => new IptablesBackend(settings, opts)],
+  ["iptables", (settings, opts) => new DualStackIptablesBackend(settings, opts)],
   ["nftables", (settings, opts) => new NftablesBackend(settings, opts)],
 ]);
 

@@ -12,10 +12,17 @@ import type { ChainSpec } from "./settings.js";
 export interface IpsetNames {
   any: string;
   dst: string;
+  /** ipset's address family: a set holds IPv4 or IPv6 elements, never both. */
+  family: "inet" | "inet6";
 }
 
-export function ipsetNames(input: ChainSpec): IpsetNames {
-  return { any: input.toChain, dst: `${input.toChain}_DST` };
+/**
+ * Set names follow the INPUT chain; IPv6 sets get a `6` suffix because ipset names are global
+ * to both families (the ip6tables chain keeps the IPv4 chain's name).
+ */
+export function ipsetNames(input: ChainSpec, family: "inet" | "inet6" = "inet"): IpsetNames {
+  const six = family === "inet6" ? "6" : "";
+  return { any: `${input.toChain}${six}`, dst: `${input.toChain}_DST${six}`, family };
 }
 
 /** Largest timeout the kernel accepts for a set entry (seconds). */
@@ -23,7 +30,7 @@ const MAX_TIMEOUT = 2_147_483;
 
 /** `create` lines for both sets; -exist makes them idempotent. */
 export function createSetLines(names: IpsetNames): string[] {
-  const opts = "family inet timeout 0 comment maxelem 1048576";
+  const opts = `family ${names.family} timeout 0 comment maxelem 1048576`;
   return [
     `create ${names.any} hash:ip,port ${opts}`,
     `create ${names.dst} hash:ip,port,ip ${opts}`,
@@ -39,23 +46,30 @@ export function setMatchArgs(names: IpsetNames, target: string): string[][] {
 }
 
 const PLAIN_IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+/** A single IPv6 address (no prefix length), as Node and ip6tables print them. */
+const PLAIN_IPV6 = /^[0-9a-f:.]*:[0-9a-f:.]*$/i;
+
+function isAnyDst(dst: string | undefined): boolean {
+  return dst === undefined || dst === "0.0.0.0/0" || dst === "::/0";
+}
 
 /** Only plain INPUT access rules fit a set; everything else stays a chain rule. */
 export function fitsSet(r: Rule): boolean {
+  const host = r.src !== undefined && PLAIN_IPV6.test(r.src) ? PLAIN_IPV6 : PLAIN_IPV4;
   return (
     r.chain === "input" &&
     r.proto !== undefined &&
     r.dport !== undefined &&
     r.sport === undefined &&
     r.src !== undefined &&
-    PLAIN_IPV4.test(r.src) &&
-    (r.dst === undefined || r.dst === "0.0.0.0/0" || PLAIN_IPV4.test(r.dst))
+    host.test(r.src) &&
+    (isAnyDst(r.dst) || host.test(r.dst ?? ""))
   );
 }
 
 function element(names: IpsetNames, r: Rule): { set: string; elem: string } {
   const base = `${r.src},${r.proto}:${r.dport}`;
-  if (r.dst === undefined || r.dst === "0.0.0.0/0") return { set: names.any, elem: base };
+  if (isAnyDst(r.dst)) return { set: names.any, elem: base };
   return { set: names.dst, elem: `${base},${r.dst}` };
 }
 
@@ -76,8 +90,9 @@ export function delLine(names: IpsetNames, r: Rule): string {
   return `del ${set} ${elem}`;
 }
 
+/** `ip,proto:port[,ip]` with IPv4 or IPv6 addresses (neither contains a comma or a space). */
 const MEMBER =
-  /^(\d+\.\d+\.\d+\.\d+),(tcp|udp):(\d+)(?:,(\d+\.\d+\.\d+\.\d+))?\b.*?(?:comment "([^"]*)")?\s*$/;
+  /^([0-9a-f:.]+),(tcp|udp):(\d+)(?:,([0-9a-f:.]+))?(?=\s|$).*?(?:comment "([^"]*)")?\s*$/i;
 
 /** Entries of `ipset list <set>` output as rules; entries without our marker are skipped. */
 export function parseSetList(text: string): Rule[] {

@@ -3,7 +3,8 @@
  * comments, so `iptables -L` looks exactly as with fwknopd 2.6.10 and each daemon can adopt the
  * other's rules. Unlike upstream, changes go in batches: one `iptables-restore --noflush` per
  * batch (atomic per table) instead of several iptables processes per rule. With ENABLE_IPT_IPSET
- * plain INPUT grants go to an ipset instead (see ipset.ts).
+ * plain INPUT grants go to an ipset instead (see ipset.ts). One instance drives one family: IPv4
+ * (`iptables`) or IPv6 (`ip6tables`, same chains and comments); dual-stack.ts combines the two.
  */
 import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
@@ -21,15 +22,24 @@ import {
   parseSetList,
   setMatchArgs,
 } from "./ipset.js";
-import { EXPIRE_COMMENT_PREFIX, ruleArgs } from "./rules.js";
+import { EXPIRE_COMMENT_PREFIX, hostAddress, ruleArgs } from "./rules.js";
 import type { ChainSpec, FirewallSettings } from "./settings.js";
 
 export const FW_LIST_HEADING = "Listing rules in fwknopd iptables chains...";
 export const FW_LIST_ALL_HEADING = "Listing all iptables rules in applicable tables...";
 export const FW_FLUSH_HEADING = "Deleting any existing firewall rules...";
 
-/** Upstream's probe address for the -C and comment checks. */
-const PROBE_SRC = "127.0.0.2";
+export type IpFamily = "inet" | "inet6";
+
+/**
+ * Per family: upstream's probe address for the -C and comment checks (IPv6: the loopback
+ * address, as harmless in a momentary ACCEPT rule), the address of the ipset ack, and the tool
+ * name in the --fw-list headings.
+ */
+const FAMILY = {
+  inet: { probeSrc: "127.0.0.2", anyAddr: "0.0.0.0", tool: "iptables" },
+  inet6: { probeSrc: "::1", anyAddr: "::", tool: "ip6tables" },
+} as const satisfies Record<IpFamily, { probeSrc: string; anyAddr: string; tool: string }>;
 const IPSET_EXE = "ipset";
 /** A jump rule is deleted at most this many times per chain (upstream's bound). */
 const MAX_JUMP_DELETES = 10;
@@ -37,7 +47,10 @@ const MAX_JUMP_DELETES = 10;
 const SESSION_TIMEOUT_MS = 10_000;
 
 export class IptablesBackend implements FirewallBackend {
-  readonly name = "iptables";
+  readonly name: string;
+  readonly #family: (typeof FAMILY)[IpFamily];
+  /** FIREWALL_EXE, or its IPv6 sibling for the inet6 family. */
+  readonly #exe: string;
   readonly #settings: FirewallSettings;
   readonly #log: Logger;
   readonly #netns: string | undefined;
@@ -45,16 +58,23 @@ export class IptablesBackend implements FirewallBackend {
   #checkSupport: boolean;
   #session: CommandSession | undefined;
 
-  constructor(settings: FirewallSettings, opts: BackendOptions) {
-    if (!settings.exe) {
-      throw new FwknopError("FWK_ERR_FW_NO_EXE", "No firewall command executable is set");
+  constructor(settings: FirewallSettings, opts: BackendOptions, family: IpFamily = "inet") {
+    const exe = family === "inet6" ? settings.exe6 : settings.exe;
+    if (!exe) {
+      throw new FwknopError(
+        "FWK_ERR_FW_NO_EXE",
+        `No firewall command executable is set${family === "inet6" ? " for IPv6" : ""}`,
+      );
     }
+    this.#exe = exe;
+    this.#family = FAMILY[family];
+    this.name = this.#family.tool;
     this.#settings = settings;
     this.#log = opts.log;
     this.#netns = opts.netns;
     this.#checkSupport = settings.checkSupport && opts.noCheckSupport !== true;
     const input = settings.chains.input;
-    this.#sets = settings.ipset && input ? ipsetNames(input) : undefined;
+    this.#sets = settings.ipset && input ? ipsetNames(input, family) : undefined;
   }
 
   chainName(kind: ChainKind): string {
@@ -94,7 +114,7 @@ export class IptablesBackend implements FirewallBackend {
       const r = await this.#ipt(["-t", spec.table, "-S", spec.toChain]);
       if (r.code !== 0) {
         if (/No chain|does not exist/i.test(r.stderr)) continue;
-        throw this.#error("FWK_ERR_FW_LIST", this.#settings.exe, r, `listing ${spec.toChain}`);
+        throw this.#error("FWK_ERR_FW_LIST", this.#exe, r, `listing ${spec.toChain}`);
       }
       for (const line of r.stdout.split("\n")) {
         const rule = parseRuleLine(line, spec.toChain, kind);
@@ -133,7 +153,8 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   async listText(all: boolean): Promise<string> {
-    const parts = [`${all ? FW_LIST_ALL_HEADING : FW_LIST_HEADING}\n`];
+    const heading = all ? FW_LIST_ALL_HEADING : FW_LIST_HEADING;
+    const parts = [`${heading.replace("iptables", this.#family.tool)}\n`];
     for (const spec of this.#activeSpecs()) {
       // Upstream prints a blank line before each chain listing, and nothing between table dumps.
       const argv = all
@@ -170,7 +191,7 @@ export class IptablesBackend implements FirewallBackend {
     }
     let script = "";
     for (const [table, lines] of byTable) script += `*${table}\n${lines.join("\n")}\nCOMMIT\n`;
-    const exe = `${this.#settings.exe}-restore`;
+    const exe = `${this.#exe}-restore`;
     let r = await this.#cmd([exe, "--noflush"], script);
     // Upstream re-creates a missing chain and jump rule before every add; we do it when a batch
     // fails (someone ran iptables -X or flushed INPUT), then try once more.
@@ -218,7 +239,7 @@ export class IptablesBackend implements FirewallBackend {
   #ipsetSession(sets: IpsetNames): CommandSession {
     if (!this.#session) {
       const opts: SessionOptions = {
-        ackCommand: `test ${sets.any} 0.0.0.0,tcp:0`,
+        ackCommand: `test ${sets.any} ${this.#family.anyAddr},tcp:0`,
         ackMarker: `is NOT in set ${sets.any}.`,
         timeoutMs: SESSION_TIMEOUT_MS,
       };
@@ -246,24 +267,19 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   async #probeCheckSupport(input: ChainSpec): Promise<boolean> {
-    const probe = ["-s", PROBE_SRC, "-p", "udp", "-j", input.target];
+    const probe = ["-s", this.#family.probeSrc, "-p", "udp", "-j", input.target];
     await this.#ipt(["-t", input.table, "-I", input.fromChain, "1", ...probe]);
     const r = await this.#ipt(["-t", input.table, "-C", input.fromChain, ...probe]);
     await this.#ipt(["-t", input.table, "-D", input.fromChain, ...probe]);
     const supported = r.code === 0 && r.stdout.trim() === "";
-    if (!supported) this.#log.debug("iptables -C is not supported; using chain listings");
+    if (!supported) this.#log.debug(`${this.name} -C is not supported; using chain listings`);
     return supported;
   }
 
   async #ensureChain(spec: ChainSpec): Promise<void> {
     const created = await this.#ipt(["-t", spec.table, "-N", spec.toChain]);
     if (created.code !== 0 && !/already exists/i.test(created.stderr)) {
-      throw this.#error(
-        "FWK_ERR_FW_INIT",
-        this.#settings.exe,
-        created,
-        `creating chain ${spec.toChain}`,
-      );
+      throw this.#error("FWK_ERR_FW_INIT", this.#exe, created, `creating chain ${spec.toChain}`);
     }
     if (await this.#jumpExists(spec)) return;
     const jump = await this.#ipt([
@@ -278,12 +294,16 @@ export class IptablesBackend implements FirewallBackend {
     if (jump.code !== 0) {
       throw this.#error(
         "FWK_ERR_FW_INIT",
-        this.#settings.exe,
+        this.#exe,
         jump,
         `adding jump rule from ${spec.fromChain} to ${spec.toChain}`,
       );
     }
-    this.#log.info(`Added jump rule from chain: ${spec.fromChain} to chain: ${spec.toChain}`);
+    // Upstream's line; the IPv6 side says which tool, the IPv4 side stays byte for byte.
+    const tool = this.name === "iptables" ? "" : ` (${this.name})`;
+    this.#log.info(
+      `Added jump rule from chain: ${spec.fromChain} to chain: ${spec.toChain}${tool}`,
+    );
   }
 
   async #jumpExists(spec: ChainSpec): Promise<boolean> {
@@ -307,19 +327,14 @@ export class IptablesBackend implements FirewallBackend {
       if (exists.code === 0) continue;
       const r = await this.#ipt(["-t", input.table, "-I", input.toChain, "1", ...match]);
       if (r.code !== 0)
-        throw this.#error(
-          "FWK_ERR_FW_INIT",
-          this.#settings.exe,
-          r,
-          `adding set match to ${input.toChain}`,
-        );
+        throw this.#error("FWK_ERR_FW_INIT", this.#exe, r, `adding set match to ${input.toChain}`);
     }
   }
 
   async #checkComment(input: ChainSpec): Promise<void> {
     const rule = [
       "-s",
-      PROBE_SRC,
+      this.#family.probeSrc,
       "-m",
       "comment",
       "--comment",
@@ -333,10 +348,10 @@ export class IptablesBackend implements FirewallBackend {
     if (!listed.stdout.includes("__TMPCOMMENT__")) {
       throw new FwknopError(
         "FWK_ERR_FW_COMMENT_CHECK",
-        `the iptables 'comment' match is not available (${this.#settings.exe}); set ENABLE_IPT_COMMENT_CHECK N only if rules can still carry their _exp_ comment`,
+        `the iptables 'comment' match is not available (${this.#exe}); set ENABLE_IPT_COMMENT_CHECK N only if rules can still carry their _exp_ comment`,
       );
     }
-    this.#log.debug("iptables 'comment' match is available");
+    this.#log.debug(`${this.name} 'comment' match is available`);
   }
 
   #spec(kind: ChainKind): ChainSpec {
@@ -361,7 +376,7 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   #ipt(args: readonly string[]): Promise<RunResult> {
-    return this.#cmd([this.#settings.exe, ...args]);
+    return this.#cmd([this.#exe, ...args]);
   }
 
   #cmd(argv: readonly string[], input?: string): Promise<RunResult> {
@@ -396,10 +411,10 @@ export function parseRuleLine(line: string, chain: string, kind: ChainKind): Rul
         else return undefined;
         break;
       case "-s":
-        if (value !== undefined) rule.src = value.replace(/\/32$/, "");
+        if (value !== undefined) rule.src = hostAddress(value);
         break;
       case "-d":
-        if (value !== undefined) rule.dst = value.replace(/\/32$/, "");
+        if (value !== undefined) rule.dst = hostAddress(value);
         break;
       case "--dport":
         rule.dport = Number(value);

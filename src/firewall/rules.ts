@@ -31,6 +31,17 @@ export const EXPIRE_COMMENT_PREFIX = "_exp_";
 export const PROTO_NUMBER = { tcp: 6, udp: 17 } as const satisfies Record<Proto, number>;
 
 const ANY = "0.0.0.0/0";
+const ANY6 = "::/0";
+
+/** "Any address" in the client's family: an IPv6 grant's rules go to ip6tables. */
+export function anyAddressFor(ip: string): string {
+  return isIpv6Text(ip) ? ANY6 : ANY;
+}
+
+/** IPv6 text (with or without a prefix length); IPv4 text never contains a colon. */
+export function isIpv6Text(addr: string): boolean {
+  return addr.includes(":");
+}
 
 /** Message types that ask for NAT: NAT access (2/4) and local NAT (5/6). */
 function isNatType(t: GrantRequest["messageType"]): boolean {
@@ -43,7 +54,7 @@ function isNatType(t: GrantRequest["messageType"]): boolean {
  */
 export function rulesForGrant(req: GrantRequest, settings: FirewallSettings, now: number): Rule[] {
   const expiresAt = Math.floor(now) + req.timeout;
-  const dst = settings.destinationRule ? req.packetDstIp : ANY;
+  const dst = settings.destinationRule ? req.packetDstIp : anyAddressFor(req.clientIp);
   const ip = req.clientIp;
   const specText = req.ports.map((p) => `${p.proto}/${p.port}`).join(",");
   const note = (kind: string): RuleNote => ({ kind, clientIp: ip, dst, spec: specText });
@@ -186,10 +197,18 @@ export function ruleArgs(rule: Rule, chain: ChainSpec): string[] {
   return args;
 }
 
-/** iptables prints `/32` hosts and omits `0.0.0.0/0`; identity must not depend on either. */
+/**
+ * iptables prints `/32` hosts and omits `0.0.0.0/0` (ip6tables: `/128`, `::/0`); identity must not
+ * depend on either.
+ */
 function normAddr(a: string | undefined): string {
-  if (a === undefined || a === ANY) return "";
-  return a.endsWith("/32") ? a.slice(0, -3) : a;
+  if (a === undefined || a === ANY || a === ANY6) return "";
+  return hostAddress(a);
+}
+
+/** `a.b.c.d/32` and `x::y/128` (as the tools list hosts) without the host prefix length. */
+export function hostAddress(a: string): string {
+  return a.replace(isIpv6Text(a) ? /\/128$/ : /\/32$/, "");
 }
 
 /** Rule identity: everything but the expiry (and log/location metadata). */

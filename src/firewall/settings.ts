@@ -16,6 +16,8 @@ export type { ChainSpec };
 export interface FirewallSettings {
   /** FIREWALL_EXE: the iptables binary; iptables-restore is looked up next to it. */
   exe: string;
+  /** Our FIREWALL_EXE_IPV6: ip6tables for IPv6 grants; absent = IPv6 grants are refused. */
+  exe6?: string;
   /** The active chains only (spec §11.1 table "Active when"). */
   chains: Partial<Record<ChainKind, ChainSpec>>;
   /** ENABLE_RULE_PREPEND: insert new rules at the top of the chain instead of appending. */
@@ -72,6 +74,7 @@ export function activeChainKinds(flags: {
 export function defaultFirewallSettings(): FirewallSettings {
   return {
     exe: "/usr/sbin/iptables",
+    exe6: "/usr/sbin/ip6tables",
     chains: { input: { ...DEFAULT_CHAIN_SPECS.input } },
     prepend: false,
     destinationRule: false,
@@ -118,6 +121,8 @@ export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
     checkSupport: true,
     ipset: on("IPSET"),
   };
+  const exe6 = cfg.get("FIREWALL_EXE_IPV6");
+  if (exe6 !== undefined && exe6 !== "" && exe6.toLowerCase() !== "none") settings.exe6 = exe6;
   if (snatIp !== undefined && isIPv4(snatIp)) settings.snatTranslateIp = snatIp;
   if (cfg.firewallType === "nftables") settings.nft = nftSettingsFromConfig(cfg);
   return settings;

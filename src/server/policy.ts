@@ -173,6 +173,19 @@ export function decidePolicy(
     );
   }
 
+  // NAT targets are IPv4 (the message format and FORCE_NAT say so) and netfilter cannot
+  // translate between families, so an IPv6 client (a 0.0.0.0 knock over IPv6) gets no NAT.
+  const wantsNat =
+    NAT_TYPES.includes(msg.messageType) ||
+    LOCAL_NAT_TYPES.includes(msg.messageType) ||
+    stanza.forceNat !== undefined;
+  if (wantsNat && clientIp.includes(":")) {
+    return deny(
+      "FWK_ERR_SPA_NAT_DISABLED",
+      `SPA packet from IPv6 address ${clientIp} requested NAT access, which is IPv4-only`,
+    );
+  }
+
   if (settings.testMode)
     return deny("FWK_ERR_SPA_TEST_MODE", "--test mode enabled, skipping firewall manipulation.");
 

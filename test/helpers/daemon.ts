@@ -177,6 +177,8 @@ export interface KnockOptions {
   port: number;
   /** Extra options, e.g. ["--time-offset-minus", "5m"]. */
   extra?: string[];
+  /** `-s` (allow-IP 0.0.0.0: the server takes the packet's source) instead of `-a clientIp`. */
+  sourceAddress?: boolean;
 }
 
 /**
@@ -197,8 +199,7 @@ export async function knock(
     "--no-save-args",
     "-A",
     `tcp/${opts.port}`,
-    "-a",
-    pair.clientIp,
+    ...(opts.sourceAddress ? ["-s"] : ["-a", pair.clientIp]),
     "-D",
     pair.serverIp,
     "--key-base64-rijndael",

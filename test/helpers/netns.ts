@@ -87,17 +87,63 @@ export async function createNetnsPair(tag: string): Promise<NetnsPair> {
   };
 }
 
-/** Adds more source addresses (e.g. 198.18.1.0/24 hosts) to the client side of a pair. */
-export async function addClientAddresses(pair: NetnsPair, cidrs: readonly string[]): Promise<void> {
-  const dev = (
-    await runChecked(["ip", "-n", pair.client, "-o", "link", "show", "type", "veth"])
-  ).stdout
+/** The (first) veth device inside `ns`. */
+async function vethDevice(ns: string): Promise<string> {
+  const dev = (await runChecked(["ip", "-n", ns, "-o", "link", "show", "type", "veth"])).stdout
     .split(":")[1]
     ?.trim()
     .split("@")[0];
-  if (!dev) throw new Error(`no veth device in ${pair.client}`);
+  if (!dev) throw new Error(`no veth device in ${ns}`);
+  return dev;
+}
+
+/** Adds more source addresses (e.g. 198.18.1.0/24 hosts) to the client side of a pair. */
+export async function addClientAddresses(pair: NetnsPair, cidrs: readonly string[]): Promise<void> {
+  const dev = await vethDevice(pair.client);
   for (const cidr of cidrs)
     await runChecked(["ip", "-n", pair.client, "addr", "add", cidr, "dev", dev]);
+}
+
+/** IPv6 documentation addresses of a pair (2001:db8::/32), see addIpv6(). */
+export const SERVER_IP6 = "2001:db8::1";
+export const CLIENT_IP6 = "2001:db8::2";
+
+/**
+ * Gives the veth pair IPv6 addresses (SERVER_IP6, CLIENT_IP6 in 2001:db8::/64). `nodad` skips
+ * duplicate address detection, so the addresses are usable at once instead of after ~1 s.
+ */
+export async function addIpv6(pair: NetnsPair): Promise<{ serverIp6: string; clientIp6: string }> {
+  for (const [ns, ip] of [
+    [pair.server, SERVER_IP6],
+    [pair.client, CLIENT_IP6],
+  ] as const) {
+    await runChecked([
+      "ip",
+      "-n",
+      ns,
+      "addr",
+      "add",
+      `${ip}/64`,
+      "dev",
+      await vethDevice(ns),
+      "nodad",
+    ]);
+  }
+  return { serverIp6: SERVER_IP6, clientIp6: CLIENT_IP6 };
+}
+
+/**
+ * hideServices() for IPv6 (ip6tables): established, loopback, neighbour discovery (without it
+ * the client cannot even resolve the server's link address) and the SPA UDP port; drop the rest.
+ */
+export async function hideServices6(ns: string, spaPort = 62201): Promise<void> {
+  const ipt = (...a: string[]) => runChecked(["ip6tables", ...a], { netns: ns });
+  await ipt("-A", "INPUT", "-i", "lo", "-j", "ACCEPT");
+  await ipt("-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT");
+  for (const type of ["neighbour-solicitation", "neighbour-advertisement"])
+    await ipt("-A", "INPUT", "-p", "ipv6-icmp", "--icmpv6-type", type, "-j", "ACCEPT");
+  await ipt("-A", "INPUT", "-p", "udp", "--dport", String(spaPort), "-j", "ACCEPT");
+  await ipt("-P", "INPUT", "DROP");
 }
 
 /**

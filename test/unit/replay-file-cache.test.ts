@@ -403,3 +403,54 @@ test("a compaction that cannot write (disk full) leaves the old file complete", 
   assert.equal(readFileSync(path, "utf8"), original);
   assert.deepEqual(readdirSync(mnt).sort(), ["digest.cache", "filler"], "no temp file left");
 });
+
+test("IPv6 addresses: we reload our lines; the C fwknopd 2.6.10 skips them and keeps its IPv4 ones", async (t) => {
+  if (!existsSync("/usr/sbin/fwknopd")) assert.fail("/usr/sbin/fwknopd (2.6.10) is not installed");
+  const dir = tempDir(t);
+  const path = join(dir, "digest.cache");
+  const v6 = [
+    { ...entry(1), srcIp: "2001:db8::2", dstIp: "::" },
+    // 39 characters: longer than upstream's %16s field, so its sscanf splits the line.
+    { ...entry(2), srcIp: "2001:db8:1234:5678:9abc:def0:1234:5678", dstIp: "2001:db8::1" },
+    { ...entry(3), srcIp: "2001:db8::2", dstIp: "2001:db8:1234:5678:9abc:def0:1234:5678" },
+  ];
+  const cache = await openFileReplayCache(options(path, recorder()));
+  for (const e of [entry(0), ...v6, entry(4)]) await cache.add(e);
+  await cache.close();
+
+  const again = await openFileReplayCache(options(path, recorder()));
+  assert.equal(again.size, 5);
+  for (const e of v6) assert.deepEqual(await again.lookup(e.digest), e);
+  await again.close();
+
+  writeFileSync(join(dir, "fwknopd.conf"), "ENABLE_UDP_SERVER Y;\n", { mode: 0o600 });
+  writeFileSync(join(dir, "access.conf"), "SOURCE ANY\nKEY secretsecret\n", { mode: 0o600 });
+  const r = await run(
+    [
+      "/usr/sbin/fwknopd",
+      "-f",
+      "-c",
+      join(dir, "fwknopd.conf"),
+      "-a",
+      join(dir, "access.conf"),
+      "-d",
+      path,
+      "-p",
+      join(dir, "fwknopd.pid"),
+      "-r",
+      join(dir, "run"),
+      "--exit-parse-digest-cache",
+      "-v",
+    ],
+    { timeoutMs: 20_000 },
+  );
+  const out = r.stdout + r.stderr;
+  assert.equal(r.code, 0, out);
+  // inet_pton(AF_INET) drops the IPv6 lines; only the line whose long destination shifts the
+  // sscanf fields gets upstream's "invalid entry" info line. The file itself is not rewritten.
+  assert.match(out, /Using Digest Cache: '.*' \(entry count = 2\)/);
+  assert.deepEqual(out.match(/Skipping invalid digest file entry in .* at line \d+/g)?.length, 1);
+  const after = await openFileReplayCache(options(path, recorder()));
+  assert.equal(after.size, 5);
+  await after.close();
+});

@@ -199,3 +199,62 @@ describe("decidePolicy", () => {
     assert.deepEqual(r.value.kind === "access" && r.value.nat, { host: "192.0.2.7", port: 2222 });
   });
 });
+
+describe("decidePolicy: knocks that arrive over IPv6", () => {
+  const v6 = { srcIp: "2001:db8::2", dstIp: "::" };
+
+  test("0.0.0.0 grants access for the packet's IPv6 source", () => {
+    const r = decidePolicy(msg({ message: "0.0.0.0,tcp/22" }), makeStanza(), v6, settings, NOW);
+    assert.ok(r.ok && r.value.kind === "access");
+    assert.equal(r.value.clientIp, "2001:db8::2");
+  });
+
+  test("REQUIRE_SOURCE_ADDRESS still refuses 0.0.0.0", () => {
+    const r = decidePolicy(
+      msg({ message: "0.0.0.0,tcp/22" }),
+      makeStanza({ requireSourceAddress: true }),
+      v6,
+      settings,
+      NOW,
+    );
+    assert.ok(!r.ok);
+    assert.equal(r.code, "FWK_ERR_SPA_SOURCE_REQUIRED");
+  });
+
+  test("an IPv4 allow-IP keeps its upstream meaning: access for that IPv4 address", () => {
+    const r = decidePolicy(msg({ message: "198.18.0.9,tcp/22" }), makeStanza(), v6, settings, NOW);
+    assert.ok(r.ok);
+    assert.equal(r.value.clientIp, "198.18.0.9");
+  });
+
+  test("NAT for an IPv6 client is refused (targets are IPv4); for an IPv4 allow-IP it is not", () => {
+    const nat = { ...settings, natForwarding: true };
+    const wire = { messageType: 2, natAccess: "192.0.2.5,22" } as const;
+    const r = decidePolicy(
+      msg({ ...wire, message: "0.0.0.0,tcp/55000" }),
+      makeStanza(),
+      v6,
+      nat,
+      NOW,
+    );
+    assert.ok(!r.ok);
+    assert.equal(r.code, "FWK_ERR_SPA_NAT_DISABLED");
+    assert.match(r.detail, /2001:db8::2.*IPv4-only/);
+    const forced = decidePolicy(
+      msg({ message: "0.0.0.0,tcp/22" }),
+      makeStanza({ forceNat: { ip: "192.0.2.7", port: 2222 } }),
+      v6,
+      nat,
+      NOW,
+    );
+    assert.equal(forced.ok, false);
+    const v4 = decidePolicy(
+      msg({ ...wire, message: "198.18.0.2,tcp/55000" }),
+      makeStanza(),
+      v6,
+      nat,
+      NOW,
+    );
+    assert.ok(v4.ok);
+  });
+});

@@ -34,7 +34,10 @@ export function createIntakeFromConfig(
     }
     const port = cfg.int("UDPSERV_PORT");
     return {
-      intake: createUdpIntake({ port, log }),
+      // Dual-stack: IPv4 senders arrive as plain IPv4 (mapped addresses are unwrapped), so
+      // SOURCE lists and rules see what they always saw; IPv6 senders match only stanzas whose
+      // SOURCE is ANY or lists IPv6 networks.
+      intake: createUdpIntake({ port, host: "::", log }),
       startLine: `Kicking off UDP server to listen on port ${port}.`,
       // The UDP server only ends when the daemon stops it.
       ended: new Promise<IntakeEnd>(() => {}),

@@ -19,7 +19,10 @@ const DEFAULT_RECV_BUFFER = 32 * 1024 * 1024;
 
 export interface UdpIntakeOptions {
   port: number;
-  /** Default 0.0.0.0; an IPv6 address (e.g. "::") gives a dual-stack socket. */
+  /**
+   * Default 0.0.0.0; an IPv6 address (e.g. "::") gives a dual-stack socket. A host without IPv6
+   * (EAFNOSUPPORT) falls back from "::" to 0.0.0.0.
+   */
   host?: string;
   /** Wanted SO_RCVBUF in bytes (default 32 MiB); the kernel caps it at net.core.rmem_max. */
   recvBufferBytes?: number;
@@ -38,8 +41,6 @@ export interface UdpIntake extends Intake {
 }
 
 export function createUdpIntake(opts: UdpIntakeOptions): UdpIntake {
-  const host = opts.host ?? "0.0.0.0";
-  const v6 = host.includes(":");
   const stats = { received: 0, dropped: 0 };
   let socket: Socket | undefined;
   let port = 0;
@@ -54,19 +55,7 @@ export function createUdpIntake(opts: UdpIntakeOptions): UdpIntake {
     stats,
     async start(onCandidate: (c: Candidate) => void): Promise<void> {
       if (socket) throw new Error("UDP intake already started");
-      const s = createSocket({ type: v6 ? "udp6" : "udp4", ipv6Only: false });
-      await new Promise<void>((resolve, reject) => {
-        const failed = (e: Error) => {
-          s.close();
-          const msg = `Cannot listen on UDP ${host}:${opts.port}: ${e.message}`;
-          reject(new FwknopError("FWK_ERR_INTAKE_BIND", msg, { cause: e }));
-        };
-        s.once("error", failed);
-        s.bind({ port: opts.port, address: host }, () => {
-          s.off("error", failed);
-          resolve();
-        });
-      });
+      const s = await bindUdp(opts.host ?? "0.0.0.0", opts.port, opts.log);
       socket = s;
       port = s.address().port;
       s.on("error", (e) => opts.log.error(`UDP server socket error: ${e.message}`));
@@ -107,6 +96,29 @@ export function createUdpIntake(opts: UdpIntakeOptions): UdpIntake {
       return new Promise((resolve) => s.close(() => resolve()));
     },
   };
+}
+
+/** A bound socket; "::" is dual-stack, and falls back to 0.0.0.0 where IPv6 is unavailable. */
+async function bindUdp(host: string, port: number, log: Logger): Promise<Socket> {
+  const s = createSocket({ type: host.includes(":") ? "udp6" : "udp4", ipv6Only: false });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.once("error", reject);
+      s.bind({ port, address: host }, () => {
+        s.off("error", reject);
+        resolve();
+      });
+    });
+    return s;
+  } catch (e) {
+    s.close();
+    if (host === "::" && (e as NodeJS.ErrnoException).code === "EAFNOSUPPORT") {
+      log.info("IPv6 is not available on this host; the UDP server listens on IPv4 only.");
+      return bindUdp("0.0.0.0", port, log);
+    }
+    const msg = `Cannot listen on UDP ${host}:${port}: ${(e as Error).message}`;
+    throw new FwknopError("FWK_ERR_INTAKE_BIND", msg, { cause: e });
+  }
 }
 
 /**
