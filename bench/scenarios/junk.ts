@@ -88,7 +88,7 @@ export async function junk(ctx: ScenarioContext): Promise<Measurement[]> {
       setNote(
         m,
         kind,
-        `junk sent at ${Math.round(r.achieved / 1000)}k/s; ${dropped} datagrams dropped, socket buffer full`,
+        `junk sent at ${Math.round(r.achieved / 1000)}k/s; kernel drops for a full socket buffer: ${dropped}`,
       );
     }
     out.push(m);
