@@ -88,7 +88,7 @@ export async function createNetnsPair(tag: string): Promise<NetnsPair> {
 }
 
 /** The (first) veth device inside `ns`. */
-async function vethDevice(ns: string): Promise<string> {
+export async function vethDevice(ns: string): Promise<string> {
   const dev = (await runChecked(["ip", "-n", ns, "-o", "link", "show", "type", "veth"])).stdout
     .split(":")[1]
     ?.trim()

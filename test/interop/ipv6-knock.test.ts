@@ -34,6 +34,7 @@ import {
   SERVER_IP6,
   sendUdp,
   startHiddenService,
+  vethDevice,
 } from "../helpers/netns.js";
 
 const PORT = 2222;
@@ -176,5 +177,42 @@ describe("IPv6 grants in ipset mode survive a daemon restart (adoption)", () => 
     await second.waitForLog(/Removed rule from FWKNOP_INPUT .*\(2001:db8::2 -> /, 8000);
     assert.doesNotMatch((await set()).stdout, /2001:db8::2/);
     assert.equal(await canConnect(pair.client, SERVER_IP6, PORT, 400), false, "closed again");
+  });
+});
+
+describe("pcap mode sniffs IPv6 knocks (default PCAP_FILTER 'udp port 62201')", () => {
+  let pair: NetnsPair;
+  const keys = randomKeys();
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  before(async () => {
+    if (!canUseNetns()) assert.fail("needs root and iproute2 (ip netns): run the suite as root");
+    if (!existsSync("/usr/bin/tcpdump"))
+      assert.fail("needs /usr/bin/tcpdump: apt-get install tcpdump");
+    pair = await createNetnsPair("v6pcap");
+    cleanups.push(() => pair.cleanup());
+    await addIpv6(pair);
+    const svc = await startHiddenService(pair.server, PORT);
+    cleanups.push(async () => svc.kill());
+    // Port 9 instead of the SPA port: nothing lets the knock in, it is only sniffed.
+    await hideServices6(pair.server, 9);
+  });
+
+  after(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  test("a knock the firewall drops is still seen and opens the port for the IPv6 source", async () => {
+    const intf = await vethDevice(pair.server);
+    const cfg = writeConfigDir(
+      { ENABLE_UDP_SERVER: "N", PCAP_INTF: intf },
+      accessStanza(keys, { FW_ACCESS_TIMEOUT: "3" }),
+    );
+    const daemon = await startDaemon(cfg, { netns: pair.server, readyLog: /Capturing on \S+/ });
+    cleanups.push(() => daemon.stop());
+    const v6 = { client: pair.client, clientIp: CLIENT_IP6, serverIp: SERVER_IP6 };
+    await knock(v6, keys, { binary: OUR_FWKNOP, port: PORT, sourceAddress: true });
+    await daemon.waitForLog(/Added access rule to FWKNOP_INPUT for 2001:db8::2 -> ::\/0 tcp\/2222/);
+    assert.equal(await canConnect(pair.client, SERVER_IP6, PORT), true, "open after the knock");
   });
 });
