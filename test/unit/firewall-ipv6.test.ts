@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadServerConfig } from "../../src/config/server-config.js";
 import { ip6tablesSibling } from "../../src/config/server-variables.js";
-import type { Rule } from "../../src/firewall/backend.js";
+import { createFirewallBackend, type Rule } from "../../src/firewall/backend.js";
 import { isIpv6Rule } from "../../src/firewall/dual-stack.js";
 import { createSetLines, fitsSet, ipsetNames, parseSetList } from "../../src/firewall/ipset.js";
 import { parseRuleLine } from "../../src/firewall/iptables.js";
@@ -15,6 +15,7 @@ import {
   defaultFirewallSettings,
   settingsFromConfig,
 } from "../../src/firewall/settings.js";
+import { silentLogger } from "../../src/log/logger.js";
 
 const NOW = 1_795_771_293;
 const EXP = NOW + 30;
@@ -171,6 +172,41 @@ test("FIREWALL_EXE_IPV6 follows FIREWALL_EXE; `none` turns IPv6 grants off", () 
     assert.equal(exe6("FIREWALL_EXE_IPV6 /opt/ip6tables\n"), "/opt/ip6tables");
     assert.equal(exe6("FIREWALL_EXE_IPV6 none\n"), undefined);
     assert.equal(exe6("FIREWALL_TYPE nftables\n"), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the iptables backend sends each rule of a mixed batch to its family's restore tool", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fwk-v6fake-"));
+  try {
+    // Stand-ins: the tools succeed silently (the IPv6 side is set up at its first batch), the
+    // restore tools record the script they were fed.
+    for (const tool of ["iptables", "ip6tables"]) {
+      writeFileSync(join(dir, tool), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+      writeFileSync(join(dir, `${tool}-restore`), `#!/bin/sh\ncat > "${dir}/${tool}.fed"\n`, {
+        mode: 0o755,
+      });
+    }
+    const s = {
+      ...settings(),
+      exe: join(dir, "iptables"),
+      exe6: join(dir, "ip6tables"),
+      commentCheck: false,
+      checkSupport: false,
+    };
+    const backend = createFirewallBackend("iptables", s, { log: silentLogger });
+    const rules = [
+      ...rulesForGrant(request(), s, NOW),
+      ...rulesForGrant(request({ clientIp: "198.18.0.2" }), s, NOW),
+    ];
+    await backend.apply(rules, []);
+    const fed = (tool: string) => readFileSync(join(dir, `${tool}.fed`), "utf8");
+    assert.match(fed("ip6tables"), /-A FWKNOP_INPUT -p 6 -s 2001:db8::2 -d ::\/0 /);
+    assert.match(fed("ip6tables"), /-A FWKNOP_OUTPUT -p 6 -d 2001:db8::2 -s ::\/0 /);
+    assert.doesNotMatch(fed("ip6tables"), /198\.18/);
+    assert.match(fed("iptables"), /-A FWKNOP_INPUT -p 6 -s 198\.18\.0\.2 -d 0\.0\.0\.0\/0 /);
+    assert.doesNotMatch(fed("iptables"), /2001:db8/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
