@@ -32,7 +32,13 @@ export class DualStackIptablesBackend implements FirewallBackend {
 
   constructor(settings: FirewallSettings, opts: BackendOptions) {
     this.#v4 = new IptablesBackend(settings, opts);
-    this.#v6 = settings.exe6 ? new IptablesBackend(settings, opts, "inet6") : undefined;
+    // NAT is IPv4-only (policy.ts), so ip6tables gets the access chains only: no ip6tables
+    // nat table is needed, and nothing unused is created there.
+    const { input, output } = settings.chains;
+    const chains = { ...(input ? { input } : {}), ...(output ? { output } : {}) };
+    this.#v6 = settings.exe6
+      ? new IptablesBackend({ ...settings, chains }, opts, "inet6")
+      : undefined;
     this.#log = opts.log;
   }
 
