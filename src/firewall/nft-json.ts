@@ -16,7 +16,7 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 import type { ChainKind, Proto, Rule } from "./backend.js";
-import { EXPIRE_COMMENT_PREFIX, expireComment } from "./rules.js";
+import { EXPIRE_COMMENT_PREFIX, expireComment, hostAddress } from "./rules.js";
 
 /** What the builders need to know about our table. */
 export interface NftLayout {
@@ -148,18 +148,17 @@ export function flushCommands(table: string): NftCommand[] {
   return [{ add: { table: t } }, { delete: { table: t } }];
 }
 
-const hostOf = (a: string) => a.replace(/\/(32|128)$/, "");
 const isAny = (a: string | undefined) => a === undefined || a === ANY || a === "::/0";
 
 /** The set and element value a rule becomes, or undefined if it must be a chain rule. */
 export function elementOf(r: Rule): { set: string; val: unknown[] } | undefined {
   if (r.chain !== "input" || r.proto === undefined || r.dport === undefined) return undefined;
   if (r.sport !== undefined || r.src === undefined) return undefined;
-  const src = hostOf(r.src);
+  const src = hostAddress(r.src);
   const v6 = isIPv6(src);
   if (!v6 && !isIPv4(src)) return undefined;
   if (isAny(r.dst)) return { set: SETS[v6 ? "v6" : "v4"].name, val: [src, r.proto, r.dport] };
-  const dst = hostOf(r.dst as string);
+  const dst = hostAddress(r.dst as string);
   if (v6 ? !isIPv6(dst) : !isIPv4(dst)) return undefined;
   return { set: SETS[v6 ? "v6dst" : "v4dst"].name, val: [src, r.proto, r.dport, dst] };
 }
@@ -190,7 +189,7 @@ function addrMatch(field: "saddr" | "daddr", addr: string | undefined): Expr[] {
   const [host = addr, len] = addr.split("/");
   const proto = isIPv6(host) ? "ip6" : "ip";
   const right =
-    len === undefined || hostOf(addr) === host
+    len === undefined || hostAddress(addr) === host
       ? host
       : { prefix: { addr: host, len: Number(len) } };
   return [match(payload(proto, field), right)];
