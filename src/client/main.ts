@@ -8,11 +8,11 @@ import { userInfo } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { findStanza, parseFwknoprc, updateFwknoprc } from "../config/fwknoprc.js";
 import { FwknopError } from "../errors.js";
+import { formatSpaDump, type SpaDump } from "../protocol/dump.js";
 import { isValidIpv4Text } from "../protocol/fields.js";
 import { decodeSpa, effectiveMessageType } from "../protocol/spa.js";
 import { type BuiltPacket, buildPacket, type GpgSeal, portFromRandom } from "./build.js";
 import { type ParsedCli, PROG, parseCli } from "./cli.js";
-import { formatSpaDump, type SpaDump } from "./dump.js";
 import { DEFAULT_GPG_EXE, gpgSeal } from "./gpg-seal.js";
 import { gatherKeys, type KeyIo, readLineFromFd } from "./key-source.js";
 import { formatKeyLines, generateKeys, provisioningText } from "./keygen.js";
@@ -194,19 +194,22 @@ function runKeyGen(cli: ParsedCli, io: ClientIo): number {
 }
 
 function dumpOf(p: BuiltPacket, req: RunRequest): string {
-  return formatSpaDump({
+  const dump = formatSpaDump({
     ...p.message,
     messageType: effectiveMessageType(p.message),
     clientTimeout: Math.max(0, req.settings.fwTimeout),
     digestType: req.settings.digestType,
     hmacType: p.keys.hmacKey ? req.settings.hmacType : undefined,
+    encryptionType: req.settings.useGpg ? "gpg" : "rijndael",
     encMode: p.keys.encMode,
     encoded: p.encoded.encoded,
     digest: p.encoded.digest,
     hmac: p.encoded.hmac,
-    wire: p.encoded.wire,
+    finalData: p.encoded.wire,
     ...(req.settings.useGpg ? { gpg: gpgDumpFields(req) } : {}),
   });
+  // The C client leaves a blank line after the dump.
+  return `${dump}\n\n`;
 }
 
 function gpgDumpFields(req: RunRequest): NonNullable<SpaDump["gpg"]> {
@@ -309,16 +312,16 @@ async function knockAndMaybeProxy(cli: ParsedCli, io: ClientIo): Promise<number>
         throw new FwknopError(decoded.code, `fwknop: ${decoded.code}: ${decoded.detail}`);
       const d = decoded.value;
       say("\nDump of the Decoded Data\n");
-      say(
-        formatSpaDump({
-          ...d,
-          clientTimeout: d.clientTimeout ?? 0,
-          hmacType: packet.keys.hmacKey ? s.hmacType : undefined,
-          encMode: s.encMode,
-          hmac: packet.encoded.hmac,
-          wire: packet.encoded.wire,
-        }),
-      );
+      const dump = formatSpaDump({
+        ...d,
+        clientTimeout: d.clientTimeout ?? 0,
+        hmacType: packet.keys.hmacKey ? s.hmacType : undefined,
+        encryptionType: "rijndael",
+        encMode: s.encMode,
+        hmac: packet.encoded.hmac,
+        finalData: packet.encoded.wire,
+      });
+      say(`${dump}\n\n`);
     }
     return 0;
   }

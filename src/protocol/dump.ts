@@ -16,17 +16,24 @@ import {
 import type { SpaMessage } from "./spa.js";
 
 export interface SpaDump extends SpaMessage {
-  digestType?: DigestName;
+  digestType?: DigestName | undefined;
   /** Absent when no HMAC is used (printed as `0 (None)`). */
-  hmacType?: DigestName;
+  hmacType?: DigestName | undefined;
   encryptionType: "rijndael" | "gpg";
   encMode: EncryptionMode;
   /** Inner message without the digest. */
-  encoded?: string;
-  digest?: string;
-  hmac?: string;
+  encoded?: string | undefined;
+  digest?: string | undefined;
+  hmac?: string | undefined;
   /** Whatever the context holds as SPA data: the client prints the wire string with its HMAC. */
-  finalData?: string;
+  finalData?: string | undefined;
+  /** GPG settings the client prints in GPG mode (signature fields are unknown to a sender). */
+  gpg?: {
+    signer?: string | undefined;
+    recipient: string;
+    homeDir?: string | undefined;
+    exe: string;
+  };
 }
 
 const NULL = "<NULL>";
@@ -60,9 +67,35 @@ export function formatSpaDump(d: SpaDump): string {
       `${ENCRYPTION_TYPE_IDS[d.encryptionType]} (${ENCRYPTION_TYPE_DISPLAY_NAMES[d.encryptionType]})`,
     ),
     line("Encryption Mode", `${ENCRYPTION_MODE_IDS[d.encMode]} (${d.encMode})`),
+    ...(d.gpg ? gpgLines(d.gpg) : []),
     line("Encoded Data", d.encoded ?? NULL),
     line("SPA Data Digest", d.digest ?? NULL),
     line("HMAC", d.hmac ?? NULL),
     line("Final SPA Data", d.finalData ?? NULL),
   ].join("\n");
+}
+
+function gpgLines(g: NonNullable<SpaDump["gpg"]>): string[] {
+  return [
+    line("GPG signer", g.signer ?? NULL),
+    line("GPG recipient", g.recipient),
+    line("GPG sig verify", "Yes"),
+    line("GPG ignore sig", "No"),
+    line("GPG sig ID", NULL),
+    line("GPG sig fpr", NULL),
+    line("GPG sig summary", "-1"),
+    line("GPG sig status", "-1"),
+    line("GPG home dir", g.homeDir ?? NULL),
+    line("GPG exe", g.exe),
+  ];
+}
+
+/** Parses a dump back into label → value (tests compare our dump with the C client's). */
+export function parseSpaDump(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const l of text.split("\n")) {
+    const m = /^ *([A-Za-z][A-Za-z ]*[A-Za-z]): (.*)$/.exec(l);
+    if (m?.[1] && m[2] !== undefined && l.indexOf(":") === 15) out.set(m[1], m[2]);
+  }
+  return out;
 }

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { parseSpaDump } from "../../src/client/dump.js";
 import { parseEncryptionMode } from "../../src/protocol/constants.js";
+import { parseSpaDump } from "../../src/protocol/dump.js";
 import { decodeSpa } from "../../src/protocol/spa.js";
 import { run } from "../../src/sys/run.js";
 

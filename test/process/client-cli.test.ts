@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { parseSpaDump } from "../../src/client/dump.js";
+import { parseSpaDump } from "../../src/protocol/dump.js";
 import { run } from "../../src/sys/run.js";
 
 const OUR_FWKNOP = fileURLToPath(new URL("../../../bin/fwknop", import.meta.url));
