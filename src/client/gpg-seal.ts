@@ -4,12 +4,11 @@
  * binary OpenPGP message becomes unpadded base64. It must start with `hQ` (an old-format
  * session-key packet), because the wire drops those two characters and fwknopd puts them back.
  */
+import { DEFAULT_GPG_EXE } from "../crypto/gpg.js";
 import { FwknopError } from "../errors.js";
 import { b64uEncode } from "../protocol/base64.js";
 import { B64_GPG_PREFIX } from "../protocol/constants.js";
 import { run } from "../sys/run.js";
-
-export const DEFAULT_GPG_EXE = "/usr/bin/gpg";
 
 export interface GpgSealOptions {
   recipient: string;

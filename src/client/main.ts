@@ -7,13 +7,14 @@ import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } f
 import { userInfo } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { findStanza, parseFwknoprc, updateFwknoprc } from "../config/fwknoprc.js";
+import { DEFAULT_GPG_EXE } from "../crypto/gpg.js";
 import { FwknopError } from "../errors.js";
 import { formatSpaDump, type SpaDump } from "../protocol/dump.js";
 import { isValidIpv4Text } from "../protocol/fields.js";
 import { decodeSpa, effectiveMessageType } from "../protocol/spa.js";
 import { type BuiltPacket, buildPacket, type GpgSeal, portFromRandom } from "./build.js";
 import { type ParsedCli, PROG, parseCli } from "./cli.js";
-import { DEFAULT_GPG_EXE, gpgSeal } from "./gpg-seal.js";
+import { gpgSeal } from "./gpg-seal.js";
 import { gatherKeys, type KeyIo, readLineFromFd } from "./key-source.js";
 import { formatKeyLines, generateKeys, provisioningText } from "./keygen.js";
 import type { RunRequest } from "./options.js";

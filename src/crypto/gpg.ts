@@ -7,6 +7,9 @@
 import { type ErrorCode, FwknopError, ok, type Result, reject } from "../errors.js";
 import { run } from "../sys/run.js";
 
+/** Debian's gpg, the path libfko was built with. */
+export const DEFAULT_GPG_EXE = "/usr/bin/gpg";
+
 export type SignatureStatus = "good" | "bad" | "expired" | "revoked" | "missing-key" | "error";
 
 export interface GpgSignature {

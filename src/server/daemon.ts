@@ -13,6 +13,7 @@ import type { FirewallBackend } from "../firewall/backend.js";
 import { rulesForGrant } from "../firewall/rules.js";
 import type { FirewallSettings } from "../firewall/settings.js";
 import type { Logger } from "../log/logger.js";
+import { formatSpaDump } from "../protocol/dump.js";
 import { CommandCycles, runSpaCommand } from "./commands.js";
 import { DecisionLog } from "./decision-log.js";
 import type { GrantLedger } from "./grants.js";
@@ -108,6 +109,16 @@ export class Daemon {
     const log = this.parts.log;
     log.info(
       `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${message.message}'`,
+    );
+    // With -v, the field dump upstream prints for each decoded packet.
+    log.debug(
+      formatSpaDump({
+        ...message,
+        hmacType: grant.stanza.hmacKey ? grant.stanza.hmacType : undefined,
+        encryptionType: decision.encryption,
+        encMode: decision.encryption === "gpg" ? "Asymmetric" : grant.stanza.encMode,
+        finalData: decision.wire,
+      }),
     );
     switch (grant.kind) {
       case "command":

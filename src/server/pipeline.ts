@@ -4,9 +4,8 @@
  * Returns one Decision; it never throws on hostile input and never touches the firewall.
  */
 
-import { DEFAULT_GPG_EXE } from "../client/gpg-seal.js";
 import type { AccessStanza } from "../config/access-config.js";
-import { type GpgSignature, gpgDecrypt } from "../crypto/gpg.js";
+import { DEFAULT_GPG_EXE, type GpgSignature, gpgDecrypt } from "../crypto/gpg.js";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
 import { b64Decode } from "../protocol/base64.js";
 import { B64_GPG_PREFIX } from "../protocol/constants.js";
@@ -47,7 +46,15 @@ export interface StanzaOutcome {
 }
 
 export type Decision =
-  | { ok: true; grant: Grant; message: DecodedSpa; wire: string; outcomes: StanzaOutcome[] }
+  | {
+      ok: true;
+      grant: Grant;
+      message: DecodedSpa;
+      /** How the granting stanza decrypted the packet. */
+      encryption: "rijndael" | "gpg";
+      wire: string;
+      outcomes: StanzaOutcome[];
+    }
   | {
       ok: false;
       code: ErrorCode;
@@ -171,7 +178,10 @@ async function evaluateStanzas(
         ? { srcIp: c.srcIp, dstIp: c.dstIp }
         : { srcIp: c.srcIp, dstIp: c.dstIp, forwardedFor };
     const verdict = decidePolicy(message, stanza, packet, ctx.policy, now);
-    if (verdict.ok) return { ok: true, grant: verdict.value, message, wire, outcomes };
+    if (verdict.ok) {
+      const encryption = decoded.value.signatures ? "gpg" : "rijndael";
+      return { ok: true, grant: verdict.value, message, encryption, wire, outcomes };
+    }
     miss(verdict.code, verdict.detail);
     if (verdict.final) break;
   }

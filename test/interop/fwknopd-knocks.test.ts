@@ -60,7 +60,7 @@ describe("C fwknop 2.6.10 client → our fwknopd (iptables, namespaces)", () => 
       accessStanza(restricted, { RESTRICT_PORTS: `tcp/${PORT}` }),
       accessStanza(userBound, { REQUIRE_USERNAME: "somebody-else" }),
     ].join("");
-    daemon = await startDaemon(writeConfigDir({}, access), { netns: pair.server });
+    daemon = await startDaemon(writeConfigDir({}, access), { netns: pair.server, args: ["-v"] });
     cleanups.push(() => daemon.stop());
   });
 
@@ -89,9 +89,14 @@ describe("C fwknop 2.6.10 client → our fwknopd (iptables, namespaces)", () => 
     );
   });
 
-  test("a replayed packet is refused", async () => {
+  test("with -v the granted packet's field dump is logged; a replayed packet is refused", async () => {
     const wire = await cKnock(pair, good);
     await daemon.waitForLog(/Added access rule/);
+    assert.match(daemon.output(), /SPA Field Values:/);
+    assert.ok(
+      daemon.output().includes(`Final SPA Data: ${wire}`),
+      "the dump shows the wire string",
+    );
     await sendUdp(pair.client, pair.serverIp, 62201, wire);
     await daemon.waitForLog(/Replay detected from source IP: 198\.18\.0\.2/);
   });
