@@ -1,10 +1,11 @@
-/** Paced UDP floods of pre-built packets from the client namespace (runs bench-flood.js there). */
+/** Paced UDP floods of pre-built packets from the client namespace (runs bench/agents/flood.js there). */
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NetnsPair } from "./netns.js";
 
-const floodTool = fileURLToPath(new URL("./bench-flood.js", import.meta.url));
+// A CLI, so it lives outside dist/test (node --test runs every file there).
+const floodTool = fileURLToPath(new URL("../../bench/agents/flood.js", import.meta.url));
 
 /** Sends `wires` to the server's SPA port at `rate` per second; resolves once all are sent. */
 export function floodFromClient(

@@ -4,11 +4,23 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "../../src/sys/run.js";
+
+/** Temp dirs this process made; removed when it exits (tests may reuse one across restarts). */
+const tempDirs: string[] = [];
+process.on("exit", () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
 
 export const OUR_FWKNOPD = fileURLToPath(new URL("../../../bin/fwknopd", import.meta.url));
 export const OUR_FWKNOP = fileURLToPath(new URL("../../../bin/fwknop", import.meta.url));
@@ -37,7 +49,7 @@ export interface ConfigDir {
 
 /** Writes fwknopd.conf (UDP server mode, private run dir) and access.conf into a temp dir. */
 export function writeConfigDir(conf: Record<string, string>, access: string): ConfigDir {
-  const dir = mkdtempSync(join(tmpdir(), "fwk-test-"));
+  const dir = tempDir("fwk-test-");
   const runDir = join(dir, "run");
   const c: ConfigDir = {
     dir,
@@ -84,8 +96,11 @@ export interface RunningDaemon {
   cfg: ConfigDir;
   /** Everything the daemon wrote to stderr/stdout so far. */
   output(): string;
-  /** Resolves with the first log line matching `re` (searching what came before, too). */
-  waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves with the first log line matching `re`; only output after character `since` counts
+   * (pass `output().length` taken before an action to wait for that action's line).
+   */
+  waitForLog(re: RegExp, timeoutMs?: number, since?: number): Promise<string>;
   /** Sends `signal` and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   exited: Promise<number | null>;
@@ -116,11 +131,11 @@ export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Prom
   const full = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
   const proc = spawn(full[0] as string, full.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
-  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const waiters: { re: RegExp; since: number; resolve: (l: string) => void }[] = [];
   const onData = (d: Buffer) => {
     text += d.toString();
     for (const w of [...waiters]) {
-      const line = findLine(text, w.re);
+      const line = findLine(text.slice(w.since), w.re);
       if (line !== undefined) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve(line);
@@ -135,8 +150,8 @@ export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Prom
     cfg,
     output: () => text,
     exited,
-    waitForLog(re, timeoutMs = 10_000) {
-      const line = findLine(text, re);
+    waitForLog(re, timeoutMs = 10_000, since = 0) {
+      const line = findLine(text.slice(since), re);
       if (line !== undefined) return Promise.resolve(line);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
@@ -146,6 +161,7 @@ export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Prom
         );
         waiters.push({
           re,
+          since,
           resolve: (l) => {
             clearTimeout(timer);
             resolve(l);
@@ -190,7 +206,7 @@ export async function knock(
   keys: Keys,
   opts: KnockOptions,
 ): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), "fwk-knock-"));
+  const dir = tempDir("fwk-knock-");
   const save = join(dir, "packet");
   const argv = [
     opts.binary ?? C_FWKNOP,

@@ -1,6 +1,6 @@
 /**
  * Sends pre-built packets over UDP from inside a namespace, paced, for the crash suite:
- *   node bench-flood.js HOST PORT RATE FILE   (FILE: one wire string per line)
+ *   node dist/bench/agents/flood.js HOST PORT RATE FILE   (FILE: one wire string per line)
  * Prints "sent N" when done. Runs as its own process so the test can SIGKILL the daemon
  * while the flood is still arriving.
  */
