@@ -12,7 +12,6 @@ import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadServerConfig } from "../../src/config/server-config.js";
 import { FwknopError } from "../../src/errors.js";
-import type { Logger } from "../../src/log/logger.js";
 import type { Candidate } from "../../src/server/intake/intake.js";
 import {
   createPcapFileIntake,
@@ -23,6 +22,7 @@ import {
 import { createIntakeFromConfig, liveOptionsFromConfig } from "../../src/server/intake/select.js";
 import { createDummyTcpServer } from "../../src/server/intake/tcp-server.js";
 import { pcapFile, type UdpFrame } from "../helpers/pcap-writer.js";
+import { recorder } from "../helpers/recording-logger.js";
 
 const work = mkdtempSync(join(tmpdir(), "fwk-intake-pcap-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -32,21 +32,6 @@ function write(bytes: Buffer | string): string {
   const path = join(work, `f${++seq}`);
   writeFileSync(path, bytes, { mode: 0o600 });
   return path;
-}
-
-function recorder(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (msg: string) => {
-    lines.push(`${level}: ${msg}`);
-  };
-  return {
-    lines,
-    error: at("error"),
-    warn: at("warn"),
-    notice: at("notice"),
-    info: at("info"),
-    debug: at("debug"),
-  };
 }
 
 const frame = (i: number, payload = Buffer.from(`SPA-${i}-`.padEnd(160, "x"))): UdpFrame => ({

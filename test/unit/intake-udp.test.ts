@@ -3,25 +3,10 @@ import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { type TestContext, test } from "node:test";
 import { FwknopError } from "../../src/errors.js";
-import type { Logger } from "../../src/log/logger.js";
 import type { Candidate } from "../../src/server/intake/intake.js";
 import { createUdpIntake } from "../../src/server/intake/udp.js";
 import { run } from "../../src/sys/run.js";
-
-function recorder(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (msg: string) => {
-    lines.push(`${level}: ${msg}`);
-  };
-  return {
-    lines,
-    error: at("error"),
-    warn: at("warn"),
-    notice: at("notice"),
-    info: at("info"),
-    debug: at("debug"),
-  };
-}
+import { recorder } from "../helpers/recording-logger.js";
 
 async function send(
   host: string,

@@ -22,6 +22,7 @@ import {
 } from "../../src/server/replay/file-cache.js";
 import { type ReplayEntry, replayDetectedMessage } from "../../src/server/replay/replay-cache.js";
 import { run } from "../../src/sys/run.js";
+import { recorder } from "../helpers/recording-logger.js";
 
 /** Written by fwknopd 2.6.10 (-U, -d) while fwknop 2.6.10 knocked it from another netns. */
 const C_FIXTURE = fileURLToPath(
@@ -31,21 +32,6 @@ const C_FIXTURE = fileURLToPath(
 const C_PACKET = fileURLToPath(
   new URL("../../../test/vectors/digest-cache-c2610-packet.txt", import.meta.url),
 );
-
-function recorder(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (msg: string) => {
-    lines.push(`${level}: ${msg}`);
-  };
-  return {
-    lines,
-    error: at("error"),
-    warn: at("warn"),
-    notice: at("notice"),
-    info: at("info"),
-    debug: at("debug"),
-  };
-}
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), "fwk-replay-"));
