@@ -3,10 +3,8 @@
  * Commands are split on whitespace and run without a shell, as upstream does: shell
  * metacharacters in a command are literal.
  */
-import type { AccessStanza } from "../config/access-config.js";
 import type { Logger } from "../log/logger.js";
 import { run } from "../sys/run.js";
-import { lookupUser } from "../sys/users.js";
 import type { CommandGrant, CycleGrant } from "./policy.js";
 
 /** Upstream runs commands without a time limit; we give them a generous one. */
@@ -31,13 +29,11 @@ export async function runSpaCommand(grant: CommandGrant, ctx: CommandContext): P
       sudo.push("-g", s.cmdSudoExecGroup);
     argv.unshift(...sudo);
   }
-  const identity = commandIdentity(s);
-  if (identity === "unknown") {
-    ctx.log.error(
-      `Unable to determine UID/GID for CMD_EXEC_USER '${s.cmdExecUser}'; command not run.`,
-    );
-    return false;
-  }
+  // CMD_EXEC_USER / CMD_EXEC_GROUP were resolved to ids when access.conf was loaded.
+  const identity = {
+    ...(s.cmdExecUid !== undefined && s.cmdExecUid !== 0 ? { uid: s.cmdExecUid } : {}),
+    ...(s.cmdExecGid !== undefined ? { gid: s.cmdExecGid } : {}),
+  };
   ctx.log.info(`Running command '${argv.join(" ")}'...`);
   try {
     const r = await run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, cwd: "/", ...identity });
@@ -47,14 +43,6 @@ export async function runSpaCommand(grant: CommandGrant, ctx: CommandContext): P
     ctx.log.error(`SPA command '${grant.command}' failed: ${(e as Error).message}`);
     return false;
   }
-}
-
-function commandIdentity(s: AccessStanza): { uid?: number; gid?: number } | "unknown" {
-  if (!s.cmdExecUser || s.cmdExecUser === "root") return {};
-  const user = lookupUser(s.cmdExecUser);
-  if (!user) return "unknown";
-  const group = s.cmdExecGroup ? lookupUser(s.cmdExecGroup) : undefined;
-  return { uid: user.uid, gid: group ? group.gid : user.gid };
 }
 
 export interface CycleFacts {

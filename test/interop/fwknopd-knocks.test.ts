@@ -4,7 +4,9 @@
  * is refused with its reason.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   accessStanza,
@@ -249,5 +251,36 @@ describe("NAT forwarding through our fwknopd", () => {
       true,
       "the inside service must answer",
     );
+  });
+});
+
+describe("commands through our fwknopd", () => {
+  test("an SPA command message runs as CMD_EXEC_USER; command cycles open and close", async (t) => {
+    requirePeers();
+    const pair = await createNetnsPair("cmd");
+    t.after(() => pair.cleanup());
+    const dir = mkdtempSync(join(tmpdir(), "fwk-cmd-"));
+    chmodSync(dir, 0o777);
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const cmdKeys = randomKeys();
+    const cycleKeys = randomKeys();
+    const access =
+      accessStanza(cmdKeys, { ENABLE_CMD_EXEC: "Y", CMD_EXEC_USER: "nobody" }) +
+      accessStanza(cycleKeys, {
+        CMD_CYCLE_OPEN: `touch ${dir}/open-$IP-$PORT`,
+        CMD_CYCLE_CLOSE: `touch ${dir}/close-$IP`,
+        CMD_CYCLE_TIMER: "1",
+      });
+    const daemon = await startDaemon(writeConfigDir({}, access), { netns: pair.server });
+    t.after(() => daemon.stop());
+
+    await knock(pair, cmdKeys, { port: PORT, extra: ["-C", `touch ${dir}/ran`] });
+    await daemon.waitForLog(/Command exited with status 0/);
+    assert.equal(statSync(join(dir, "ran")).uid, 65534, "the command ran as nobody");
+
+    await knock(pair, cycleKeys, { port: PORT });
+    await daemon.waitForLog(/Running command cycle command 'touch .*close-198\.18\.0\.2'/, 10_000);
+    assert.ok(existsSync(join(dir, `open-198.18.0.2-${PORT}`)), "open command ran with $IP/$PORT");
+    assert.doesNotMatch(daemon.output(), /Added access rule/, "command stanzas open no rules");
   });
 });
