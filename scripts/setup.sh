@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # The C fwknop 2.6.10 binaries are the interop peers; iptables/ipset/nftables/tcpdump/gnupg/
 # openssl/iproute2 are the real parts the tests drive inside network namespaces.
-pkgs=(fwknop-client fwknop-server iptables ipset nftables tcpdump gnupg openssl iproute2 redis-server)
+pkgs=(fwknop-client fwknop-server iptables ipset nftables tcpdump gnupg openssl iproute2)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -14,7 +14,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  # Keep the packaged services (the C fwknopd, redis) from starting on this host during the
+  # Keep the packaged service (the C fwknopd) from starting on this host during the
   # install; the tests start their own copies inside namespaces.
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
