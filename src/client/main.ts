@@ -10,7 +10,7 @@ import { findStanza, parseFwknoprc, updateFwknoprc } from "../config/fwknoprc.js
 import { DEFAULT_GPG_EXE } from "../crypto/gpg.js";
 import { FwknopError } from "../errors.js";
 import { formatSpaDump, type SpaDump } from "../protocol/dump.js";
-import { isValidIpv4Text } from "../protocol/fields.js";
+import { isAllowIpv6, isValidIpv4Text } from "../protocol/fields.js";
 import { decodeSpa, effectiveMessageType } from "../protocol/spa.js";
 import { type BuiltPacket, buildPacket, type GpgSeal, portFromRandom } from "./build.js";
 import { type ParsedCli, PROG, parseCli } from "./cli.js";
@@ -72,12 +72,14 @@ function validate(req: RunRequest): void {
   if (!s.sourceIp && !s.resolveIp && s.allowIp === undefined) {
     fail("Must use one of [-s|-R|-a] to specify IP for SPA access.");
   }
-  if (s.allowIp !== undefined && !s.sourceIp && !s.resolveIp && !isValidIpv4Text(s.allowIp)) {
-    fail(
-      s.allowIp.includes(":")
-        ? `Invalid allow IP specified for SPA access: ${s.allowIp} is IPv6, which the fwknop 3.0.0 message cannot carry; use -s to let the server take the packet's source address`
-        : "Invalid allow IP specified for SPA access",
-    );
+  if (
+    s.allowIp !== undefined &&
+    !s.sourceIp &&
+    !s.resolveIp &&
+    !isValidIpv4Text(s.allowIp) &&
+    !isAllowIpv6(s.allowIp)
+  ) {
+    fail("Invalid allow IP specified for SPA access");
   }
   if (s.spoofSource !== undefined && !isRawMode(s.proto)) {
     fail("Must set -P <udpraw|tcpraw|icmp> with a spoofed source IP");
@@ -256,6 +258,11 @@ async function allowIpOf(req: RunRequest, io: ClientIo): Promise<string> {
     return ip;
   }
   if (s.sourceIp || (s.resolveIp && s.allowIp === undefined)) return "0.0.0.0";
+  if (s.allowIp !== undefined && isAllowIpv6(s.allowIp)) {
+    io.err(
+      `[*] IPv6 allow IP ${s.allowIp}: only fwknop-ts servers accept it (fwknopd 2.6.10 refuses the packet)\n`,
+    );
+  }
   return s.allowIp ?? "0.0.0.0";
 }
 

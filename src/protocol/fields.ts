@@ -4,6 +4,7 @@
  * pass, IPv4 text goes through an `inet_aton`-equivalent parse (octal octets allowed), NAT hosts
  * may be names. Inputs are strings whose characters are bytes (latin1 view of the raw field).
  */
+import { isIPv6 } from "node:net";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
 import { LIMITS } from "./constants.js";
 
@@ -71,11 +72,21 @@ export function isValidIpv4Text(ip: string): boolean {
   return dots === 3 && inetAtonDotted(ip);
 }
 
-/** The allow-IP at the start of an access or command message: at most 15 characters. */
+/**
+ * An IPv6 allow-IP: our extension of the 3.0.0 grammar, so that `fwknop -a <IPv6>` can ask an
+ * fwknop-ts server for access for an IPv6 address. The message field is base64, so the colons
+ * never meet the field separator. libfko (fwknopd 2.6.10) refuses such messages.
+ */
+export function isAllowIpv6(ip: string): boolean {
+  // A zone id (fe80::1%eth0) means nothing to a firewall rule on the server.
+  return ip.length <= 39 && !ip.includes("%") && isIPv6(ip);
+}
+
+/** The allow-IP at the start of an access or command message: IPv4 of at most 15 characters. */
 function haveAllowIp(msg: string): boolean {
   const comma = msg.indexOf(",");
   const ip = comma < 0 ? msg : msg.slice(0, comma);
-  return ip.length < LIMITS.MAX_IPV4_STR_LEN && isValidIpv4Text(ip);
+  return (ip.length < LIMITS.MAX_IPV4_STR_LEN && isValidIpv4Text(ip)) || isAllowIpv6(ip);
 }
 
 /** A port: 1–5 digits, value 1–65535, ending at a comma or the end of the text. */

@@ -7,7 +7,7 @@ import type { AccessStanza } from "../config/access-config.js";
 import { type PortSpec, parsePortList } from "../config/port-list.js";
 import { type ErrorCode, reject } from "../errors.js";
 import { MessageType, type MessageTypeId } from "../protocol/constants.js";
-import { isValidIpv4Text } from "../protocol/fields.js";
+import { isAllowIpv6, isValidIpv4Text } from "../protocol/fields.js";
 import type { DecodedSpa } from "../protocol/spa.js";
 
 export interface PolicySettings {
@@ -105,7 +105,8 @@ export function decidePolicy(
   if (comma < 0) return deny("SPA_MSG_BAD_DATA", "SPA message has no comma after the allow-IP");
   const allowIp = msg.message.slice(0, comma);
   const rest = msg.message.slice(comma + 1);
-  if (allowIp.length < 6 || allowIp.length > 16 || !isValidIpv4Text(allowIp)) {
+  const ipv4 = allowIp.length >= 6 && allowIp.length <= 16 && isValidIpv4Text(allowIp);
+  if (!ipv4 && !isAllowIpv6(allowIp)) {
     return deny(
       "FWK_ERR_SPA_INVALID_ALLOW_IP",
       `Invalid source IP in SPA message, ignoring SPA packet: '${allowIp}'`,

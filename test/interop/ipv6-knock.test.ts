@@ -101,6 +101,17 @@ describe("knocks over IPv6 → our fwknopd → ip6tables (namespaces)", () => {
     assert.equal(await canConnect(pair.client, SERVER_IP6, PORT, 400), false, "closed again");
   });
 
+  test("-a with an IPv6 address (our extension of the message grammar) opens access for it", async () => {
+    const since = daemon.output().length;
+    await knock(v6, keys, { binary: OUR_FWKNOP, port: PORT + 3 });
+    await daemon.waitForLog(
+      /Added access rule to FWKNOP_INPUT for 2001:db8::2 -> ::\/0 tcp\/2225/,
+      10_000,
+      since,
+    );
+    assert.match(await ip6Input(), /-s 2001:db8::2\/128 .*--dport 2225 /);
+  });
+
   test("a replayed IPv6 knock is refused", async () => {
     const wire = await ours(keys);
     await daemon.waitForLog(/SPA Packet from IP: 2001:db8::2 received/);

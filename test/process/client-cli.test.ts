@@ -61,7 +61,7 @@ test("bad options: one error line, exit status 1", async (t) => {
     [[...KNOCK, "--time-offset-plus", "abc"], /^Invalid time offset: 'abc'$/],
     [["-A", "tcp/22", "--key-rijndael", "k", "-T"], /^Must use one of \[-s\|-R\|-a\]/],
     [["-A", "tcp/22", "-a", "1.2.3.4.5", "--key-rijndael", "k", "-T"], /^Invalid allow IP/],
-    [["-A", "tcp/22", "-a", "2001:db8::1", "--key-rijndael", "k", "-T"], /is IPv6/],
+    [["-A", "tcp/22", "-a", "2001:db8::1::2", "--key-rijndael", "k", "-T"], /^Invalid allow IP/],
     [["-A", "tcp/22", "-a", "1.2.3.4", "--key-rijndael", "k"], /^Must use --destination/],
     [[...KNOCK, "-M", "legacy", "--key-hmac", "h"], /^Legacy encryption mode is incompatible/],
     [[...KNOCK, "--key-hmac", "k"], /should not be identical/],

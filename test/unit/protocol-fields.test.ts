@@ -93,3 +93,12 @@ test("usernames", () => {
   assert.equal(empty.ok ? "" : empty.code, "FKO_ERROR_INVALID_DATA_USER_MISSING");
   for (const u of ["tab\t", "\u00e9", "a/b", "a=b"]) assert.equal(validateUsername(u).ok, false, u);
 });
+
+test("IPv6 allow-IPs are accepted as our extension (fwknopd 2.6.10 refuses them)", () => {
+  assert.ok(validateAccessMessage("2001:db8::2,tcp/22").ok);
+  assert.ok(validateCommandMessage("2001:db8::2,uptime").ok);
+  for (const m of ["2001:db8::2::1,tcp/22", "2001:db8::g,tcp/22", "fe80::1%eth0,tcp/22"]) {
+    const r = validateAccessMessage(m);
+    assert.equal(r.ok ? "ok" : r.code, "FKO_ERROR_INVALID_ALLOW_IP", m);
+  }
+});

@@ -175,3 +175,24 @@ test("random values: 16 digits from 16 random bytes", () => {
   );
   assert.throws(() => randomValueFromBytes(Buffer.alloc(15)), RangeError);
 });
+
+test("an IPv6 allow-IP survives encode → decode (base64 keeps its colons off the separator)", () => {
+  const keys = {
+    encKey: Buffer.from("v6-key-0123456789"),
+    encMode: "CBC" as const,
+    hmacKey: Buffer.from("v6-hmac-key-0123456789"),
+  };
+  const msg = {
+    randomValue: "1234567890123456",
+    username: "alice",
+    timestamp: 1_700_000_000,
+    version: "3.0.0",
+    messageType: 1 as const,
+    message: "2001:db8::2,tcp/22",
+  };
+  const enc = encodeSpa(msg, keys, { digestType: "sha256", salt: Buffer.alloc(8, 7) });
+  assert.ok(enc.ok, enc.ok ? "" : enc.detail);
+  const dec = decodeSpa(enc.value.wire, keys);
+  assert.ok(dec.ok, dec.ok ? "" : dec.detail);
+  assert.equal(dec.value.message, "2001:db8::2,tcp/22");
+});

@@ -258,3 +258,24 @@ describe("decidePolicy: knocks that arrive over IPv6", () => {
     assert.ok(v4.ok);
   });
 });
+
+test("an IPv6 allow-IP (our extension) opens access for that address", () => {
+  const r = decidePolicy(
+    msg({ message: "2001:db8::7,tcp/22" }),
+    makeStanza(),
+    packet,
+    settings,
+    NOW,
+  );
+  assert.ok(r.ok);
+  assert.equal(r.value.clientIp, "2001:db8::7");
+  const bad = decidePolicy(
+    msg({ message: "2001:db8::7::1,tcp/22" }),
+    makeStanza(),
+    packet,
+    settings,
+    NOW,
+  );
+  assert.ok(!bad.ok);
+  assert.equal(bad.code, "FWK_ERR_SPA_INVALID_ALLOW_IP");
+});
