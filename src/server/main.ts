@@ -169,9 +169,8 @@ async function serve(
     return 0;
   }
 
-  let stanzas = initialStanzas;
   // Upstream leaves the firewall alone in --test mode and when every stanza is a command cycle.
-  const needsFirewall = !opts.testMode && stanzas.some((s) => s.cmdCycleOpen === undefined);
+  const needsFirewall = !opts.testMode && initialStanzas.some((s) => s.cmdCycleOpen === undefined);
   const firewall = needsFirewall ? await startFirewall(config, opts, log) : undefined;
 
   const { intake, startLine, ended } = createIntakeFromConfig(config, {
@@ -185,7 +184,7 @@ async function serve(
   });
   const daemon = new Daemon({
     config,
-    stanzas,
+    stanzas: initialStanzas,
     log,
     intake,
     replay,
@@ -198,16 +197,7 @@ async function serve(
     },
     now,
   });
-  await daemon.start();
-  // Logged once the intake really listens: scripts wait for this line.
-  log.info(startLine);
-  // A capture that ends by itself (end of --pcap-file, interface gone) ends the daemon.
-  void ended.then((e) => {
-    log[e.level](e.message);
-    finish(e.code);
-  });
-  ready?.signal();
-
+  // Handlers go in before the intake starts, so a signal at any moment gets a clean exit.
   const onStop = (sig: string) => () => {
     log.info(`Got ${sig}. Exiting...`);
     finish(0);
@@ -221,7 +211,7 @@ async function serve(
         cli: opts.cli,
         warn: (m) => log.warn(m),
       });
-      stanzas = loadAccessConfig(accessOptions(fresh, log));
+      const stanzas = loadAccessConfig(accessOptions(fresh, log));
       daemon.reload(fresh, stanzas, firewall ? settingsFromConfig(fresh) : undefined);
       log.info(`Configs re-read: ${stanzas.length} access stanza(s); active grants kept.`);
     } catch (e) {
@@ -235,6 +225,16 @@ async function serve(
   // counted by code) and keep ignoring SIGUSR2.
   process.on("SIGUSR1", () => log.info(daemon.countsSummary()));
   process.on("SIGUSR2", () => {});
+
+  await daemon.start();
+  // Logged once the intake really listens: scripts wait for this line.
+  log.info(startLine);
+  // A capture that ends by itself (end of --pcap-file, interface gone) ends the daemon.
+  void ended.then((e) => {
+    log[e.level](e.message);
+    finish(e.code);
+  });
+  ready?.signal();
 
   const code = await finished;
   process.removeAllListeners("SIGHUP");
