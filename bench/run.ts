@@ -13,6 +13,7 @@ import { DAEMON_BINARY, DAEMON_KINDS, type DaemonKind } from "./lib/daemon.js";
 import "./lib/reaper.js";
 import { renderMarkdown, renderSvg } from "./lib/report.js";
 import type { Measurement, Scenario } from "./lib/result.js";
+import { capture } from "./scenarios/capture.js";
 import { expiry } from "./scenarios/expiry.js";
 import { idle } from "./scenarios/idle.js";
 import { junk } from "./scenarios/junk.js";
@@ -20,7 +21,15 @@ import { latency } from "./scenarios/latency.js";
 import { replay } from "./scenarios/replay.js";
 import { throughput } from "./scenarios/throughput.js";
 
-const SCENARIOS: Record<string, Scenario> = { throughput, latency, junk, expiry, replay, idle };
+const SCENARIOS: Record<string, Scenario> = {
+  throughput,
+  latency,
+  junk,
+  expiry,
+  replay,
+  idle,
+  capture,
+};
 const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 
 const { values } = parseArgs({

@@ -13,6 +13,9 @@ const packets = readFileSync(file as string, "utf8")
   .filter(Boolean);
 const perTick = Math.max(1, Math.round(Number(rate) / 100));
 const sock = dgram.createSocket("udp4");
+// With nobody listening on the SPA port (the daemon sniffs in pcap mode), the kernel answers
+// with ICMP port-unreachable, which a connected socket reports as an error: not ours to handle.
+sock.on("error", () => {});
 let i = 0;
 const timer = setInterval(() => {
   for (let n = 0; n < perTick && i < packets.length; n++, i++) {

@@ -24,6 +24,9 @@ export interface ProberSetup {
 
 const setup = JSON.parse(process.argv[2] ?? "{}") as ProberSetup;
 const udp = dgram.createSocket("udp4");
+// With nobody listening on the SPA port (the daemon sniffs in pcap mode), the kernel answers
+// with ICMP port-unreachable, which a connected socket reports as an error: not ours to handle.
+udp.on("error", () => {});
 
 /** One connect attempt from `src`: true on a completed handshake, false on reset/timeout. */
 function tryConnect(src: string, timeoutMs = 1000): Promise<boolean> {

@@ -23,6 +23,9 @@ const packets = Array.from({ length: job.count }, (_, i) =>
   Buffer.from(makeKnock(job.keys, { allowIp: grantIp(job.first + i), port: job.hiddenPort })),
 );
 const sock = dgram.createSocket("udp4");
+// With nobody listening on the SPA port (the daemon sniffs in pcap mode), the kernel answers
+// with ICMP port-unreachable, which a connected socket reports as an error: not ours to handle.
+sock.on("error", () => {});
 // A large send buffer so bursts are limited by the pacing, not by EAGAIN on our side.
 sock.bind(0, () => {
   sock.setSendBufferSize(4 * 1024 * 1024);

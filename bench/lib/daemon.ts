@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { C_FWKNOPD, OUR_FWKNOPD, writeConfigDir } from "../../test/helpers/daemon.js";
+import { vethDevice } from "../../test/helpers/netns.js";
 import { track } from "./reaper.js";
 
 /** Our daemon in its default chain mode, ours with ENABLE_IPT_IPSET Y, and fwknopd 2.6.10. */
@@ -27,7 +28,11 @@ export function firewallVariant(kind: DaemonKind): boolean {
 
 /** Both daemons log this line once per rule they add (upstream wording). */
 const ADDED = /Added access rule to FWKNOP_INPUT for (\S+) /;
-const READY = /Kicking off UDP server to listen on port/;
+/** Both daemons' start lines, UDP-server mode and sniffing mode. */
+const READY = {
+  udp: /Kicking off UDP server to listen on port/,
+  pcap: /Starting fwknopd main event loop/,
+} as const;
 
 export interface BenchDaemon {
   pid: number;
@@ -47,10 +52,23 @@ export interface StartBench {
   conf: Record<string, string>;
   access: string;
   readyTimeoutMs?: number;
+  /** UDP-server mode (default) or sniffing the server's veth (pcap mode, upstream's default). */
+  capture?: "udp" | "pcap";
 }
 
 export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
-  const conf = o.kind === "ours-ipset" ? { ...o.conf, ENABLE_IPT_IPSET: "Y" } : o.conf;
+  const capture = o.capture ?? "udp";
+  const conf = {
+    ...o.conf,
+    ...(o.kind === "ours-ipset" ? { ENABLE_IPT_IPSET: "Y" } : {}),
+    ...(capture === "pcap"
+      ? {
+          ENABLE_UDP_SERVER: "N",
+          PCAP_INTF: await vethDevice(o.netns),
+          PCAP_FILTER: "udp port 62201",
+        }
+      : {}),
+  };
   const cfg = writeConfigDir(conf, o.access);
   const argv = [
     DAEMON_BINARY[o.kind],
@@ -112,7 +130,7 @@ export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
       rmSync(cfg.dir, { recursive: true, force: true });
     },
   };
-  const ready = await d.nextLine(READY, o.readyTimeoutMs ?? 60_000);
+  const ready = await d.nextLine(READY[capture], o.readyTimeoutMs ?? 60_000);
   if (!ready) {
     await d.stop(1000);
     throw new Error(`${o.kind} fwknopd did not start; log tail:\n${d.tail()}`);

@@ -22,6 +22,7 @@ const TITLES: Record<string, string> = {
   expiry: "4. Expiry precision",
   replay: "5. Replay cache start-up",
   idle: "6. Idle cost",
+  capture: "7. Sniffing (pcap) mode",
 };
 
 export const LABELS: Record<DaemonKind, string> = {

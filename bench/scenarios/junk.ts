@@ -13,9 +13,10 @@ const RATES = [10_000, 50_000, 100_000];
 const SECONDS = 5;
 const VALID = 100;
 
-async function flood(
+export async function flood(
   kind: DaemonKind,
   rate: number,
+  capture: "udp" | "pcap" = "udp",
 ): Promise<{ share: number; achieved: number; dropped: number }> {
   const keys = newKeys();
   const net = await createBenchNet();
@@ -25,6 +26,7 @@ async function flood(
       netns: net.pair.server,
       conf: {},
       access: accessFor(keys, { FW_ACCESS_TIMEOUT: "3600" }),
+      capture,
     });
     try {
       const target = { host: net.pair.serverIp, port: SPA_PORT };

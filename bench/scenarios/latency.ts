@@ -19,10 +19,11 @@ import { accessFor, newKeys } from "./common.js";
 const LEVELS = [0, 1000, 10_000];
 const FLOOR_TRIALS = 20;
 
-async function samples(
+export async function samples(
   kind: DaemonKind,
   others: number,
   trials: number,
+  capture: "udp" | "pcap" = "udp",
 ): Promise<{ open: number[]; floor: number[] }> {
   const keys = newKeys();
   const net = await createBenchNet();
@@ -34,6 +35,7 @@ async function samples(
       netns: net.pair.server,
       conf: { FLUSH_IPT_AT_INIT: others > 0 ? "N" : "Y" },
       access: accessFor(keys, { FW_ACCESS_TIMEOUT: "3600" }),
+      capture,
     });
     const prober = await startProber(net.pair, keys);
     try {
