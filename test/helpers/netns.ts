@@ -30,6 +30,11 @@ process.on("exit", () => {
   }
 });
 
+/** Deletes a namespace; one that would not go stays listed, so the exit hook tries again. */
+async function deleteNetns(ns: string): Promise<void> {
+  if ((await run(["ip", "netns", "del", ns])).code === 0) live.delete(ns);
+}
+
 /** True when this process may create namespaces (root with iproute2). */
 export function canUseNetns(): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -79,10 +84,7 @@ export async function createNetnsPair(tag: string): Promise<NetnsPair> {
     serverIp,
     clientIp,
     async cleanup() {
-      for (const ns of [server, client]) {
-        await run(["ip", "netns", "del", ns]);
-        live.delete(ns);
-      }
+      for (const ns of [server, client]) await deleteNetns(ns);
     },
   };
 }
@@ -247,8 +249,7 @@ export async function addInsideHost(pair: NetnsPair): Promise<InsideHost> {
     ns,
     ip: "198.18.1.2",
     async cleanup() {
-      await run(["ip", "netns", "del", ns]);
-      live.delete(ns);
+      await deleteNetns(ns);
     },
   };
 }
