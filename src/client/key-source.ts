@@ -7,7 +7,7 @@ import { openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { ReadStream } from "node:tty";
 import { FwknopError } from "../errors.js";
 import type { RunRequest } from "./options.js";
-import { keyBytes, MAX_CLIENT_KEY_LEN } from "./settings.js";
+import { type KeyText, keyBytes, MAX_CLIENT_KEY_LEN } from "./settings.js";
 
 /** Key files: `<destination>: <key>` lines; the last line for the destination wins. */
 export function keyFromFile(text: string, destination: string): string | undefined {
@@ -126,14 +126,25 @@ export interface KeyIo {
 
 export const defaultKeyIo: KeyIo = { readFd: readLineFromFd, prompt: promptSecret, warn: () => {} };
 
-async function encryptionKey(req: RunRequest, io: KeyIo, dest: string): Promise<Buffer> {
+/**
+ * The Rijndael key or the GPG signing passphrase: from its rc/command-line value (base64 form
+ * checked), else --stdin, --fd, the key file, and last a prompt — the same order for both.
+ */
+async function secret(
+  req: RunRequest,
+  io: KeyIo,
+  dest: string,
+  given: KeyText | undefined,
+  base64Name: string,
+  prompt: string,
+): Promise<Buffer> {
   const s = req.settings;
-  if (s.key) {
-    const k = keyBytes(s.key);
+  if (given) {
+    const k = keyBytes(given);
     if (!k) {
       throw new FwknopError(
         "FWK_ERR_CLIENT_KEY",
-        `KEY_BASE64 value '${s.key.text}' doesn't look like base64-encoded data.`,
+        `${base64Name} value '${given.text}' doesn't look like base64-encoded data.`,
       );
     }
     return k;
@@ -141,27 +152,25 @@ async function encryptionKey(req: RunRequest, io: KeyIo, dest: string): Promise<
   if (req.keyFromStdin) return io.readFd(0);
   if (req.keyFd !== undefined) return io.readFd(req.keyFd);
   if (s.keyFile !== undefined) return readKeyFile(s.keyFile, dest);
-  return io.prompt("Enter encryption key: ");
+  return io.prompt(prompt);
+}
+
+function encryptionKey(req: RunRequest, io: KeyIo, dest: string): Promise<Buffer> {
+  return secret(req, io, dest, req.settings.key, "KEY_BASE64", "Enter encryption key: ");
 }
 
 /** GPG mode: the signing key's passphrase takes the key's place (none without a signer). */
 async function signingPassphrase(req: RunRequest, io: KeyIo, dest: string): Promise<Buffer> {
   const s = req.settings;
   if (s.gpgSigner === undefined || s.gpgNoSigningPw || s.gpgAgent) return Buffer.alloc(0);
-  if (s.gpgSigningPw) {
-    const k = keyBytes(s.gpgSigningPw);
-    if (!k) {
-      throw new FwknopError(
-        "FWK_ERR_CLIENT_KEY",
-        `GPG_SIGNING_PW_BASE64 value '${s.gpgSigningPw.text}' doesn't look like base64-encoded data.`,
-      );
-    }
-    return k;
-  }
-  if (req.keyFromStdin) return io.readFd(0);
-  if (req.keyFd !== undefined) return io.readFd(req.keyFd);
-  if (s.keyFile !== undefined) return readKeyFile(s.keyFile, dest);
-  return io.prompt("Enter passphrase for signing: ");
+  return secret(
+    req,
+    io,
+    dest,
+    s.gpgSigningPw,
+    "GPG_SIGNING_PW_BASE64",
+    "Enter passphrase for signing: ",
+  );
 }
 
 export async function gatherKeys(req: RunRequest, io: KeyIo): Promise<ClientKeys> {
