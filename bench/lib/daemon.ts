@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { C_FWKNOPD, OUR_FWKNOPD, writeConfigDir } from "../../test/helpers/daemon.js";
+import { C_FWKNOPD, daemonArgv, OUR_FWKNOPD, writeConfigDir } from "../../test/helpers/daemon.js";
 import { vethDevice } from "../../test/helpers/netns.js";
 import { track } from "./reaper.js";
 
@@ -70,18 +70,7 @@ export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
       : {}),
   };
   const cfg = writeConfigDir(conf, o.access);
-  const argv = [
-    DAEMON_BINARY[o.kind],
-    "-f",
-    "-c",
-    cfg.confFile,
-    "-a",
-    cfg.accessFile,
-    "-d",
-    cfg.digestFile,
-    "-p",
-    cfg.pidFile,
-  ];
+  const argv = daemonArgv(DAEMON_BINARY[o.kind], cfg);
   // `ip netns exec` execs the daemon, so the child's pid is the daemon's pid.
   const proc = track(
     spawn("ip", ["netns", "exec", o.netns, ...argv], { stdio: ["ignore", "pipe", "pipe"] }),

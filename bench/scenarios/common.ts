@@ -1,6 +1,11 @@
-/** Small pieces every scenario shares: keys, the access stanza, waiting for counts to settle. */
+/**
+ * Small pieces every scenario shares: keys, the access stanza, a daemon facing N other grants,
+ * waiting for counts to settle.
+ */
 import { randomBytes } from "node:crypto";
 import type { BenchKeys } from "../../test/helpers/bench-knock.js";
+import { type BenchDaemon, type DaemonKind, startBenchDaemon } from "../lib/daemon.js";
+import { type BenchNet, preloadGrants } from "../lib/net.js";
 import { sleep } from "../lib/result.js";
 
 export function newKeys(): BenchKeys {
@@ -40,4 +45,32 @@ export async function settle(
       lastChange = Date.now();
     }
   }
+}
+
+export interface WithOthers {
+  kind: DaemonKind;
+  net: BenchNet;
+  /** Other grants already active: `_exp_` rules two hours ahead, adopted at start. */
+  others: number;
+  access: string;
+  readyTimeoutMs?: number;
+  capture?: "udp" | "pcap";
+}
+
+/**
+ * Starts a daemon that faces `others` active grants: they are pre-inserted into the firewall and
+ * adopted (FLUSH_IPT_AT_INIT N), so every daemon starts from the same state.
+ */
+export async function startWithOthers(o: WithOthers): Promise<BenchDaemon> {
+  if (o.others > 0) {
+    await preloadGrants(o.net.pair.server, o.others, Math.floor(Date.now() / 1000) + 7200, o.kind);
+  }
+  return startBenchDaemon({
+    kind: o.kind,
+    netns: o.net.pair.server,
+    conf: { FLUSH_IPT_AT_INIT: o.others > 0 ? "N" : "Y" },
+    access: o.access,
+    ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
+    ...(o.capture !== undefined ? { capture: o.capture } : {}),
+  });
 }

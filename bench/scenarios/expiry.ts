@@ -4,10 +4,10 @@
  * refused again. Lateness = close time − the expiry the daemon logged ("expires at <epoch>").
  * A grant still open after the deadline is recorded as "did not close within N s".
  */
-import { type DaemonKind, startBenchDaemon } from "../lib/daemon.js";
-import { createBenchNet, preloadGrants, probeIp, startProber } from "../lib/net.js";
+import type { DaemonKind } from "../lib/daemon.js";
+import { createBenchNet, probeIp, startProber } from "../lib/net.js";
 import { type Measurement, type ScenarioContext, setNote } from "../lib/result.js";
-import { accessFor, newKeys } from "./common.js";
+import { accessFor, newKeys, startWithOthers } from "./common.js";
 
 const LEVELS = [0, 1000, 10_000, 100_000];
 const CLOSE_DEADLINE_S = 20;
@@ -18,12 +18,10 @@ async function once(kind: DaemonKind, others: number): Promise<Outcome> {
   const keys = newKeys();
   const net = await createBenchNet();
   try {
-    if (others > 0)
-      await preloadGrants(net.pair.server, others, Math.floor(Date.now() / 1000) + 7200, kind);
-    const d = await startBenchDaemon({
+    const d = await startWithOthers({
       kind,
-      netns: net.pair.server,
-      conf: { FLUSH_IPT_AT_INIT: others > 0 ? "N" : "Y" },
+      net,
+      others,
       access: accessFor(keys),
       readyTimeoutMs: 180_000,
     });

@@ -5,16 +5,10 @@
  * so every daemon faces the same number of active grants. The floor of the method is measured
  * too: a knock for an address whose port is already open (one datagram + one connect).
  */
-import { type DaemonKind, startBenchDaemon } from "../lib/daemon.js";
-import {
-  createBenchNet,
-  PROBE_ADDRESSES,
-  preloadGrants,
-  probeIp,
-  startProber,
-} from "../lib/net.js";
+import type { DaemonKind } from "../lib/daemon.js";
+import { createBenchNet, PROBE_ADDRESSES, probeIp, startProber } from "../lib/net.js";
 import { type Measurement, percentile, type ScenarioContext, sleep } from "../lib/result.js";
-import { accessFor, newKeys } from "./common.js";
+import { accessFor, newKeys, startWithOthers } from "./common.js";
 
 const LEVELS = [0, 1000, 10_000];
 const FLOOR_TRIALS = 20;
@@ -28,12 +22,10 @@ export async function samples(
   const keys = newKeys();
   const net = await createBenchNet();
   try {
-    if (others > 0)
-      await preloadGrants(net.pair.server, others, Math.floor(Date.now() / 1000) + 7200, kind);
-    const d = await startBenchDaemon({
+    const d = await startWithOthers({
       kind,
-      netns: net.pair.server,
-      conf: { FLUSH_IPT_AT_INIT: others > 0 ? "N" : "Y" },
+      net,
+      others,
       access: accessFor(keys, { FW_ACCESS_TIMEOUT: "3600" }),
       capture,
     });

@@ -114,9 +114,10 @@ export interface StartOptions {
   readyLog?: RegExp;
 }
 
-export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Promise<RunningDaemon> {
-  const argv = [
-    opts.binary ?? OUR_FWKNOPD,
+/** A foreground fwknopd (ours or the C one) on the files of `cfg`. */
+export function daemonArgv(binary: string, cfg: ConfigDir): string[] {
+  return [
+    binary,
     "-f",
     "-c",
     cfg.confFile,
@@ -126,8 +127,11 @@ export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Prom
     cfg.digestFile,
     "-p",
     cfg.pidFile,
-    ...(opts.args ?? []),
   ];
+}
+
+export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Promise<RunningDaemon> {
+  const argv = [...daemonArgv(opts.binary ?? OUR_FWKNOPD, cfg), ...(opts.args ?? [])];
   const full = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
   const proc = spawn(full[0] as string, full.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
