@@ -214,6 +214,14 @@ export const ERRORS = {
   FWK_ERR_FW_LIST: "Listing the rules installed in the fwknop chains or ipsets failed",
   FWK_ERR_FW_CHAIN_INACTIVE: "A rule was meant for a chain that the configuration does not enable",
 
+  // --- cluster: shared replay store and grant fan-out (src/cluster/*) ---
+  FWK_ERR_CLUSTER_UNAVAILABLE:
+    "The shared replay store is unreachable and CLUSTER_FAIL_MODE closed refuses the knock",
+  FWK_ERR_CLUSTER_LINK: "The connection to the shared Redis/Valkey store is down or failing",
+  FWK_ERR_CLUSTER_FORGED: "A fan-out message failed the CLUSTER_KEY_BASE64 check and was ignored",
+  FWK_ERR_CLUSTER_MESSAGE: "A correctly signed fan-out message holds a grant that is not valid",
+  FWK_ERR_CLUSTER_CLIENT: "The Redis client library (ioredis) could not be loaded",
+
   // --- client (fwknop) ---
   FWK_ERR_CLIENT_USAGE:
     "A command-line option is unknown, ambiguous, lacks its argument or has an invalid value",

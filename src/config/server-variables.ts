@@ -187,6 +187,16 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
   // Upstream: "VERBOSE value ... not in the range (>0)" outside 0..INT_MAX.
   { name: "VERBOSE", range: [0, 2147483647], upstream: true },
   { name: "FAULT_INJECTION_TAG", upstream: true },
+  // Ours: several gateways, one policy (src/cluster/*, docs/cluster.md). Unset = standalone.
+  { name: "REPLAY_CACHE_URL", upstream: false },
+  { name: "CLUSTER_GRANTS", def: "N", upstream: false },
+  { name: "CLUSTER_NAME", def: "fwknop", upstream: false },
+  { name: "CLUSTER_KEY_BASE64", upstream: false },
+  { name: "CLUSTER_FAIL_MODE", def: "closed", upstream: false },
+  { name: "CLUSTER_TLS_CA_FILE", upstream: false },
+  { name: "CLUSTER_TLS_CERT_FILE", upstream: false },
+  { name: "CLUSTER_TLS_KEY_FILE", upstream: false },
+  { name: "CLUSTER_STREAM_MAXLEN", def: "10000", range: [100, 10000000], upstream: false },
   // Ours: which backend to drive (upstream fixes this at build time).
   { name: "FIREWALL_TYPE", def: "iptables", upstream: false },
 ];

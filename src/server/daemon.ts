@@ -6,11 +6,12 @@
 
 import { lookup } from "node:dns/promises";
 import { isIPv4 } from "node:net";
+import type { ClusterPort } from "../cluster/cluster.js";
 import type { AccessStanza } from "../config/access-config.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import type { FirewallBackend } from "../firewall/backend.js";
-import { rulesForGrant } from "../firewall/rules.js";
+import { type GrantRequest, rulesForGrant } from "../firewall/rules.js";
 import type { FirewallSettings } from "../firewall/settings.js";
 import type { Logger } from "../log/logger.js";
 import { formatSpaDump } from "../protocol/dump.js";
@@ -32,6 +33,8 @@ export interface DaemonParts {
   firewall:
     | { backend: FirewallBackend; ledger: GrantLedger; settings: FirewallSettings }
     | undefined;
+  /** The cluster (REPLAY_CACHE_URL): shared replay check and grant fan-out. */
+  cluster?: ClusterPort | undefined;
   testMode: boolean;
   /** Exit after this many candidate packets (0 = no limit). */
   packetLimit: number;
@@ -158,25 +161,24 @@ export class Daemon {
       nat = { ip, port: grant.nat.port };
     }
     const s = grant.stanza;
-    const rules = rulesForGrant(
-      {
-        clientIp: grant.clientIp,
-        packetDstIp: c.dstIp,
-        ports: grant.ports,
-        messageType: grant.messageType,
-        ...(nat ? { nat } : {}),
-        timeout: grant.timeout,
-        stanza: {
-          ...(s.forceSnat !== undefined ? { forceSnat: s.forceSnat } : {}),
-          ...(s.forceNat !== undefined ? { forceNat: s.forceNat } : {}),
-          forceMasquerade: s.forceMasquerade,
-          disableDnat: s.disableDnat,
-          forwardAll: s.forwardAll,
-        },
+    const request: GrantRequest = {
+      clientIp: grant.clientIp,
+      packetDstIp: c.dstIp,
+      ports: grant.ports,
+      messageType: grant.messageType,
+      ...(nat ? { nat } : {}),
+      timeout: grant.timeout,
+      stanza: {
+        ...(s.forceSnat !== undefined ? { forceSnat: s.forceSnat } : {}),
+        ...(s.forceNat !== undefined ? { forceNat: s.forceNat } : {}),
+        forceMasquerade: s.forceMasquerade,
+        disableDnat: s.disableDnat,
+        forwardAll: s.forwardAll,
       },
-      fw.settings,
-      this.now(),
-    );
+    };
+    const rules = rulesForGrant(request, fw.settings, this.now());
+    const expiresAt = rules[0]?.expiresAt;
+    if (expiresAt !== undefined) this.parts.cluster?.publish(request, expiresAt);
     try {
       await fw.ledger.grant(rules);
     } catch (e) {
@@ -184,6 +186,13 @@ export class Daemon {
         `Cannot add access rules for ${grant.clientIp}: ${(e as Error).message} [FWK_ERR_FW_APPLY]`,
       );
     }
+  }
+
+  /** A grant another gateway of the cluster decided: same ledger, same expiry (absolute). */
+  applyClusterGrant(request: GrantRequest, expiresAt: number): Promise<void> {
+    const fw = this.parts.firewall;
+    if (!fw) return Promise.resolve();
+    return fw.ledger.grant(rulesForGrant(request, fw.settings, expiresAt - request.timeout));
   }
 
   private async resolveNatHost(host: string): Promise<string | undefined> {
@@ -217,6 +226,7 @@ function pipelineContext(parts: DaemonParts, now: () => number): PipelineContext
   return {
     stanzas: parts.stanzas,
     replay: parts.replay,
+    shared: parts.cluster?.replay,
     now,
     info: (line) => parts.log.info(line),
     precheck: {

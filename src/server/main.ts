@@ -5,6 +5,8 @@
  */
 
 import { mkdirSync } from "node:fs";
+import type { RunningCluster } from "../cluster/cluster.js";
+import { type ClusterSettings, clusterSettings } from "../cluster/settings.js";
 import { type AccessStanza, loadAccessConfig } from "../config/access-config.js";
 import { loadServerConfig, type ServerConfig } from "../config/server-config.js";
 import { FIREWALL_PREFIX } from "../config/server-variables.js";
@@ -107,6 +109,8 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
   }
 
   const stanzas = loadAccessConfig(accessOptions(config, log));
+  // Checked here so a bad cluster setting stops us before any firewall change.
+  const cluster = clusterSettings(config);
   if (opts.action === "dump-config") {
     process.stdout.write(dumpConfig(config, stanzas));
     return 0;
@@ -137,7 +141,7 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
   const pid = pidFile(config);
   acquirePidFile(pid);
   try {
-    return await serve(opts, config, stanzas, log, ready);
+    return await serve(opts, config, stanzas, log, ready, cluster);
   } finally {
     releasePidFile(pid);
   }
@@ -149,6 +153,7 @@ async function serve(
   initialStanzas: AccessStanza[],
   log: Logger,
   ready: DaemonReady | undefined,
+  clusterConfig: ClusterSettings | undefined,
 ): Promise<number> {
   const now = () => Math.floor(Date.now() / 1000);
   const persistence = config.bool("ENABLE_DIGEST_PERSISTENCE");
@@ -169,6 +174,11 @@ async function serve(
     return 0;
   }
 
+  // Loaded only when configured: a standalone gateway never loads the Redis client.
+  const cluster: RunningCluster | undefined = clusterConfig
+    ? await (await import("../cluster/cluster.js")).startCluster(clusterConfig, log)
+    : undefined;
+
   // Upstream leaves the firewall alone in --test mode and when every stanza is a command cycle.
   const needsFirewall = !opts.testMode && initialStanzas.some((s) => s.cmdCycleOpen === undefined);
   const firewall = needsFirewall ? await startFirewall(config, opts, log) : undefined;
@@ -188,6 +198,7 @@ async function serve(
     log,
     intake,
     replay,
+    cluster,
     firewall,
     testMode: opts.testMode,
     packetLimit: opts.packetLimit,
@@ -223,10 +234,14 @@ async function serve(
   process.on("SIGHUP", onHup);
   // Upstream ignores SIGUSR1/2; we answer SIGUSR1 with the packet counts (rejections are
   // counted by code) and keep ignoring SIGUSR2.
-  process.on("SIGUSR1", () => log.info(daemon.countsSummary()));
+  process.on("SIGUSR1", () => {
+    log.info(daemon.countsSummary());
+    if (cluster) log.info(cluster.summary());
+  });
   process.on("SIGUSR2", () => {});
 
   await daemon.start();
+  if (firewall) cluster?.startFanout((req, expiresAt) => daemon.applyClusterGrant(req, expiresAt));
   // Logged once the intake really listens: scripts wait for this line.
   log.info(startLine);
   // A capture that ends by itself (end of --pcap-file, interface gone) ends the daemon.
@@ -239,6 +254,7 @@ async function serve(
   const code = await finished;
   process.removeAllListeners("SIGHUP");
   await daemon.stop();
+  await cluster?.stop();
   log.info(daemon.countsSummary());
   if (firewall) {
     await firewall.ledger.stop();

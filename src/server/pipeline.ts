@@ -4,6 +4,7 @@
  * Returns one Decision; it never throws on hostile input and never touches the firewall.
  */
 
+import type { SharedReplay } from "../cluster/shared-replay.js";
 import type { AccessStanza } from "../config/access-config.js";
 import { DEFAULT_GPG_EXE, type GpgSignature, gpgDecrypt } from "../crypto/gpg.js";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
@@ -30,6 +31,8 @@ import {
 export interface PipelineContext {
   stanzas: readonly AccessStanza[];
   replay: ReplayCache | undefined;
+  /** The cluster-wide replay check (REPLAY_CACHE_URL); asked only once a packet authenticated. */
+  shared?: SharedReplay | undefined;
   precheck: PrecheckOptions;
   policy: PolicySettings;
   /** Unix seconds. */
@@ -87,7 +90,7 @@ export async function processCandidate(c: Candidate, ctx: PipelineContext): Prom
     };
   }
 
-  const digest = ctx.replay ? replayDigest(wire) : "";
+  const digest = ctx.replay || ctx.shared ? replayDigest(wire) : "";
   if (ctx.replay) {
     // Claim the digest before the first await, so a concurrent copy sees it as in flight.
     if (inFlight.has(digest)) return replayed(c, entryFor(c, digest, ctx.now()));
@@ -119,6 +122,7 @@ async function evaluateStanzas(
   const encClass = classifyEncryption(wire);
   const now = ctx.now();
   let recorded = false;
+  let claimed = false;
   let message: DecodedSpa | undefined;
 
   for (const stanza of ctx.stanzas) {
@@ -157,6 +161,12 @@ async function evaluateStanzas(
     if (ctx.replay && !recorded && !ctx.policy.testMode) {
       recorded = true;
       await ctx.replay.add(entryFor(c, digest, now));
+    }
+    // One atomic claim in the shared store decides which gateway of a cluster owns the packet.
+    if (ctx.shared && !claimed && !ctx.policy.testMode) {
+      claimed = true;
+      const claim = await ctx.shared.claim(entryFor(c, digest, now));
+      if (!claim.ok) return { ...claim, authenticated: true, message, outcomes };
     }
 
     if (decoded.value.signatures && stanza.gpgRequireSig) {
