@@ -4,7 +4,7 @@
  * Returns one Decision; it never throws on hostile input and never touches the firewall.
  */
 
-import type { AccessStanza } from "../config/access-config.js";
+import type { AccessStanza } from "../config/access-stanza.js";
 import { DEFAULT_GPG_EXE, type GpgSignature, gpgDecrypt } from "../crypto/gpg.js";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
 import { b64Decode } from "../protocol/base64.js";
