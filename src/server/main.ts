@@ -9,8 +9,9 @@ import { type AccessStanza, loadAccessConfig } from "../config/access-config.js"
 import { loadServerConfig, type ServerConfig } from "../config/server-config.js";
 import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import { ERRORS, FwknopError } from "../errors.js";
-import { createFirewallBackend, type FirewallBackend } from "../firewall/backend.js";
-import { type FirewallSettings, settingsFromConfig } from "../firewall/settings.js";
+import type { FirewallBackend } from "../firewall/backend.js";
+import { backendSettingsFromConfig, createFirewallBackend } from "../firewall/select.js";
+import type { FirewallSettings } from "../firewall/settings.js";
 import { createLogger } from "../log/create-logger.js";
 import type { Logger } from "../log/logger.js";
 import { VERSION } from "../version.js";
@@ -212,7 +213,7 @@ async function serve(
         warn: (m) => log.warn(m),
       });
       const stanzas = loadAccessConfig(accessOptions(fresh, log));
-      daemon.reload(fresh, stanzas, firewall ? settingsFromConfig(fresh) : undefined);
+      daemon.reload(fresh, stanzas, firewall ? backendSettingsFromConfig(fresh) : undefined);
       log.info(`Configs re-read: ${stanzas.length} access stanza(s); active grants kept.`);
     } catch (e) {
       log.error(`Reload failed, keeping the running configuration: ${(e as Error).message}`);
@@ -255,7 +256,7 @@ interface RunningFirewall {
 }
 
 function makeBackend(config: ServerConfig, opts: DaemonOptions, log: Logger): FirewallBackend {
-  return createFirewallBackend(config.firewallType, settingsFromConfig(config), {
+  return createFirewallBackend(config.firewallType, backendSettingsFromConfig(config), {
     log,
     noCheckSupport: opts.noIptCheckSupport,
   });
@@ -277,7 +278,7 @@ async function startFirewall(
   await backend.init({ flush });
   const ledger = new GrantLedger(backend, { log });
   if (!flush) await ledger.adopt();
-  return { backend, ledger, settings: settingsFromConfig(config) };
+  return { backend, ledger, settings: backendSettingsFromConfig(config) };
 }
 
 function pidFile(config: ServerConfig): string {
