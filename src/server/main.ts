@@ -95,7 +95,7 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
 }
 
 async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger): Promise<number> {
-  const backend = () => makeBackend(config, opts, log);
+  const backend = () => makeBackend(config, backendSettingsFromConfig(config), opts, log);
 
   if (opts.action === "fw-list" || opts.action === "fw-list-all") {
     process.stdout.write(await backend().listText(opts.action === "fw-list-all"));
@@ -252,11 +252,15 @@ async function serve(
 interface RunningFirewall {
   backend: FirewallBackend;
   ledger: GrantLedger;
-  settings: FirewallSettings;
 }
 
-function makeBackend(config: ServerConfig, opts: DaemonOptions, log: Logger): FirewallBackend {
-  return createFirewallBackend(config.firewallType, backendSettingsFromConfig(config), {
+function makeBackend(
+  config: ServerConfig,
+  settings: FirewallSettings,
+  opts: DaemonOptions,
+  log: Logger,
+): FirewallBackend {
+  return createFirewallBackend(config.firewallType, settings, {
     log,
     noCheckSupport: opts.noIptCheckSupport,
   });
@@ -273,12 +277,13 @@ async function startFirewall(
   opts: DaemonOptions,
   log: Logger,
 ): Promise<RunningFirewall> {
-  const backend = makeBackend(config, opts, log);
+  const settings = backendSettingsFromConfig(config);
+  const backend = makeBackend(config, settings, opts, log);
   const flush = flushWanted(config, "INIT");
   await backend.init({ flush });
-  const ledger = new GrantLedger(backend, { log });
+  const ledger = new GrantLedger(backend, { log, settings });
   if (!flush) await ledger.adopt();
-  return { backend, ledger, settings: backendSettingsFromConfig(config) };
+  return { backend, ledger };
 }
 
 function pidFile(config: ServerConfig): string {
