@@ -11,7 +11,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
 import { ok, type Result, reject } from "../errors.js";
-import type { Proto } from "../firewall/backend.js";
+import type { Proto } from "../firewall/rule.js";
 import type { GrantRequest } from "../firewall/rules.js";
 
 /** One grant, as decided on its origin gateway. */

@@ -30,8 +30,15 @@ process.on("exit", () => {
   }
 });
 
+/** Creates a namespace (loopback up), removed at exit if the test does not remove it first. */
+export async function addNetns(ns: string): Promise<void> {
+  await runChecked(["ip", "netns", "add", ns]);
+  live.add(ns);
+  await runChecked(["ip", "-n", ns, "link", "set", "lo", "up"]);
+}
+
 /** Deletes a namespace; one that would not go stays listed, so the exit hook tries again. */
-async function deleteNetns(ns: string): Promise<void> {
+export async function deleteNetns(ns: string): Promise<void> {
   if ((await run(["ip", "netns", "del", ns])).code === 0) live.delete(ns);
 }
 
