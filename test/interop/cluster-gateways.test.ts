@@ -44,6 +44,14 @@ async function expiries(ns: string, port: number, clientIp: string): Promise<num
     .map((l) => Number(/_exp_(\d+)/.exec(l)?.[1]));
 }
 
+/** Calls of each command Redis has served so far (INFO commandstats). */
+async function commandCalls(admin: Redis): Promise<Map<string, number>> {
+  const info = await admin.info("commandstats");
+  return new Map(
+    [...info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)].map((m) => [m[1] ?? "", Number(m[2])]),
+  );
+}
+
 /** Waits (bounded) until `cond` holds. */
 async function until(cond: () => Promise<boolean> | boolean, what: string, ms = 30_000) {
   const end = Date.now() + ms;
@@ -244,5 +252,30 @@ describe("three gateways on one Redis", { skip }, () => {
     for (let i = 0; i < 3; i++)
       await until(async () => (await rules(i, 5009)).length === 1, `genuine on ${i}`);
     for (let i = 0; i < 3; i++) assert.equal((await rules(i, 5008)).length, 0, `forged on ${i}`);
+  });
+
+  test("junk and packets with a wrong HMAC key never reach Redis", async () => {
+    await admin.connect().catch(() => undefined);
+    const before = await commandCalls(admin);
+    const since = mark();
+    const junk = Array.from({ length: 5 }, () => randomBytes(120).toString("base64"));
+    for (const text of junk) await sendUdp(client.client, net.gateways[0]?.ip ?? "", 62201, text);
+    await knock(to(0), randomKeys(), { port: SERVICE });
+    await gws[0]?.waitForLog(
+      /\[FKO_ERROR_[A-Z_]*HMAC|\[FKO_ERROR_DIGEST|\[FKO_ERROR_DECRYPT/,
+      15_000,
+      since[0],
+    );
+    const after = await commandCalls(admin);
+    // The fan-out readers poll with XREAD and the harness asks INFO; nothing else may move.
+    for (const cmd of ["set", "get", "xadd", "zadd", "multi", "exec"])
+      assert.equal(after.get(cmd) ?? 0, before.get(cmd) ?? 0, `cmdstat_${cmd}`);
+    assert.equal((await rules(0, SERVICE)).length, 0);
+    // A good knock is one claim (SET NX) and one publish: the counters above do move.
+    await knock(to(0), keys, { port: SERVICE });
+    await until(async () => (await rules(0, SERVICE)).length === 1, "the good knock's rule");
+    const good = await commandCalls(admin);
+    assert.equal(good.get("set"), (before.get("set") ?? 0) + 1);
+    assert.equal(good.get("xadd"), (before.get("xadd") ?? 0) + 1);
   });
 });
