@@ -14,6 +14,7 @@ import "./lib/reaper.js";
 import { renderMarkdown, renderSvg } from "./lib/report.js";
 import type { Measurement, Scenario } from "./lib/result.js";
 import { capture } from "./scenarios/capture.js";
+import { cluster } from "./scenarios/cluster.js";
 import { expiry } from "./scenarios/expiry.js";
 import { idle } from "./scenarios/idle.js";
 import { junk } from "./scenarios/junk.js";
@@ -29,6 +30,7 @@ const SCENARIOS: Record<string, Scenario> = {
   replay,
   idle,
   capture,
+  cluster,
 };
 const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 

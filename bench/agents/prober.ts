@@ -16,7 +16,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type BenchKeys, makeKnock } from "../../test/helpers/bench-knock.js";
 
 export interface ProberSetup {
+  /** Where knocks go. */
   host: string;
+  /** Where the hidden port is tried (default `host`; another gateway of a cluster). */
+  connectHost?: string;
   spaPort: number;
   hiddenPort: number;
   keys: BenchKeys;
@@ -31,7 +34,8 @@ udp.on("error", () => {});
 /** One connect attempt from `src`: true on a completed handshake, false on reset/timeout. */
 function tryConnect(src: string, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.connect({ host: setup.host, port: setup.hiddenPort, localAddress: src });
+    const host = setup.connectHost ?? setup.host;
+    const s = net.connect({ host, port: setup.hiddenPort, localAddress: src });
     const timer = setTimeout(() => {
       s.destroy();
       resolve(false);

@@ -133,9 +133,22 @@ export interface Prober {
   close(): void;
 }
 
-/** Starts the long-lived latency prober in the client namespace. */
-export async function startProber(pair: NetnsPair, keys: BenchKeys): Promise<Prober> {
-  const setup = { host: pair.serverIp, spaPort: SPA_PORT, hiddenPort: HIDDEN_PORT, keys };
+/**
+ * Starts the long-lived latency prober in the client namespace; it knocks at the server and
+ * connects to `connectHost` (default: the server too).
+ */
+export async function startProber(
+  pair: Pick<NetnsPair, "client" | "serverIp">,
+  keys: BenchKeys,
+  connectHost?: string,
+): Promise<Prober> {
+  const setup = {
+    host: pair.serverIp,
+    ...(connectHost ? { connectHost } : {}),
+    spaPort: SPA_PORT,
+    hiddenPort: HIDDEN_PORT,
+    keys,
+  };
   const child = track(
     spawn(
       "ip",

@@ -23,6 +23,7 @@ const TITLES: Record<string, string> = {
   replay: "5. Replay cache start-up",
   idle: "6. Idle cost",
   capture: "7. Sniffing (pcap) mode",
+  cluster: "8. Several gateways on one Redis (ours only; docs/cluster.md)",
 };
 
 export const LABELS: Record<DaemonKind, string> = {

@@ -47,6 +47,17 @@ export async function settle(
   }
 }
 
+/** What a scenario adds to a fresh bench network before its daemon starts (e.g. a Redis). */
+export interface NetExtra {
+  /** fwknopd.conf settings for the daemon. */
+  conf: Record<string, string>;
+  /** Figures about the extra part, read after the measurement. */
+  measure?(): Promise<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+export type PrepareNet = (net: BenchNet) => Promise<NetExtra>;
+
 export interface WithOthers {
   kind: DaemonKind;
   net: BenchNet;

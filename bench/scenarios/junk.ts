@@ -7,7 +7,7 @@
 import { type DaemonKind, firewallVariant, startBenchDaemon } from "../lib/daemon.js";
 import { createBenchNet, HIDDEN_PORT, runAgent, SPA_PORT, udpCounters } from "../lib/net.js";
 import { type Measurement, type ScenarioContext, setNote } from "../lib/result.js";
-import { accessFor, newKeys, settle } from "./common.js";
+import { accessFor, newKeys, type PrepareNet, settle } from "./common.js";
 
 const RATES = [10_000, 50_000, 100_000];
 const SECONDS = 5;
@@ -17,14 +17,16 @@ export async function flood(
   kind: DaemonKind,
   rate: number,
   capture: "udp" | "pcap" = "udp",
-): Promise<{ share: number; achieved: number; dropped: number }> {
+  prepare?: PrepareNet,
+): Promise<{ share: number; achieved: number; dropped: number; extra?: Record<string, number> }> {
   const keys = newKeys();
   const net = await createBenchNet();
+  const extra = await prepare?.(net);
   try {
     const d = await startBenchDaemon({
       kind,
       netns: net.pair.server,
-      conf: {},
+      conf: extra?.conf ?? {},
       access: accessFor(keys, { FW_ACCESS_TIMEOUT: "3600" }),
       capture,
     });
@@ -54,15 +56,18 @@ export async function flood(
       ]);
       await settle(() => d.granted.size, VALID, 3000, 30_000);
       const after = await udpCounters(net.pair.server);
+      const measured = await extra?.measure?.();
       return {
         share: (100 * d.granted.size) / VALID,
         achieved: junk.achievedRate,
         dropped: after.rcvbufErrors - before.rcvbufErrors,
+        ...(measured ? { extra: measured } : {}),
       };
     } finally {
       await d.stop();
     }
   } finally {
+    await extra?.stop();
     await net.cleanup();
   }
 }

@@ -8,7 +8,7 @@ import type { BenchKeys } from "../../test/helpers/bench-knock.js";
 import { type DaemonKind, startBenchDaemon } from "../lib/daemon.js";
 import { createBenchNet, HIDDEN_PORT, runAgent, SPA_PORT } from "../lib/net.js";
 import { type Measurement, type ScenarioContext, setNote } from "../lib/result.js";
-import { accessFor, newKeys, settle } from "./common.js";
+import { accessFor, newKeys, type PrepareNet, settle } from "./common.js";
 
 /** Past 8,000/s a burst is the whole 198.18.64.0/18 range (16,384 knocks), so it is shorter than 2 s. */
 const RATES = [50, 100, 200, 500, 1000, 2000, 4000, 8000, 12_000, 16_000];
@@ -22,13 +22,19 @@ interface Step {
   sentRate: number;
 }
 
-async function step(kind: DaemonKind, keys: BenchKeys, rate: number): Promise<Step> {
+async function step(
+  kind: DaemonKind,
+  keys: BenchKeys,
+  rate: number,
+  prepare?: PrepareNet,
+): Promise<Step> {
   const net = await createBenchNet();
+  const extra = await prepare?.(net);
   try {
     const d = await startBenchDaemon({
       kind,
       netns: net.pair.server,
-      conf: {},
+      conf: extra?.conf ?? {},
       access: accessFor(keys, { FW_ACCESS_TIMEOUT: "3600" }),
     });
     try {
@@ -54,24 +60,29 @@ async function step(kind: DaemonKind, keys: BenchKeys, rate: number): Promise<St
       await d.stop();
     }
   } finally {
+    await extra?.stop();
     await net.cleanup();
   }
 }
 
 /**
  * Highest zero-loss rate: geometric steps up to the first loss, then two bisections.
- * Also returns the rate the sender really achieved in that step.
+ * Also returns the rate the sender really achieved in that step. `prepare` adds to each step's
+ * network (e.g. a Redis for cluster mode) and to the daemon's configuration.
  */
-async function highestZeroLoss(
+export async function highestZeroLoss(
   kind: DaemonKind,
   ctx: ScenarioContext,
+  prepare?: PrepareNet,
 ): Promise<{ rate: number; sentRate: number }> {
   const keys = newKeys();
   let good = { rate: 0, sentRate: 0 };
   let bad: number | undefined;
   const attempt = async (rate: number): Promise<boolean> => {
-    const s = await step(kind, keys, rate);
-    ctx.log(`throughput ${kind}: ${rate}/s (sent at ${s.sentRate}/s) → ${s.granted}/${s.offered}`);
+    const s = await step(kind, keys, rate, prepare);
+    ctx.log(
+      `throughput ${kind}${prepare ? " (prepared)" : ""}: ${rate}/s (sent at ${s.sentRate}/s) → ${s.granted}/${s.offered}`,
+    );
     if (s.granted < s.offered) bad = rate;
     else good = { rate, sentRate: s.sentRate };
     return s.granted === s.offered;

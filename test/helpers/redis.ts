@@ -93,6 +93,13 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
   };
 }
 
+/** Calls of each command a server has answered so far, from `INFO commandstats` text. */
+export function commandCalls(info: string): Map<string, number> {
+  return new Map(
+    [...info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)].map((m) => [m[1] ?? "", Number(m[2])]),
+  );
+}
+
 /** Resolves once the server says it accepts connections (a `notice` line). */
 function waitReady(p: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {

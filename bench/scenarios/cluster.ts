@@ -1,0 +1,202 @@
+/**
+ * Scenario 8, several gateways on one Redis (ours only: fwknopd 2.6.10 has no cluster mode).
+ * - fan-out: a knock at gateway A, timed until the hidden port accepts on gateway B;
+ * - zero-loss grants/s of one gateway in cluster mode (shared replay cache + grant publishing)
+ *   against the same gateway with its local cache, same run;
+ * - the 50k/s junk flood in cluster mode, with Redis's own command counts (INFO commandstats):
+ *   junk must not reach Redis, so the counts are those of the valid knocks alone.
+ * Every Redis is a fresh redis-server (no persistence) inside the bench namespaces.
+ */
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { runChecked } from "../../src/sys/run.js";
+import { createClusterNet } from "../../test/helpers/cluster-net.js";
+import { hideServices, startHiddenService, vethDevice } from "../../test/helpers/netns.js";
+import { commandCalls, startRedis } from "../../test/helpers/redis.js";
+import { startBenchDaemon } from "../lib/daemon.js";
+import { HIDDEN_PORT, startProber } from "../lib/net.js";
+import { track } from "../lib/reaper.js";
+import { type Measurement, percentile, type ScenarioContext, sleep } from "../lib/result.js";
+import { accessFor, newKeys, type PrepareNet } from "./common.js";
+import { flood } from "./junk.js";
+import { highestZeroLoss } from "./throughput.js";
+
+const TRIALS = 100;
+const JUNK_RATE = 50_000;
+/** Commands a gateway sends for its own knocks and grants (the rest is polling and our INFO). */
+const KNOCK_COMMANDS = ["set", "get", "multi", "xadd", "zadd", "zremrangebyscore", "exec"];
+
+function clusterConf(url: string, key: string): Record<string, string> {
+  return {
+    REPLAY_CACHE_URL: url,
+    CLUSTER_GRANTS: "Y",
+    CLUSTER_NAME: "bench",
+    CLUSTER_KEY_BASE64: key,
+  };
+}
+
+/** A redis-server inside the bench server namespace (loopback TCP) and cluster mode on. */
+const withRedis: PrepareNet = async (net) => {
+  const redis = await startRedis({
+    netns: net.pair.server,
+    tcp: { host: "127.0.0.1", port: 6379 },
+  });
+  const admin = new Redis({ path: redis.socket, lazyConnect: true, maxRetriesPerRequest: 1 });
+  await admin.connect();
+  const before = commandCalls(await admin.info("commandstats"));
+  return {
+    conf: clusterConf(redis.tcpUrl ?? "", randomBytes(32).toString("base64")),
+    async measure() {
+      const after = commandCalls(await admin.info("commandstats"));
+      return Object.fromEntries(
+        KNOCK_COMMANDS.map((c) => [c, (after.get(c) ?? 0) - (before.get(c) ?? 0)]),
+      );
+    },
+    async stop() {
+      admin.disconnect();
+      await redis.stop();
+    },
+  };
+};
+
+/** Knock at A, connect to B: one sample per fresh client address. */
+async function fanoutSamples(trials: number): Promise<number[]> {
+  const keys = newKeys();
+  const net = await createClusterNet("bclu", 2);
+  const stops: (() => Promise<unknown> | unknown)[] = [() => net.cleanup()];
+  try {
+    const redis = await startRedis({
+      netns: net.redis.ns,
+      tcp: { host: net.redis.ip, port: 6379 },
+    });
+    stops.push(() => redis.stop());
+    const key = randomBytes(32).toString("base64");
+    for (const gw of net.gateways) {
+      await hideServices(gw.ns);
+      // A refused connect returns at once (a dropped one would wait out the prober's timeout).
+      await runChecked(
+        [
+          "iptables",
+          "-A",
+          "INPUT",
+          "-p",
+          "tcp",
+          "--dport",
+          String(HIDDEN_PORT),
+          "-j",
+          "REJECT",
+          "--reject-with",
+          "tcp-reset",
+        ],
+        { netns: gw.ns },
+      );
+      const svc = track(await startHiddenService(gw.ns, HIDDEN_PORT));
+      stops.push(() => svc.kill());
+      const d = await startBenchDaemon({
+        kind: "ours",
+        netns: gw.ns,
+        conf: clusterConf(redis.tcpUrl ?? "", key),
+        access: accessFor(keys, { FW_ACCESS_TIMEOUT: "3600" }),
+      });
+      stops.push(() => d.stop());
+    }
+    const dev = await vethDevice(net.client.ns);
+    const ip = (i: number) => `192.0.2.${100 + i}`;
+    for (let i = 0; i <= trials; i++)
+      await runChecked(["ip", "-n", net.client.ns, "addr", "add", `${ip(i)}/24`, "dev", dev]);
+    const [a, b] = net.gateways;
+    if (!a || !b) throw new Error("two gateways expected");
+    const prober = await startProber({ client: net.client.ns, serverIp: a.ip }, keys, b.ip);
+    stops.push(() => prober.close());
+    const samples: number[] = [];
+    // Trial 0 warms up (connections, JIT) and is not counted.
+    for (let i = 0; i <= trials; i++) {
+      const r = await prober.ask<{ ms: number }>({
+        op: "knock",
+        allowIp: ip(i),
+        timeoutMs: 20_000,
+      });
+      if (!r.ok) throw new Error(`knock at A from ${ip(i)} never opened B (${r.error})`);
+      if (i > 0) samples.push(r.ms);
+      await sleep(20);
+    }
+    return samples.sort((x, y) => x - y);
+  } finally {
+    for (const s of stops.reverse()) await s();
+  }
+}
+
+export async function cluster(ctx: ScenarioContext): Promise<Measurement[]> {
+  if (!ctx.kinds.includes("ours")) return [];
+  const base = { scenario: "cluster", values: {} };
+  const fan = await fanoutSamples(ctx.quick ? 10 : TRIALS);
+  const p50 = percentile(fan, 50);
+  const p99 = percentile(fan, 99);
+  ctx.log(
+    `cluster fan-out: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms (${fan.length} knocks)`,
+  );
+  const fanout: Measurement[] = [
+    {
+      ...base,
+      condition: "2 gateways, 1 Redis",
+      metric: "knock at A → port open at B p50",
+      unit: "ms",
+      better: "lower",
+      values: { ours: p50 },
+      goal: { op: "<=", value: 20 },
+    },
+    {
+      ...base,
+      condition: "2 gateways, 1 Redis",
+      metric: "knock at A → port open at B p99",
+      unit: "ms",
+      better: "lower",
+      values: { ours: p99 },
+    },
+  ];
+
+  const local = await highestZeroLoss("ours", ctx);
+  const shared = await highestZeroLoss("ours", ctx, withRedis);
+  ctx.log(`cluster throughput: local ${local.rate}/s, shared ${shared.rate}/s`);
+  const rate = (condition: string, value: number, goal?: number): Measurement => ({
+    ...base,
+    condition,
+    metric: "highest zero-loss rate",
+    unit: "grants/s",
+    better: "higher",
+    values: { ours: value },
+    ...(goal !== undefined ? { goal: { op: ">=" as const, value: goal } } : {}),
+  });
+
+  const plain = await flood("ours", JUNK_RATE);
+  const clustered = await flood("ours", JUNK_RATE, "udp", withRedis);
+  const calls = clustered.extra ?? {};
+  ctx.log(
+    `cluster junk: ${plain.share}% local, ${clustered.share}% cluster; Redis ${JSON.stringify(calls)}`,
+  );
+  const junkRow = (condition: string, share: number): Measurement => ({
+    ...base,
+    condition,
+    metric: "valid knocks granted",
+    unit: "%",
+    better: "higher",
+    values: { ours: share },
+  });
+  return [
+    ...fanout,
+    rate("local replay cache", local.rate),
+    // Goal: at least half the local figure, measured in the same run.
+    rate("cluster mode: shared replay cache + fan-out", shared.rate, Math.ceil(local.rate / 2)),
+    junkRow(`${JUNK_RATE / 1000}k junk/s, local replay cache`, plain.share),
+    junkRow(`${JUNK_RATE / 1000}k junk/s, cluster mode`, clustered.share),
+    {
+      ...base,
+      condition: `${JUNK_RATE / 1000}k junk/s, cluster mode, 100 valid knocks`,
+      metric: "Redis SET calls (replay claims)",
+      unit: "calls",
+      better: "lower",
+      values: { ours: calls.set ?? Number.NaN },
+      notes: { ours: `XADD ${calls.xadd ?? "?"}, GET ${calls.get ?? "?"}: junk sent none` },
+    },
+  ];
+}
