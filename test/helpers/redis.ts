@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -22,6 +23,10 @@ export interface RedisOptions {
   netns?: string;
   /** Listen on TCP here too (address, port); default: unix socket only. */
   tcp?: { host: string; port: number };
+  /** More redis-server options (`--tls-port …`, `--user …`, `--cluster-enabled yes`). */
+  args?: string[];
+  /** A config file to load first (a sentinel needs one it can rewrite). */
+  configFile?: string;
 }
 
 export interface RedisServer {
@@ -43,6 +48,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
   dirs.push(dir);
   const socket = join(dir, "redis.sock");
   const args = [
+    ...(opts.configFile ? [opts.configFile] : []),
     "--port",
     String(opts.tcp?.port ?? 0),
     ...(opts.tcp ? ["--bind", opts.tcp.host, "--protected-mode", "no"] : []),
@@ -60,6 +66,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     "no",
     "--loglevel",
     "notice",
+    ...(opts.args ?? []),
   ];
   let proc: ChildProcess | undefined;
   const launch = async () => {
@@ -70,7 +77,10 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     live.add(p);
     p.on("exit", () => live.delete(p));
     proc = p;
-    await waitReady(p);
+    await waitReady(p).catch((e: unknown) => {
+      p.kill("SIGKILL");
+      throw e;
+    });
   };
   const kill = async () => {
     const p = proc;
@@ -93,6 +103,18 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
   };
 }
 
+/** A TCP port on 127.0.0.1 that was free a moment ago (for servers that cannot take port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
+    });
+  });
+}
+
 /** Calls of each command a server has answered so far, from `INFO commandstats` text. */
 export function commandCalls(info: string): Map<string, number> {
   return new Map(
@@ -100,14 +122,14 @@ export function commandCalls(info: string): Map<string, number> {
   );
 }
 
-/** Resolves once the server says it accepts connections (a `notice` line). */
+/** Resolves once the server says it accepts connections, or a sentinel that it monitors. */
 function waitReady(p: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
     let text = "";
     const timer = setTimeout(() => reject(new Error(`redis-server not ready: ${text}`)), 20_000);
     const onData = (d: Buffer) => {
       text += d.toString();
-      if (/[Rr]eady to accept connections/.test(text)) {
+      if (/[Rr]eady to accept connections|\+monitor master/.test(text)) {
         clearTimeout(timer);
         resolve();
       }
