@@ -13,7 +13,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { getSystemErrorName } from "node:util";
 import { type LongLivedChild, startChild } from "../sys/child.js";
-import type { LogSink } from "./create-logger.js";
+import type { LogSink } from "./logger.js";
 
 /** Facility codes (syslog.h) for the SYSLOG_FACILITY values fwknopd accepts. */
 export const SYSLOG_FACILITIES = {
