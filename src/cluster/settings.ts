@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { ServerConfig } from "../config/server-config.js";
+import type { ServerVariableName } from "../config/server-variables.js";
 import { FwknopError } from "../errors.js";
 
 export interface HostPort {
@@ -68,8 +69,8 @@ const SCHEMES = [
 
 /** The cluster settings, or undefined when REPLAY_CACHE_URL is unset (standalone gateway). */
 export function clusterSettings(cfg: ServerConfig): ClusterSettings | undefined {
-  const at = (name: string) => cfg.where(name) ?? "default";
-  const bad = (name: string, why: string): never => {
+  const at = (name: ServerVariableName) => cfg.where(name) ?? "default";
+  const bad = (name: ServerVariableName, why: string): never => {
     throw new FwknopError("FWK_ERR_CONFIG_VALUE", `${at(name)}: ${name} ${why}`);
   };
   const url = cfg.get("REPLAY_CACHE_URL");
@@ -81,11 +82,11 @@ export function clusterSettings(cfg: ServerConfig): ClusterSettings | undefined 
   const address = parseStoreUrl(url);
   if (typeof address === "string") return bad("REPLAY_CACHE_URL", `'${redact(url)}': ${address}`);
 
-  const name = cfg.get("CLUSTER_NAME") ?? "fwknop";
+  const name = cfg.get("CLUSTER_NAME");
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name))
     bad("CLUSTER_NAME", `'${name}' must be 1-64 letters, digits, '_', '.' or '-'`);
 
-  const failText = (cfg.get("CLUSTER_FAIL_MODE") ?? "closed").toLowerCase();
+  const failText = cfg.get("CLUSTER_FAIL_MODE").toLowerCase();
   if (failText !== "closed" && failText !== "local")
     bad("CLUSTER_FAIL_MODE", `'${failText}' is not 'closed' or 'local'`);
 
@@ -128,7 +129,7 @@ export function clusterSettings(cfg: ServerConfig): ClusterSettings | undefined 
     key,
     failMode: failText as FailMode,
     tls,
-    streamMaxLen: cfg.int("CLUSTER_STREAM_MAXLEN") || 10_000,
+    streamMaxLen: cfg.int("CLUSTER_STREAM_MAXLEN"),
     replayTtlMs: maxAge === undefined ? undefined : (2 * maxAge + CLOCK_SKEW_ALLOWANCE_S) * 1000,
   };
 }

@@ -42,7 +42,7 @@ function config(values: Record<string, string>): ServerConfig {
   };
   return {
     firewallType: "iptables",
-    get: (n) => all[n],
+    get: ((n: string) => all[n]) as ServerConfig["get"],
     bool: (n) => /^y/i.test(all[n] ?? ""),
     int: (n) => Number.parseInt(all[n] ?? "0", 10) || 0,
     where: () => "fwknopd.conf:1",

@@ -20,7 +20,7 @@ function config(values: Record<string, string>): ServerConfig {
   const names = Object.keys(all);
   return {
     firewallType: "iptables",
-    get: (n) => all[n],
+    get: ((n: string) => all[n]) as ServerConfig["get"],
     bool: (n) => /^y/i.test(all[n] ?? ""),
     int: (n) => Number.parseInt(all[n] ?? "0", 10) || 0,
     where: (n) => (n in values ? `fwknopd.conf:${names.indexOf(n) + 1}` : "default"),
