@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { GrantRequest } from "../firewall/rules.js";
 import type { Logger } from "../log/logger.js";
+import { fanoutChannel } from "./channels.js";
 import { type ClusterGrant, openGrant, signGrant } from "./grant-message.js";
 import { linkReady, type RedisLink } from "./redis-link.js";
 import type { ClusterSettings } from "./settings.js";
@@ -70,6 +71,12 @@ export class GrantFanout {
   readonly #live: string;
   readonly #now: () => number;
   #pending: ClusterGrant[] = [];
+  /** Counts an outcome (and tells metrics subscribers); returns the new count. */
+  #count(outcome: keyof FanoutCounts): number {
+    if (fanoutChannel.hasSubscribers) fanoutChannel.publish({ outcome });
+    return ++this.counts[outcome];
+  }
+
   #apply: ((g: ClusterGrant) => Promise<void>) | undefined;
   #loop: Promise<void> | undefined;
   #stopped = false;
@@ -126,7 +133,7 @@ export class GrantFanout {
       .exec();
     const failed = result?.find(([e]) => e !== null)?.[0];
     if (result === null || failed) throw failed ?? new Error("fan-out transaction aborted");
-    this.counts.published++;
+    this.#count("published");
   }
 
   #keep(g: ClusterGrant): void {
@@ -201,8 +208,7 @@ export class GrantFanout {
     const { settings, log } = this.#o;
     const opened = openGrant({ body, sig }, settings.key, settings.name);
     if (!opened.ok) {
-      const n =
-        opened.code === "FWK_ERR_CLUSTER_FORGED" ? ++this.counts.forged : ++this.counts.invalid;
+      const n = this.#count(opened.code === "FWK_ERR_CLUSTER_FORGED" ? "forged" : "invalid");
       // The first few and then every 100th: write access to Redis must not flood the log either.
       if (n <= 10 || n % 100 === 0)
         log.warn(`Cluster: ignored fan-out message #${n}: ${opened.detail} [${opened.code}]`);
@@ -210,14 +216,14 @@ export class GrantFanout {
     }
     const g = opened.value;
     if (g.origin === this.gatewayId) {
-      this.counts.own++;
+      this.#count("own");
       return;
     }
     if (g.expiresAt <= this.#now() / 1000) {
-      this.counts.expired++;
+      this.#count("expired");
       return;
     }
-    this.counts.applied++;
+    this.#count("applied");
     log.info(
       `Cluster: grant from ${g.origin} for ${g.clientIp} ${g.ports.map((p) => `${p.proto}/${p.port}`).join(",")}, expires at ${g.expiresAt}`,
     );

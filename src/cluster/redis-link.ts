@@ -12,6 +12,7 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
+import { clusterLinkChannel } from "./channels.js";
 import type { ClusterSettings, StoreAddress } from "./settings.js";
 
 export type RedisLink = Redis | Cluster;
@@ -71,7 +72,7 @@ export async function openRedisLink(opts: LinkOptions): Promise<RedisLink> {
   };
   const tls = tlsOptions(settings);
   const link = createLink(mod, settings.address, common, tls);
-  watchState(link, log, `${role} (${settings.display})`);
+  watchState(link, log, role, settings.display);
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, CONNECT_TIMEOUT_MS);
     link.once("ready", () => {
@@ -135,13 +136,15 @@ function tlsOptions(s: ClusterSettings): RedisOptions["tls"] {
 }
 
 /** One log line per state change (not per failed reconnect attempt). */
-function watchState(link: RedisLink, log: Logger, what: string): void {
+function watchState(link: RedisLink, log: Logger, role: string, display: string): void {
+  const what = `${role} (${display})`;
   let up = false;
   let lastError = "";
   link.on("ready", () => {
     up = true;
     lastError = "";
     log.info(`Cluster: connected to the ${what}`);
+    if (clusterLinkChannel.hasSubscribers) clusterLinkChannel.publish({ role, up });
   });
   link.on("error", (e: Error) => {
     if (e.message === lastError) return;
@@ -151,6 +154,7 @@ function watchState(link: RedisLink, log: Logger, what: string): void {
   link.on("close", () => {
     if (!up) return;
     up = false;
+    if (clusterLinkChannel.hasSubscribers) clusterLinkChannel.publish({ role, up });
     log.warn(
       `Cluster: lost the connection to the ${what}; reconnecting with backoff [FWK_ERR_CLUSTER_LINK]`,
     );

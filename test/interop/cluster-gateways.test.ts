@@ -244,6 +244,10 @@ describe("three gateways on one Redis", { skip }, () => {
     for (let i = 0; i < 3; i++)
       await until(async () => (await rules(i, 5009)).length === 1, `genuine on ${i}`);
     for (let i = 0; i < 3; i++) assert.equal((await rules(i, 5008)).length, 0, `forged on ${i}`);
+    // Counted, and SIGUSR1 says so.
+    const before = gws[0]?.output().length ?? 0;
+    gws[0]?.proc.kill("SIGUSR1");
+    await gws[0]?.waitForLog(/cluster 'site': .*applied \d+.*forged [1-9]/, 10_000, before);
   });
 
   test("junk and packets with a wrong HMAC key never reach Redis", async () => {

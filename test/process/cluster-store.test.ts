@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
+import { clusterLinkChannel, fanoutChannel } from "../../src/cluster/channels.js";
 import { GrantFanout } from "../../src/cluster/fanout.js";
 import { type ClusterGrant, signGrant } from "../../src/cluster/grant-message.js";
 import { closeLink, openRedisLink, type RedisLink } from "../../src/cluster/redis-link.js";
@@ -115,6 +116,9 @@ describe("shared replay claim", () => {
     const l = await link(closed);
     const strict = new RedisReplayStore(l, closed, recorder());
     const lenient = new RedisReplayStore(l, local, localLog);
+    const states: boolean[] = [];
+    const onLink = (m: unknown) => states.push((m as { up: boolean }).up);
+    clusterLinkChannel.subscribe(onLink);
     await redis.kill();
     const refused = await strict.claim(entry(randomBytes(32).toString("base64")));
     assert.ok(
@@ -126,6 +130,9 @@ describe("shared replay claim", () => {
     assert.ok(localLog.lines.some((x) => /\[FWK_ERR_CLUSTER_UNAVAILABLE\]/.test(x)));
     await redis.restart();
     await until(() => l.status === "ready", "the link to reconnect");
+    clusterLinkChannel.unsubscribe(onLink);
+    assert.equal(states[0], false, JSON.stringify(states));
+    assert.equal(states.at(-1), true, JSON.stringify(states));
     assert.deepEqual(await strict.claim(entry(randomBytes(32).toString("base64"))), { ok: true });
   });
 });
@@ -156,6 +163,9 @@ async function gateway(s: ClusterSettings & { key: Buffer }) {
 
 describe("grant fan-out", () => {
   test("a grant published on A is applied on B (not again on A); forged and expired ones never", async () => {
+    const outcomes = new Set<string>();
+    const onOutcome = (m: unknown) => outcomes.add((m as { outcome: string }).outcome);
+    fanoutChannel.subscribe(onOutcome);
     const s = settings();
     const a = await gateway(s);
     const b = await gateway(s);
@@ -195,6 +205,8 @@ describe("grant fan-out", () => {
     assert.equal(c.applied[0]?.expiresAt, exp);
     await until(() => c.fan.counts.forged >= 1, "C to count the forged live member");
     for (const g of [a, b, c]) await g.fan.stop();
+    fanoutChannel.unsubscribe(onOutcome);
+    assert.deepEqual([...outcomes].sort(), ["applied", "expired", "forged", "own", "published"]);
   });
 
   test("after a Redis crash and restart the feed resumes; grants made meanwhile are published", async () => {
