@@ -26,6 +26,30 @@ export function probeIp(i: number): string {
   return `198.18.0.${10 + (i % PROBE_ADDRESSES)}`;
 }
 
+/**
+ * The bench INPUT policy in `ns`: loopback, established and the SPA port accepted, the hidden
+ * port REJECTed with a TCP reset (a refused connect returns at once), everything else dropped.
+ */
+export async function guardHiddenPort(ns: string): Promise<void> {
+  const ipt = (...a: string[]) => runChecked(["iptables", ...a], { netns: ns });
+  await ipt("-A", "INPUT", "-i", "lo", "-j", "ACCEPT");
+  await ipt("-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT");
+  await ipt("-A", "INPUT", "-p", "udp", "--dport", String(SPA_PORT), "-j", "ACCEPT");
+  await ipt(
+    "-A",
+    "INPUT",
+    "-p",
+    "tcp",
+    "--dport",
+    String(HIDDEN_PORT),
+    "-j",
+    "REJECT",
+    "--reject-with",
+    "tcp-reset",
+  );
+  await ipt("-P", "INPUT", "DROP");
+}
+
 export interface BenchNet {
   pair: NetnsPair;
   cleanup(): Promise<void>;
@@ -40,23 +64,7 @@ export async function createBenchNet(): Promise<BenchNet> {
   try {
     const svc = track(await startHiddenService(pair.server, HIDDEN_PORT));
     cleanups.push(() => svc.kill());
-    const ipt = (...a: string[]) => runChecked(["iptables", ...a], { netns: pair.server });
-    await ipt("-A", "INPUT", "-i", "lo", "-j", "ACCEPT");
-    await ipt("-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT");
-    await ipt("-A", "INPUT", "-p", "udp", "--dport", String(SPA_PORT), "-j", "ACCEPT");
-    await ipt(
-      "-A",
-      "INPUT",
-      "-p",
-      "tcp",
-      "--dport",
-      String(HIDDEN_PORT),
-      "-j",
-      "REJECT",
-      "--reject-with",
-      "tcp-reset",
-    );
-    await ipt("-P", "INPUT", "DROP");
+    await guardHiddenPort(pair.server);
     await addClientAddresses(
       pair,
       Array.from({ length: PROBE_ADDRESSES }, (_, i) => `${probeIp(i)}/24`),

@@ -11,10 +11,10 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { runChecked } from "../../src/sys/run.js";
 import { createClusterNet } from "../../test/helpers/cluster-net.js";
-import { hideServices, startHiddenService, vethDevice } from "../../test/helpers/netns.js";
+import { startHiddenService, vethDevice } from "../../test/helpers/netns.js";
 import { commandCalls, startRedis } from "../../test/helpers/redis.js";
 import { startBenchDaemon } from "../lib/daemon.js";
-import { HIDDEN_PORT, startProber } from "../lib/net.js";
+import { guardHiddenPort, HIDDEN_PORT, startProber } from "../lib/net.js";
 import { track } from "../lib/reaper.js";
 import { type Measurement, percentile, type ScenarioContext, sleep } from "../lib/result.js";
 import { accessFor, newKeys, type PrepareNet } from "./common.js";
@@ -76,24 +76,7 @@ async function fanoutSamples(trials: number): Promise<{ remote: number[]; local:
     stops.push(() => redis.stop());
     const key = randomBytes(32).toString("base64");
     for (const gw of net.gateways) {
-      await hideServices(gw.ns);
-      // A refused connect returns at once (a dropped one would wait out the prober's timeout).
-      await runChecked(
-        [
-          "iptables",
-          "-A",
-          "INPUT",
-          "-p",
-          "tcp",
-          "--dport",
-          String(HIDDEN_PORT),
-          "-j",
-          "REJECT",
-          "--reject-with",
-          "tcp-reset",
-        ],
-        { netns: gw.ns },
-      );
+      await guardHiddenPort(gw.ns);
       const svc = track(await startHiddenService(gw.ns, HIDDEN_PORT));
       stops.push(() => svc.kill());
       const d = await startBenchDaemon({
