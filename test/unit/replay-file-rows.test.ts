@@ -97,3 +97,21 @@ test("a loaded digest still counts as seen when its file is truncated under the 
   assert.equal(seen.time, NOW - 3);
   await cache.close();
 });
+
+test("claim refuses a digest that was loaded from the file", async (t) => {
+  const a = digestOf("loaded");
+  const path = cacheFile(t, `${a} 17 198.18.0.1 1 0.0.0.0 62201 ${NOW - 3}\n`);
+  const cache = await open(path);
+  const seen = await cache.claim({
+    digest: a,
+    proto: 17,
+    srcIp: "198.18.0.5",
+    srcPort: 5,
+    dstIp: "0.0.0.0",
+    dstPort: 62201,
+    time: NOW,
+  });
+  assert.equal(seen?.srcIp, "198.18.0.1", "the original entry, so the packet is a replay");
+  assert.equal(cache.size, 1);
+  await cache.close();
+});

@@ -125,14 +125,19 @@ class DigestFileCache implements FileReplayCache {
   }
 
   lookup(digest: string): Promise<ReplayEntry | undefined> {
+    return Promise.resolve(this.#find(digest));
+  }
+
+  /** Digests added at run time, then those loaded from the file (read back from it). */
+  #find(digest: string): ReplayEntry | undefined {
     const row = this.#table.find(digest);
-    return Promise.resolve(row < 0 ? this.#rows.find(digest) : this.#table.entry(row));
+    return row < 0 ? this.#rows.find(digest) : this.#table.entry(row);
   }
 
   /** Find and insert happen in one synchronous step, so no other claim can come between. */
   async claim(e: ReplayEntry): Promise<ReplayEntry | undefined> {
-    const row = this.#table.find(e.digest);
-    if (row >= 0) return this.#table.entry(row);
+    const seen = this.#find(e.digest);
+    if (seen) return seen;
     await this.add(e);
     return undefined;
   }
