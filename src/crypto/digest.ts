@@ -52,7 +52,9 @@ export const DIGEST_BLOCK_SIZES: Readonly<Record<DigestName, number>> = {
 
 export function digestRaw(type: DigestName, data: string | Buffer): Buffer {
   const h = createHash(NODE_HASH_NAMES[type]);
-  h.update(typeof data === "string" ? Buffer.from(data, "latin1") : data);
+  // A string goes in with its encoding named: no intermediate Buffer per packet.
+  if (typeof data === "string") h.update(data, "latin1");
+  else h.update(data);
   return h.digest();
 }
 

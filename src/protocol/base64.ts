@@ -51,11 +51,18 @@ const BASE64_TEXT = /^[A-Za-z0-9+/=]*$/;
  * as it is, without the round trip through a Buffer.
  */
 export function cStringText(s: string): string {
-  if (!NUL_OR_WIDE.test(s)) return s;
+  // One packet's wire string is checked by several codec steps in a row: scan it once.
+  if (s === lastPlain) return s;
+  if (!NUL_OR_WIDE.test(s)) {
+    lastPlain = s;
+    return s;
+  }
   return cString(Buffer.from(s, "latin1")).toString("latin1");
 }
 
 const NUL_OR_WIDE = /[\0\u0100-\uffff]/;
+/** The last text found to be plain latin1 without NUL. */
+let lastPlain = "";
 
 /** The bytes of a C string held in a buffer: everything before the first NUL. */
 export function cString(buf: Buffer): Buffer {
