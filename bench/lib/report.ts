@@ -28,13 +28,23 @@ const TITLES: Record<string, string> = {
 export const LABELS: Record<DaemonKind, string> = {
   ours: "ours",
   "ours-ipset": "ours, ipset mode",
+  "ours-nft": "ours, nftables",
   c: "C fwknopd 2.6.10",
 };
 
 const COLORS: Record<DaemonKind, string> = {
   ours: "#2b6cb0",
   "ours-ipset": "#90cdf4",
+  "ours-nft": "#38a169",
   c: "#999999",
+};
+
+/** How a goal verdict names each of our variants. */
+const VARIANT_TAG: Record<DaemonKind, string> = {
+  ours: "chain",
+  "ours-ipset": "ipset",
+  "ours-nft": "nftables",
+  c: "C",
 };
 
 function fmt(v: number | undefined, unit: string): string {
@@ -74,7 +84,7 @@ function goalCell(m: Measurement, ours: readonly DaemonKind[]): string {
   const verdicts = ours.map((k) => {
     const v = m.values[k];
     const met = v !== undefined && (goal.op === ">=" ? v >= goal.value : v <= goal.value);
-    const tag = ours.length > 1 ? ` (${k === "ours" ? "chain" : "ipset"})` : "";
+    const tag = ours.length > 1 ? ` (${VARIANT_TAG[k]})` : "";
     return `${v === undefined ? "not measured" : met ? "met" : "**not met**"}${tag}`;
   });
   return `${target}: ${verdicts.join(", ")}`;
