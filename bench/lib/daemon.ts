@@ -93,7 +93,14 @@ export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
       : {}),
   };
   const cfg = writeConfigDir(conf, o.access);
-  const argv = daemonArgv(DAEMON_BINARY[o.kind], cfg);
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles our daemons live (Node refuses
+  // --cpu-prof in NODE_OPTIONS, and that would profile every helper too).
+  const nodeArgs =
+    o.kind === "c" ? [] : (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const argv = [
+    ...(nodeArgs.length > 0 ? [process.execPath, ...nodeArgs] : []),
+    ...daemonArgv(DAEMON_BINARY[o.kind], cfg),
+  ];
   // `ip netns exec` execs the daemon, so the child's pid is the daemon's pid.
   const proc = track(
     spawn("ip", ["netns", "exec", o.netns, ...argv], { stdio: ["ignore", "pipe", "pipe"] }),

@@ -221,3 +221,16 @@ export async function udpCounters(
   const get = (k: string) => Number(vals?.[head?.indexOf(k) ?? -1] ?? Number.NaN);
   return { inDatagrams: get("InDatagrams"), rcvbufErrors: get("RcvbufErrors") };
 }
+
+/** Bytes queued on the UDP sockets bound to `port` in `ns` (rx_queue of /proc/net/udp). */
+export async function udpQueueBytes(ns: string, port: number): Promise<number> {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const table = (await runChecked(["cat", "/proc/net/udp"], { netns: ns })).stdout.split("\n");
+  let total = 0;
+  for (const line of table.slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (!cols[1]?.endsWith(suffix)) continue;
+    total += Number.parseInt(cols[4]?.split(":")[1] ?? "0", 16);
+  }
+  return total;
+}

@@ -19,6 +19,7 @@ const TITLES: Record<string, string> = {
   throughput: "1. Zero-loss grant throughput",
   latency: "2. Knock-to-open latency",
   junk: "3. Valid knocks under a junk flood",
+  capacity: "3b. Junk capacity against a bare socket",
   expiry: "4. Expiry precision",
   replay: "5. Replay cache start-up",
   idle: "6. Idle cost",
