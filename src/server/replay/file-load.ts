@@ -121,7 +121,7 @@ export function loadFile(path: string, cutoff: number, log: Logger): LoadResult 
         // A lone CR is a blank line (CRLF file); anything else after it is malformed.
         if (first !== CR || end === limit || end === s + 1) return end;
       }
-      const end = scanLine(b, s, limit);
+      const end = scanLine(b, s, limit, false);
       if (end >= 0) {
         if (end >= limit && kind === OPEN) return limit;
         stats.lines++;
@@ -131,6 +131,8 @@ export function loadFile(path: string, cutoff: number, log: Logger): LoadResult 
         } else if (lineText.canonical && offset <= MAX_ROW_OFFSET) {
           rows.append(lineDigest, f[FIELD.time] as number, offset);
         } else {
+          // Kept in memory with its addresses: scan again for them (rare lines).
+          scanLine(b, s, limit, true);
           table.staged.set(f);
           table.insertOdd(
             latin1(b, lineText.digestStart, lineText.digestLength),
