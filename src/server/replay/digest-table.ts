@@ -1,9 +1,10 @@
 /**
- * The in-memory side of the replay cache: a column store with an open-addressing hash index.
+ * The in-memory side of the replay cache: digests recorded since start-up (and loaded ones that
+ * are not canonical), as a column store with an open-addressing hash index. Digests loaded from
+ * `digest.cache` live in the smaller FileRows instead.
  *
  * A million `Map<string, object>` entries cost several hundred MB and seconds of GC; here a row
- * costs 50 bytes (32 for the binary SHA-256, 18 for the other columns) plus 4-8 bytes of index,
- * so a 1M-entry digest.cache fits in about 60 MB and loads without creating a string per line.
+ * costs 50 bytes (32 for the binary SHA-256, 18 for the other columns) plus 4-8 bytes of index.
  * Digests that are not canonical 43-character base64 (older digest types, hand edits) and
  * addresses that are not dotted quads (IPv6) go to small side maps instead.
  */
