@@ -94,36 +94,55 @@ export class DigestIndex {
     for (let b = 1; b < starts.length; b++) {
       starts[b] = (starts[b] as number) + (starts[b - 1] as number);
     }
+    // Rows in home-slot order, each with the rest of its home slot and its tag packed alongside
+    // (tag bits above `shift`, which rowBits always leaves room for), so placing reads two
+    // arrays in sequence instead of the key column at random.
     const order = new Uint32Array(count);
+    const homeAndTag = new Uint32Array(count);
+    const low = (1 << shift) - 1;
+    const rowBits = 32 - Math.clz32(this.#rowMask);
     for (let r = 0; r < count; r++) {
-      const b = ((keys[r * kw] as number) & mask) >>> shift;
+      const home = (keys[r * kw] as number) & mask;
+      const b = home >>> shift;
       const at = starts[b] as number;
       starts[b] = at + 1;
       order[at] = r;
+      homeAndTag[at] = ((((keys[r * kw + 1] as number) >>> rowBits) << shift) | (home & low)) >>> 0;
     }
     let dup: Uint8Array | undefined;
-    for (let i = 0; i < count; i++) {
-      const r = order[i] as number;
-      if (skip?.(r)) continue;
-      const later = this.#place(keys, r, same);
-      if (later >= 0) {
-        dup ??= new Uint8Array(count);
-        dup[later] = 1;
+    // After the scatter, starts[b] is where bucket b ends.
+    let i = 0;
+    for (let b = 0; b < starts.length - 1; b++) {
+      for (const end = starts[b] as number; i < end; i++) {
+        const r = order[i] as number;
+        if (skip?.(r)) continue;
+        const packed = homeAndTag[i] as number;
+        const home = (b << shift) | (packed & low);
+        const tag = rowBits === 32 ? 0 : ((packed >>> shift) << rowBits) >>> 0;
+        const later = this.#place(keys, r, home, tag, same);
+        if (later >= 0) {
+          dup ??= new Uint8Array(count);
+          dup[later] = 1;
+        }
       }
     }
     return dup;
   }
 
   /**
-   * Inserts row `r` during a build. When it duplicates a row already placed, the earlier of the
-   * two keeps the slot and the later one is returned; else -1.
+   * Inserts row `r` (its home slot and tag given) during a build. When it duplicates a row
+   * already placed, the earlier of the two keeps the slot and the later one is returned; else -1.
    */
-  #place(keys: Uint32Array, r: number, same?: (a: number, b: number) => boolean): number {
-    const kw = this.#keyWords;
+  #place(
+    keys: Uint32Array,
+    r: number,
+    home: number,
+    tag: number,
+    same?: (a: number, b: number) => boolean,
+  ): number {
     const rowMask = this.#rowMask;
     const slots = this.#slots;
-    const tag = this.#tagOf(keys[r * kw + 1] as number);
-    let slot = (keys[r * kw] as number) & this.#mask;
+    let slot = home;
     for (;;) {
       const v = slots[slot] as number;
       if (v === 0) {
