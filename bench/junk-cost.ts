@@ -16,8 +16,9 @@ import { parseArgs } from "node:util";
 import { silentLogger } from "../src/log/logger.js";
 import { DecisionLog } from "../src/server/decision-log.js";
 import type { Candidate } from "../src/server/intake/intake.js";
-import { type PipelineContext, processCandidate } from "../src/server/pipeline.js";
+import { processCandidate } from "../src/server/pipeline.js";
 import { openFileReplayCache } from "../src/server/replay/file-cache.js";
+import { defaultPipelineContext } from "../test/helpers/pipeline-context.js";
 import { makeStanza } from "../test/helpers/stanza.js";
 import { JUNK_SHAPES, junkPool } from "./lib/junk-shapes.js";
 
@@ -35,19 +36,10 @@ try {
     now: () => Math.floor(Date.now() / 1000),
     log: silentLogger,
   });
-  const ctx: PipelineContext = {
+  const ctx = defaultPipelineContext({
     stanzas: [makeStanza({ key: randomBytes(32), hmacKey: randomBytes(64), hmacType: "sha256" })],
     replay,
-    precheck: { http: false, anyUserAgent: false, xForwardedFor: false },
-    policy: {
-      packetAging: true,
-      maxPacketAge: 120,
-      natForwarding: false,
-      localNat: false,
-      testMode: false,
-    },
-    now: () => Math.floor(Date.now() / 1000),
-  };
+  });
   const decisions = new DecisionLog({ log: silentLogger });
   for (const shape of JUNK_SHAPES.filter((s) => !values.shape || s.name === values.shape)) {
     const pool = junkPool(shape, 4096);

@@ -8,22 +8,14 @@ import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { JUNK_SHAPES, junkPool, junkShape } from "../../bench/lib/junk-shapes.js";
 import type { Candidate } from "../../src/server/intake/intake.js";
-import { type PipelineContext, processCandidate } from "../../src/server/pipeline.js";
+import { processCandidate } from "../../src/server/pipeline.js";
+import { defaultPipelineContext } from "../helpers/pipeline-context.js";
 import { makeStanza } from "../helpers/stanza.js";
 
-const ctx: PipelineContext = {
+const ctx = defaultPipelineContext({
   stanzas: [makeStanza({ key: randomBytes(32), hmacKey: randomBytes(64), hmacType: "sha256" })],
-  replay: undefined,
-  precheck: { http: false, anyUserAgent: false, xForwardedFor: false },
-  policy: {
-    packetAging: true,
-    maxPacketAge: 120,
-    natForwarding: false,
-    localNat: false,
-    testMode: false,
-  },
   now: () => 1_700_000_000,
-};
+});
 
 function candidate(payload: Buffer): Candidate {
   return {
