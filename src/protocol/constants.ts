@@ -30,9 +30,19 @@ export function isMessageTypeId(n: number): n is MessageTypeId {
   return Number.isInteger(n) && n >= 0 && n <= 6;
 }
 
-/** Types that carry a NAT access field (field 7). */
-export function hasNatField(t: MessageTypeId): boolean {
-  return t === 2 || t === 4 || t === 5 || t === 6;
+/** NAT through the server to another host (ENABLE_*_FORWARDING): types 2 and 4. */
+export function isForwardNatType(t: number): boolean {
+  return t === MessageType.NAT_ACCESS || t === MessageType.CLIENT_TIMEOUT_NAT_ACCESS;
+}
+
+/** NAT to a port of the server itself (ENABLE_*_LOCAL_NAT): types 5 and 6. */
+export function isLocalNatType(t: number): boolean {
+  return t === MessageType.LOCAL_NAT_ACCESS || t === MessageType.CLIENT_TIMEOUT_LOCAL_NAT_ACCESS;
+}
+
+/** Types that ask for NAT and carry a NAT access field (field 7). */
+export function hasNatField(t: number): boolean {
+  return isForwardNatType(t) || isLocalNatType(t);
 }
 
 /** Types that carry a client timeout field (field 9). */
