@@ -4,7 +4,7 @@
  * the upstream wording; list values (ports, addresses, GPG ids) are parsed when the stanza is
  * finished (access-defaults.ts), so those errors name the line that set them.
  */
-import { b64Decode, isBase64Text } from "../protocol/base64.js";
+import { b64Decode, isBase64Text } from "../crypto/base64.js";
 import { parseDigestName, parseEncryptionMode } from "../protocol/constants.js";
 import type { AccountLookup } from "../sys/accounts.js";
 import { isDirectory } from "../sys/file-kind.js";

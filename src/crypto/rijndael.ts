@@ -5,8 +5,8 @@
  */
 import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
 import { FwknopError, ok, type Result, reject } from "../errors.js";
-import { b64Decode, b64uEncode, isBase64Text } from "../protocol/base64.js";
-import { B64_RIJNDAEL_SALT, type EncryptionMode, LIMITS } from "../protocol/constants.js";
+import { B64_RIJNDAEL_SALT, type EncryptionMode, RIJNDAEL_LIMITS as LIMITS } from "./algorithms.js";
+import { b64Decode, b64uEncode, isBase64Text } from "./base64.js";
 
 const SALTED = Buffer.from("Salted__", "latin1");
 const BLOCK = LIMITS.RIJNDAEL_BLOCKSIZE;
