@@ -3,11 +3,12 @@
  * ⇄ wire string with HMAC. Pure: random value, salt and timestamp come in as arguments.
  * Decoding never throws on hostile input; every refusal is a Rejection with a libfko code.
  */
+
+import { b64uEncode, cString, cStringText } from "../crypto/base64.js";
 import { digestB64 } from "../crypto/digest.js";
 import { computeHmac, constantTimeEqual, hmacLength } from "../crypto/hmac.js";
 import { rijndaelDecrypt, rijndaelEncrypt, withSaltPrefix } from "../crypto/rijndael.js";
 import { ok, type Result, reject } from "../errors.js";
-import { b64uEncode, cString, cStringText } from "./base64.js";
 import {
   B64_GPG_PREFIX,
   B64_RIJNDAEL_SALT,

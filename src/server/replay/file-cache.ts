@@ -10,8 +10,10 @@
  * check are dropped and the file is compacted atomically once mostly stale; when the file
  * cannot be used, replay protection continues in memory (upstream switches it off).
  */
+
 import { closeSync, constants as fsc, openSync, renameSync, writeSync } from "node:fs";
 import { type FileHandle, open, rename, unlink } from "node:fs/promises";
+import { FwknopError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
 import { DigestTable, type IpValue, ipv4ToNumber } from "./digest-table.js";
 import { emptyStats, type FileStats, type LoadResult, loadFile } from "./file-load.js";
@@ -219,7 +221,10 @@ class DigestFileCache implements FileReplayCache {
     try {
       const { bytesWritten } = await h.write(buf, 0, buf.length);
       if (bytesWritten !== buf.length)
-        throw new Error(`short write (${bytesWritten} of ${buf.length} bytes)`);
+        throw new FwknopError(
+          "FWK_ERR_INTERNAL",
+          `short write (${bytesWritten} of ${buf.length} bytes)`,
+        );
       this.#stats.torn = false;
       if (this.#failing) this.#opts.log.notice(`Writing to digest cache ${this.path} works again.`);
       this.#failing = false;
