@@ -8,7 +8,7 @@
  * only for the family FIREWALL_TYPE selects.
  */
 
-export const FIREWALL_TYPES = ["iptables", "nftables", "firewalld"] as const;
+export const FIREWALL_TYPES = ["iptables", "nftables", "firewalld", "pf", "ipfw"] as const;
 export type FirewallType = (typeof FIREWALL_TYPES)[number];
 
 /** Variable-name prefix of each backend's family (IPT_INPUT_ACCESS, ENABLE_FIREWD_SNAT, ...). */
@@ -16,6 +16,8 @@ export const FIREWALL_PREFIX = {
   iptables: "IPT",
   firewalld: "FIREWD",
   nftables: "NFT",
+  pf: "PF",
+  ipfw: "IPFW",
 } as const satisfies Record<FirewallType, string>;
 
 /** Build-time default executable of each backend (Debian paths). */
@@ -23,7 +25,19 @@ export const FIREWALL_DEFAULT_EXE = {
   iptables: "/usr/sbin/iptables",
   firewalld: "/usr/bin/firewall-cmd",
   nftables: "/usr/sbin/nft",
+  pf: "/sbin/pfctl",
+  ipfw: "/sbin/ipfw",
 } as const satisfies Record<FirewallType, string>;
+
+/**
+ * FIREWALL_TYPE when none is set: what upstream's build would pick on this OS (iptables on
+ * Linux, ipfw on FreeBSD and DragonFly, pf on OpenBSD, NetBSD and macOS, whose ipfw is gone).
+ */
+export function platformFirewallType(platform: string = process.platform): FirewallType {
+  if (platform === "freebsd" || platform === "dragonfly") return "ipfw";
+  if (platform === "openbsd" || platform === "netbsd" || platform === "darwin") return "pf";
+  return "iptables";
+}
 
 type Lookup = (name: string) => string | undefined;
 
@@ -36,7 +50,7 @@ export interface ServerVariable {
   /** Value must be a six-field chain specification. */
   readonly chainSpec?: true;
   /** Only checked (and only meaningful) when this backend is selected. */
-  readonly firewall?: FirewallType | "ipfw" | "pf";
+  readonly firewall?: FirewallType;
   /**
    * True for the variables the Debian fwknopd 2.6.10 (iptables build) knows, which its `-D` dump
    * prints in this order; false for other builds' families, 2.6.11 additions and our own.
@@ -130,11 +144,18 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
   // Ours: INPUT grants as ipset entries with kernel timeouts (src/firewall/settings.ts).
   { name: "ENABLE_IPT_IPSET", def: "N", firewall: "iptables", upstream: false },
   ...chainFamily("FIREWD", "firewalld"),
+  // Ours: how access grants reach firewalld (src/firewall/firewalld.ts): `rich` (runtime rich
+  // rules with --timeout, firewalld-native) or `passthrough` (2.6.10's direct iptables rules).
+  { name: "FIREWD_MODE", def: "rich", firewall: "firewalld", upstream: false },
+  // Ours: the zone rich rules go to; empty = firewalld's default zone.
+  { name: "FIREWD_ZONE", firewall: "firewalld", upstream: false },
   // Ours: the nftables backend (src/firewall/nftables.ts, docs/firewall.md).
   ...chainFamily("NFT", "nftables"),
   { name: "NFT_TABLE", def: "fwknop", firewall: "nftables", upstream: false },
   { name: "NFT_PRIORITY", def: "-10", range: [-1000, 1000], firewall: "nftables", upstream: false },
   { name: "NFT_MARK", def: "0x20000000", firewall: "nftables", upstream: false },
+  // Ours: `family, table, chain` of the admin's base chain that gets our mark-accept rule.
+  { name: "NFT_ATTACH", firewall: "nftables", upstream: false },
   { name: "FLUSH_IPFW_AT_INIT", def: "Y", firewall: "ipfw", upstream: false },
   { name: "FLUSH_IPFW_AT_EXIT", def: "Y", firewall: "ipfw", upstream: false },
   {
@@ -157,6 +178,9 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
   { name: "IPFW_ADD_CHECK_STATE", def: "N", firewall: "ipfw", upstream: false },
   { name: "PF_ANCHOR_NAME", def: "fwknop", firewall: "pf", upstream: false },
   { name: "PF_EXPIRE_INTERVAL", def: "30", range: [1, 131071], firewall: "pf", upstream: false },
+  // Ours: upstream's pf build always flushes the anchor at start and exit; N keeps live grants.
+  { name: "FLUSH_PF_AT_INIT", def: "Y", firewall: "pf", upstream: false },
+  { name: "FLUSH_PF_AT_EXIT", def: "Y", firewall: "pf", upstream: false },
   { name: "FWKNOP_RUN_DIR", def: RUN_DIR, upstream: true },
   { name: "FWKNOP_CONF_DIR", def: ETC, upstream: true },
   { name: "ACCESS_FILE", def: `${ETC}/access.conf`, upstream: true },
@@ -170,9 +194,8 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
     name: "FIREWALL_EXE",
     def: (get) => {
       const type = get("FIREWALL_TYPE")?.toLowerCase();
-      return type === "nftables" || type === "firewalld"
-        ? FIREWALL_DEFAULT_EXE[type]
-        : FIREWALL_DEFAULT_EXE.iptables;
+      const known = FIREWALL_TYPES.find((t) => t === type);
+      return FIREWALL_DEFAULT_EXE[known ?? platformFirewallType()];
     },
     upstream: true,
   },
@@ -188,7 +211,7 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
   { name: "VERBOSE", range: [0, 2147483647], upstream: true },
   { name: "FAULT_INJECTION_TAG", upstream: true },
   // Ours: which backend to drive (upstream fixes this at build time).
-  { name: "FIREWALL_TYPE", def: "iptables", upstream: false },
+  { name: "FIREWALL_TYPE", def: () => platformFirewallType(), upstream: false },
 ];
 
 /**

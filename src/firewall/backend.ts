@@ -6,7 +6,10 @@
 import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { DualStackIptablesBackend } from "./dual-stack.js";
+import { FirewalldBackend } from "./firewalld.js";
+import { IpfwBackend } from "./ipfw.js";
 import { NftablesBackend } from "./nftables.js";
+import { PfBackend } from "./pf.js";
 import type { FirewallSettings } from "./settings.js";
 
 export type Proto = "tcp" | "udp";
@@ -72,6 +75,9 @@ export type BackendFactory = (settings: FirewallSettings, opts: BackendOptions) 
 const registry = new Map<string, BackendFactory>([
   ["iptables", (settings, opts) => new DualStackIptablesBackend(settings, opts)],
   ["nftables", (settings, opts) => new NftablesBackend(settings, opts)],
+  ["firewalld", (settings, opts) => new FirewalldBackend(settings, opts)],
+  ["pf", (settings, opts) => new PfBackend(settings, opts)],
+  ["ipfw", (settings, opts) => new IpfwBackend(settings, opts)],
 ]);
 
 /** Names accepted as FIREWALL_TYPE. */

@@ -9,7 +9,10 @@ import type { ServerConfig } from "../config/server-config.js";
 import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import { FwknopError } from "../errors.js";
 import type { ChainKind } from "./backend.js";
+import { type FirewalldSettings, firewalldSettingsFromConfig } from "./firewalld-commands.js";
+import { type IpfwSettings, ipfwSettingsFromConfig } from "./ipfw-rules.js";
 import { type NftSettings, nftSettingsFromConfig } from "./nft-settings.js";
+import { type PfSettings, pfSettingsFromConfig } from "./pf-rules.js";
 
 export type { ChainSpec };
 
@@ -39,6 +42,12 @@ export interface FirewallSettings {
   ipset: boolean;
   /** FIREWALL_TYPE nftables: NFT_TABLE, NFT_PRIORITY, NFT_MARK (nft-settings.ts). */
   nft?: NftSettings;
+  /** FIREWALL_TYPE firewalld: FIREWD_MODE, FIREWD_ZONE (firewalld-commands.ts). */
+  firewalld?: FirewalldSettings;
+  /** FIREWALL_TYPE pf: PF_ANCHOR_NAME, PF_EXPIRE_INTERVAL (pf-rules.ts). */
+  pf?: PfSettings;
+  /** FIREWALL_TYPE ipfw: the IPFW_* rule-number window and sets (ipfw-rules.ts). */
+  ipfw?: IpfwSettings;
 }
 
 export const DEFAULT_CHAIN_SPECS = {
@@ -90,6 +99,7 @@ export function defaultFirewallSettings(): FirewallSettings {
  * (IPT_* for iptables); chain specs were validated when the configuration was loaded.
  */
 export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
+  if (cfg.firewallType === "pf" || cfg.firewallType === "ipfw") return bsdSettings(cfg);
   const p = FIREWALL_PREFIX[cfg.firewallType];
   const on = (name: string) => cfg.bool(`ENABLE_${p}_${name}`);
   const kinds = activeChainKinds({
@@ -125,6 +135,24 @@ export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
   if (exe6 !== undefined && exe6 !== "" && exe6.toLowerCase() !== "none") settings.exe6 = exe6;
   if (snatIp !== undefined && isIPv4(snatIp)) settings.snatTranslateIp = snatIp;
   if (cfg.firewallType === "nftables") settings.nft = nftSettingsFromConfig(cfg);
+  if (cfg.firewallType === "firewalld") settings.firewalld = firewalldSettingsFromConfig(cfg);
+  return settings;
+}
+
+/**
+ * pf and ipfw builds of 2.6.10 grant plain access only (NAT is "unsupported" there): the INPUT
+ * kind is the one rule kind, with ENABLE_DESTINATION_RULE as the only switch.
+ */
+function bsdSettings(cfg: ServerConfig): FirewallSettings {
+  const settings: FirewallSettings = {
+    ...defaultFirewallSettings(),
+    exe: cfg.get("FIREWALL_EXE") ?? "",
+    destinationRule: cfg.bool("ENABLE_DESTINATION_RULE"),
+    commentCheck: false,
+  };
+  delete settings.exe6;
+  if (cfg.firewallType === "pf") settings.pf = pfSettingsFromConfig(cfg);
+  else settings.ipfw = ipfwSettingsFromConfig(cfg);
   return settings;
 }
 

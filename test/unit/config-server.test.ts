@@ -378,8 +378,8 @@ describe("loadServerConfig: fatal checks", () => {
       "FWK_ERR_CONFIG_VALUE",
     );
     fails(
-      "FIREWALL_TYPE ipfw\n",
-      /:1: FIREWALL_TYPE 'ipfw' is not one of iptables, nftables, firewalld/,
+      "FIREWALL_TYPE ebtables\n",
+      /:1: FIREWALL_TYPE 'ebtables' is not one of iptables, nftables, firewalld, pf, ipfw/,
     );
   });
 

@@ -8,7 +8,7 @@ import { ip6tablesSibling } from "../../src/config/server-variables.js";
 import { createFirewallBackend, type Rule } from "../../src/firewall/backend.js";
 import { isIpv6Rule } from "../../src/firewall/dual-stack.js";
 import { createSetLines, fitsSet, ipsetNames, parseSetList } from "../../src/firewall/ipset.js";
-import { parseRuleLine } from "../../src/firewall/iptables.js";
+import { parseRuleLine } from "../../src/firewall/rule-line.js";
 import { type GrantRequest, ruleArgs, ruleKey, rulesForGrant } from "../../src/firewall/rules.js";
 import {
   DEFAULT_CHAIN_SPECS,
