@@ -89,8 +89,12 @@ export class DirectChains {
         this.#o.log.warn(
           `Chain ${spec.toChain} (${family}) or its jump rule was missing; re-creating it`,
         );
-        await this.#ensureChain(family, spec);
-        res = await this.#cmd(family, directArgs.addRule(r, spec, this.#o.prepend));
+        // A heal that fails itself changes nothing: the add's own failure is what gets reported.
+        const healed = await this.#ensureChain(family, spec).then(
+          () => true,
+          () => false,
+        );
+        if (healed) res = await this.#cmd(family, directArgs.addRule(r, spec, this.#o.prepend));
       }
       if (res.code !== 0)
         throw this.#error("FWK_ERR_FW_APPLY", res, `adding a rule to ${spec.toChain}`);

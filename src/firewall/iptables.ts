@@ -196,7 +196,8 @@ export class IptablesBackend implements FirewallBackend {
     let r = await this.#cmd([exe, "--noflush"], script);
     // Upstream re-creates a missing chain and jump rule before every add; we do it when a batch
     // fails (someone ran iptables -X or flushed INPUT), then try once more.
-    if (r.code !== 0 && add.length > 0 && (await this.#healChains(add))) {
+    // A heal that fails itself changes nothing: the batch's own failure is what gets reported.
+    if (r.code !== 0 && add.length > 0 && (await this.#healChains(add).catch(() => false))) {
       r = await this.#cmd([exe, "--noflush"], script);
     }
     if (r.code !== 0) {

@@ -5,6 +5,7 @@
  */
 import type { ServerConfig } from "../config/server-config.js";
 import { FwknopError } from "../errors.js";
+import { type NftAttachTarget, parseAttach } from "./nft-attach.js";
 
 export interface NftSettings {
   /** Our table (family inet); everything we create lives in it, flush deletes it. */
@@ -13,6 +14,8 @@ export interface NftSettings {
   priority: number;
   /** Bit(s) OR-ed into the packet mark of granted traffic, for the admin's own accept rule. */
   mark: number;
+  /** NFT_ATTACH: the admin's base chain that gets our mark-accept line (nft-attach.ts). */
+  attach?: NftAttachTarget;
 }
 
 export const DEFAULT_NFT_SETTINGS: Readonly<NftSettings> = {
@@ -38,9 +41,21 @@ export function nftSettingsFromConfig(cfg: ServerConfig): NftSettings {
     );
   }
   const priority = cfg.get("NFT_PRIORITY");
-  return {
+  const settings: NftSettings = {
     table,
     priority: priority === undefined ? DEFAULT_NFT_SETTINGS.priority : cfg.int("NFT_PRIORITY"),
     mark,
   };
+  const attachText = cfg.get("NFT_ATTACH");
+  if (attachText !== undefined && attachText !== "") {
+    const attach = parseAttach(attachText);
+    if (!attach) {
+      throw new FwknopError(
+        "FWK_ERR_CONFIG_VALUE",
+        `Invalid NFT_ATTACH '${attachText}' (family, table, chain of your base chain, e.g. inet, filter, input)`,
+      );
+    }
+    settings.attach = attach;
+  }
+  return settings;
 }

@@ -12,6 +12,7 @@ import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { type RunResult, run } from "../sys/run.js";
 import type { BackendOptions, ChainKind, FirewallBackend, Rule } from "./backend.js";
+import { NftAttach } from "./nft-attach.js";
 import {
   applyCommands,
   elementOf,
@@ -39,6 +40,8 @@ export class NftablesBackend implements FirewallBackend {
   readonly #layout: NftLayout;
   readonly #log: Logger;
   readonly #netns: string | undefined;
+  /** NFT_ATTACH: our mark-accept line in the admin's chain, kept there while we run. */
+  readonly #attach: NftAttach | undefined;
 
   constructor(settings: FirewallSettings, opts: BackendOptions) {
     if (!settings.exe) {
@@ -59,6 +62,9 @@ export class NftablesBackend implements FirewallBackend {
     };
     this.#log = opts.log;
     this.#netns = opts.netns;
+    if (nft.attach) {
+      this.#attach = new NftAttach(settings.exe, nft.attach, nft.mark, opts.log, opts.netns);
+    }
   }
 
   chainName(kind: ChainKind): string {
@@ -74,6 +80,10 @@ export class NftablesBackend implements FirewallBackend {
     if (r.code !== 0)
       throw this.#error("FWK_ERR_FW_INIT", r, `creating table inet ${this.#layout.table}`);
     this.#log.debug(`nftables table inet ${this.#layout.table} ready`);
+    if (this.#attach) {
+      await this.#attach.ensure();
+      this.#attach.start();
+    }
   }
 
   async apply(add: readonly Rule[], remove: readonly Rule[]): Promise<void> {
@@ -107,6 +117,7 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   async flush(): Promise<void> {
+    await this.#attach?.remove();
     const r = await this.#transaction(flushCommands(this.#layout.table));
     if (r.code !== 0)
       throw this.#error("FWK_ERR_FW_APPLY", r, `deleting table inet ${this.#layout.table}`);
