@@ -81,7 +81,10 @@ test("NFT_ATTACH: the knock opens a default-drop host; a reload of the admin's t
     .filter((l) => l !== "");
   // `table … {`, `chain input {`, the hook line, then our rule, first in the chain.
   const hook = first.findIndex((l) => l.startsWith("type filter hook input"));
-  assert.equal(first[hook + 1], `meta mark & 0x20000000 == 0x20000000 accept comment "${ATTACH_TAG}"`);
+  assert.equal(
+    first[hook + 1],
+    `meta mark & 0x20000000 == 0x20000000 accept comment "${ATTACH_TAG}"`,
+  );
   assert.equal(
     await canConnect(pair.client, pair.serverIp, PORT, 400),
     false,
