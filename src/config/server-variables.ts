@@ -8,26 +8,31 @@
  * only for the family FIREWALL_TYPE selects.
  */
 
-export const FIREWALL_TYPES = ["iptables", "nftables", "firewalld", "pf", "ipfw"] as const;
-export type FirewallType = (typeof FIREWALL_TYPES)[number];
+import type { FirewallType } from "../firewall/backend-names.js";
 
-/** Variable-name prefix of each backend's family (IPT_INPUT_ACCESS, ENABLE_FIREWD_SNAT, ...). */
+/**
+ * The firewall families whose chain variables fwknopd.conf may hold, whether or not this build
+ * has a backend for them (FIREWALL_TYPE accepts only firewall/backend-names.ts).
+ */
+export type ChainFamily = "iptables" | "nftables" | "firewalld";
+
+/** Variable-name prefix of each family (IPT_INPUT_ACCESS, ENABLE_FIREWD_SNAT, ...). */
 export const FIREWALL_PREFIX = {
   iptables: "IPT",
   firewalld: "FIREWD",
   nftables: "NFT",
   pf: "PF",
   ipfw: "IPFW",
-} as const satisfies Record<FirewallType, string>;
+} as const satisfies Record<ChainFamily | FirewallType, string>;
 
-/** Build-time default executable of each backend (Debian paths). */
+/** Build-time default executable of each family (Debian paths). */
 export const FIREWALL_DEFAULT_EXE = {
   iptables: "/usr/sbin/iptables",
   firewalld: "/usr/bin/firewall-cmd",
   nftables: "/usr/sbin/nft",
   pf: "/sbin/pfctl",
   ipfw: "/sbin/ipfw",
-} as const satisfies Record<FirewallType, string>;
+} as const satisfies Record<ChainFamily | FirewallType, string>;
 
 /**
  * FIREWALL_TYPE when none is set: what upstream's build would pick on this OS (iptables on
@@ -50,7 +55,7 @@ export interface ServerVariable {
   /** Value must be a six-field chain specification. */
   readonly chainSpec?: true;
   /** Only checked (and only meaningful) when this backend is selected. */
-  readonly firewall?: FirewallType;
+  readonly firewall?: ChainFamily | FirewallType;
   /**
    * True for the variables the Debian fwknopd 2.6.10 (iptables build) knows, which its `-D` dump
    * prints in this order; false for other builds' families, 2.6.11 additions and our own.
@@ -72,7 +77,7 @@ function underRunDir(file: string): (get: Lookup) => string {
  * The IPT_* block; firewalld builds have the same variables with FIREWD in place of IPT, and our
  * nftables backend with NFT (there the chain specs only name our chains inside NFT_TABLE).
  */
-function chainFamily(prefix: "IPT" | "FIREWD" | "NFT", fw: FirewallType): ServerVariable[] {
+function chainFamily(prefix: "IPT" | "FIREWD" | "NFT", fw: ChainFamily): ServerVariable[] {
   const upstream = prefix === "IPT";
   const v = (name: string, def?: string): ServerVariable =>
     def === undefined ? { name, firewall: fw, upstream } : { name, def, firewall: fw, upstream };
@@ -193,9 +198,10 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
   {
     name: "FIREWALL_EXE",
     def: (get) => {
-      const type = get("FIREWALL_TYPE")?.toLowerCase();
-      const known = FIREWALL_TYPES.find((t) => t === type);
-      return FIREWALL_DEFAULT_EXE[known ?? platformFirewallType()];
+      const type = get("FIREWALL_TYPE")?.toLowerCase() ?? platformFirewallType();
+      return type in FIREWALL_DEFAULT_EXE
+        ? FIREWALL_DEFAULT_EXE[type as keyof typeof FIREWALL_DEFAULT_EXE]
+        : FIREWALL_DEFAULT_EXE.iptables;
     },
     upstream: true,
   },
@@ -210,7 +216,7 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
   // Upstream: "VERBOSE value ... not in the range (>0)" outside 0..INT_MAX.
   { name: "VERBOSE", range: [0, 2147483647], upstream: true },
   { name: "FAULT_INJECTION_TAG", upstream: true },
-  // Ours: which backend to drive (upstream fixes this at build time).
+  // Ours: which backend to drive (upstream fixes this at build time); the default follows the OS.
   { name: "FIREWALL_TYPE", def: () => platformFirewallType(), upstream: false },
 ];
 

@@ -20,7 +20,7 @@ import {
   isIpv6Text,
   ruleArgs,
 } from "./rules.js";
-import type { ChainSpec } from "./settings.js";
+import type { ChainSpec, FirewallSettings } from "./settings.js";
 
 export type FirewalldMode = "rich" | "passthrough";
 
@@ -29,6 +29,11 @@ export interface FirewalldSettings {
   mode: FirewalldMode;
   /** FIREWD_ZONE: the zone rich rules go to; absent = firewalld's default zone. */
   zone?: string;
+}
+
+/** What the firewalld backend is built from: the shared settings plus its own. */
+export interface FirewalldBackendSettings extends FirewallSettings {
+  firewalld?: FirewalldSettings;
 }
 
 export const DEFAULT_FIREWALLD_SETTINGS: Readonly<FirewalldSettings> = { mode: "rich" };

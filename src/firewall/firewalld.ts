@@ -15,13 +15,13 @@ import { type RunResult, run } from "../sys/run.js";
 import type { BackendOptions, ChainKind, FirewallBackend, Rule } from "./backend.js";
 import {
   DEFAULT_FIREWALLD_SETTINGS,
+  type FirewalldBackendSettings,
   type FirewalldSettings,
   parseRichRule,
   richAddArgv,
   richRemoveArgv,
 } from "./firewalld-commands.js";
 import { DirectChains } from "./firewalld-direct.js";
-import type { FirewallSettings } from "./settings.js";
 
 export const RICH_LIST_HEADING = "Listing fwknopd rich rules in firewalld...";
 
@@ -29,12 +29,12 @@ export class FirewalldBackend implements FirewallBackend {
   readonly name = "firewalld";
   readonly #exe: string;
   readonly #fwd: FirewalldSettings;
-  readonly #settings: FirewallSettings;
+  readonly #settings: FirewalldBackendSettings;
   readonly #direct: DirectChains;
   readonly #log: Logger;
   readonly #netns: string | undefined;
 
-  constructor(settings: FirewallSettings, opts: BackendOptions) {
+  constructor(settings: FirewalldBackendSettings, opts: BackendOptions) {
     if (!settings.exe) {
       throw new FwknopError("FWK_ERR_FW_NO_EXE", "No firewall command executable is set");
     }

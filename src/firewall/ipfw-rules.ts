@@ -7,6 +7,7 @@ import type { ServerConfig } from "../config/server-config.js";
 import { FwknopError } from "../errors.js";
 import type { Proto, Rule } from "./backend.js";
 import { expireComment, hostAddress, isIpv6Text, PROTO_NUMBER } from "./rules.js";
+import type { FirewallSettings } from "./settings.js";
 
 export interface IpfwSettings {
   startRuleNum: number;
@@ -19,6 +20,11 @@ export interface IpfwSettings {
   purgeInterval: number;
   /** IPFW_ADD_CHECK_STATE: a `check-state` rule ahead of the grants. */
   addCheckState: boolean;
+}
+
+/** What the ipfw backend is built from: the shared settings plus its own. */
+export interface IpfwBackendSettings extends FirewallSettings {
+  ipfw?: IpfwSettings;
 }
 
 export const DEFAULT_IPFW_SETTINGS: Readonly<IpfwSettings> = {

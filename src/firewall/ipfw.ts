@@ -12,6 +12,7 @@ import type { BackendOptions, ChainKind, FirewallBackend, Rule } from "./backend
 import {
   DEFAULT_IPFW_SETTINGS,
   freeRuleNumbers,
+  type IpfwBackendSettings,
   type IpfwListed,
   type IpfwSettings,
   ipfwAddArgs,
@@ -19,7 +20,6 @@ import {
   parseIpfwList,
 } from "./ipfw-rules.js";
 import { ruleKey } from "./rules.js";
-import type { FirewallSettings } from "./settings.js";
 
 export const IPFW_LIST_HEADING = "Listing fwknopd ipfw rules...";
 export const IPFW_LIST_ALL_HEADING = "Listing all ipfw rules...";
@@ -34,7 +34,7 @@ export class IpfwBackend implements FirewallBackend {
   readonly #netns: string | undefined;
   #purgeTimer: NodeJS.Timeout | undefined;
 
-  constructor(settings: FirewallSettings, opts: BackendOptions) {
+  constructor(settings: IpfwBackendSettings, opts: BackendOptions) {
     if (!settings.exe) {
       throw new FwknopError("FWK_ERR_FW_NO_EXE", "No firewall command executable is set");
     }

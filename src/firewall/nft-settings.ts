@@ -6,6 +6,7 @@
 import type { ServerConfig } from "../config/server-config.js";
 import { FwknopError } from "../errors.js";
 import { type NftAttachTarget, parseAttach } from "./nft-attach.js";
+import type { FirewallSettings } from "./settings.js";
 
 export interface NftSettings {
   /** Our table (family inet); everything we create lives in it, flush deletes it. */
@@ -16,6 +17,12 @@ export interface NftSettings {
   mark: number;
   /** NFT_ATTACH: the admin's base chain that gets our mark-accept line (nft-attach.ts). */
   attach?: NftAttachTarget;
+}
+
+/** What the nftables backend is built from: the shared settings plus its own. */
+export interface NftBackendSettings extends FirewallSettings {
+  /** NFT_TABLE, NFT_PRIORITY, NFT_MARK; the defaults when absent. */
+  nft?: NftSettings;
 }
 
 export const DEFAULT_NFT_SETTINGS: Readonly<NftSettings> = {

@@ -7,12 +7,18 @@ import type { ServerConfig } from "../config/server-config.js";
 import { FwknopError } from "../errors.js";
 import type { Proto, Rule } from "./backend.js";
 import { expireComment, hostAddress, PROTO_NUMBER } from "./rules.js";
+import type { FirewallSettings } from "./settings.js";
 
 export interface PfSettings {
   /** PF_ANCHOR_NAME: the anchor our rules live in; the admin links it into pf.conf. */
   anchor: string;
   /** PF_EXPIRE_INTERVAL: range-checked as upstream, otherwise unused (expiry follows `_exp_`). */
   expireInterval: number;
+}
+
+/** What the pf backend is built from: the shared settings plus its own. */
+export interface PfBackendSettings extends FirewallSettings {
+  pf?: PfSettings;
 }
 
 export const DEFAULT_PF_SETTINGS: Readonly<PfSettings> = { anchor: "fwknop", expireInterval: 30 };

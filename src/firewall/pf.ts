@@ -10,9 +10,14 @@ import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { type RunResult, run } from "../sys/run.js";
 import type { BackendOptions, ChainKind, FirewallBackend, Rule } from "./backend.js";
-import { DEFAULT_PF_SETTINGS, type PfSettings, parsePfLine, pfRuleLine } from "./pf-rules.js";
+import {
+  DEFAULT_PF_SETTINGS,
+  type PfBackendSettings,
+  type PfSettings,
+  parsePfLine,
+  pfRuleLine,
+} from "./pf-rules.js";
 import { ruleKey } from "./rules.js";
-import type { FirewallSettings } from "./settings.js";
 
 export const PF_LIST_HEADING = "Listing rules in fwknopd pf anchor...";
 export const PF_LIST_ALL_HEADING = "Listing all pf rules...";
@@ -24,7 +29,7 @@ export class PfBackend implements FirewallBackend {
   readonly #log: Logger;
   readonly #netns: string | undefined;
 
-  constructor(settings: FirewallSettings, opts: BackendOptions) {
+  constructor(settings: PfBackendSettings, opts: BackendOptions) {
     if (!settings.exe) {
       throw new FwknopError("FWK_ERR_FW_NO_EXE", "No firewall command executable is set");
     }

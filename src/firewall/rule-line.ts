@@ -2,7 +2,7 @@
  * One `iptables -S <chain>` line back into a rule: shared by the iptables backend and firewalld's
  * passthrough mode (`firewall-cmd --direct --passthrough ipv4 -S` prints the same text).
  */
-import type { ChainKind, Rule } from "./backend.js";
+import type { ChainKind, Rule } from "./rule.js";
 import { EXPIRE_COMMENT_PREFIX, hostAddress } from "./rules.js";
 
 /** Lines without our `_exp_` marker are skipped. */

@@ -2,17 +2,14 @@
  * Firewall settings: the slice of fwknopd.conf (spec §9.2, the IPT_* family) that the firewall
  * backends and the rule builder need, as one plain typed object. Building it from a parsed
  * ServerConfig is settingsFromConfig(); tests build it by hand from defaultFirewallSettings().
+ * A backend's own variables (NFT_TABLE, ...) are added by select.ts:backendSettingsFromConfig().
  */
 import { isIPv4 } from "node:net";
 import { type ChainSpec, parseChainSpec } from "../config/chain-spec.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import { FwknopError } from "../errors.js";
-import type { ChainKind } from "./backend.js";
-import { type FirewalldSettings, firewalldSettingsFromConfig } from "./firewalld-commands.js";
-import { type IpfwSettings, ipfwSettingsFromConfig } from "./ipfw-rules.js";
-import { type NftSettings, nftSettingsFromConfig } from "./nft-settings.js";
-import { type PfSettings, pfSettingsFromConfig } from "./pf-rules.js";
+import type { ChainKind } from "./rule.js";
 
 export type { ChainSpec };
 
@@ -40,14 +37,6 @@ export interface FirewallSettings {
    * ipset matched by one static rule in the INPUT chain, instead of one rule per grant.
    */
   ipset: boolean;
-  /** FIREWALL_TYPE nftables: NFT_TABLE, NFT_PRIORITY, NFT_MARK (nft-settings.ts). */
-  nft?: NftSettings;
-  /** FIREWALL_TYPE firewalld: FIREWD_MODE, FIREWD_ZONE (firewalld-commands.ts). */
-  firewalld?: FirewalldSettings;
-  /** FIREWALL_TYPE pf: PF_ANCHOR_NAME, PF_EXPIRE_INTERVAL (pf-rules.ts). */
-  pf?: PfSettings;
-  /** FIREWALL_TYPE ipfw: the IPFW_* rule-number window and sets (ipfw-rules.ts). */
-  ipfw?: IpfwSettings;
 }
 
 export const DEFAULT_CHAIN_SPECS = {
@@ -99,7 +88,6 @@ export function defaultFirewallSettings(): FirewallSettings {
  * (IPT_* for iptables); chain specs were validated when the configuration was loaded.
  */
 export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
-  if (cfg.firewallType === "pf" || cfg.firewallType === "ipfw") return bsdSettings(cfg);
   const p = FIREWALL_PREFIX[cfg.firewallType];
   const on = (name: string) => cfg.bool(`ENABLE_${p}_${name}`);
   const kinds = activeChainKinds({
@@ -111,7 +99,13 @@ export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
   const chains: Partial<Record<ChainKind, ChainSpec>> = {};
   for (const kind of kinds) {
     const name = `${p}_${CHAIN_VARIABLE[kind]}_ACCESS`;
-    const parsed = parseChainSpec(cfg.get(name) ?? "");
+    const text = cfg.get(name);
+    // A family without chain variables (pf, ipfw: plain access only) keeps the default INPUT spec.
+    if (text === undefined && kind === "input") {
+      chains.input = { ...DEFAULT_CHAIN_SPECS.input };
+      continue;
+    }
+    const parsed = parseChainSpec(text ?? "");
     if (!parsed.ok) {
       throw new FwknopError(
         "FWK_ERR_CONFIG_CHAIN_SPEC",
@@ -134,25 +128,6 @@ export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
   const exe6 = cfg.get("FIREWALL_EXE_IPV6");
   if (exe6 !== undefined && exe6 !== "" && exe6.toLowerCase() !== "none") settings.exe6 = exe6;
   if (snatIp !== undefined && isIPv4(snatIp)) settings.snatTranslateIp = snatIp;
-  if (cfg.firewallType === "nftables") settings.nft = nftSettingsFromConfig(cfg);
-  if (cfg.firewallType === "firewalld") settings.firewalld = firewalldSettingsFromConfig(cfg);
-  return settings;
-}
-
-/**
- * pf and ipfw builds of 2.6.10 grant plain access only (NAT is "unsupported" there): the INPUT
- * kind is the one rule kind, with ENABLE_DESTINATION_RULE as the only switch.
- */
-function bsdSettings(cfg: ServerConfig): FirewallSettings {
-  const settings: FirewallSettings = {
-    ...defaultFirewallSettings(),
-    exe: cfg.get("FIREWALL_EXE") ?? "",
-    destinationRule: cfg.bool("ENABLE_DESTINATION_RULE"),
-    commentCheck: false,
-  };
-  delete settings.exe6;
-  if (cfg.firewallType === "pf") settings.pf = pfSettingsFromConfig(cfg);
-  else settings.ipfw = ipfwSettingsFromConfig(cfg);
   return settings;
 }
 

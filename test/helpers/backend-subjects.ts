@@ -8,15 +8,15 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { FirewallBackend, Rule } from "../../src/firewall/backend.js";
 import {
-  createFirewallBackend,
-  type FirewallBackend,
-  type Rule,
-} from "../../src/firewall/backend.js";
-import { DEFAULT_FIREWALLD_SETTINGS } from "../../src/firewall/firewalld-commands.js";
+  DEFAULT_FIREWALLD_SETTINGS,
+  type FirewalldBackendSettings,
+} from "../../src/firewall/firewalld-commands.js";
 import { DEFAULT_IPFW_SETTINGS } from "../../src/firewall/ipfw-rules.js";
 import { DEFAULT_PF_SETTINGS } from "../../src/firewall/pf-rules.js";
 import { ruleArgs } from "../../src/firewall/rules.js";
+import { createFirewallBackend } from "../../src/firewall/select.js";
 import {
   DEFAULT_CHAIN_SPECS,
   defaultFirewallSettings,
@@ -270,7 +270,7 @@ class FirewalldSubject extends NetnsSubject implements Subject {
     await this.fwd?.stop();
     await super.teardown();
   }
-  settings(exe = FIREWALL_CMD): FirewallSettings {
+  settings(exe = FIREWALL_CMD): FirewalldBackendSettings {
     return {
       ...defaultFirewallSettings(),
       exe,

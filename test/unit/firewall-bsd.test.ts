@@ -19,7 +19,7 @@ import {
 } from "../../src/firewall/ipfw-rules.js";
 import { parsePfLine, pfRuleLine } from "../../src/firewall/pf-rules.js";
 import { type GrantRequest, rulesForGrant } from "../../src/firewall/rules.js";
-import { settingsFromConfig } from "../../src/firewall/settings.js";
+import { backendSettingsFromConfig as settingsFromConfig } from "../../src/firewall/select.js";
 import { makeStanza } from "../helpers/stanza.js";
 
 const work = mkdtempSync(join(tmpdir(), "fwknop-bsd-"));

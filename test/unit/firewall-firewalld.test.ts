@@ -20,13 +20,16 @@ import {
   richRule,
 } from "../../src/firewall/firewalld-commands.js";
 import { type GrantRequest, rulesForGrant } from "../../src/firewall/rules.js";
-import { type FirewallSettings, settingsFromConfig } from "../../src/firewall/settings.js";
+import {
+  type BackendSettings,
+  backendSettingsFromConfig as settingsFromConfig,
+} from "../../src/firewall/select.js";
 import { makeStanza } from "../helpers/stanza.js";
 
 const work = mkdtempSync(join(tmpdir(), "fwknop-firewd-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 let seq = 0;
-function settingsOf(text: string): FirewallSettings {
+function settingsOf(text: string): BackendSettings {
   const path = join(work, `c${++seq}.conf`);
   writeFileSync(path, `FIREWALL_TYPE firewalld\n${text}`, { mode: 0o600 });
   return settingsFromConfig(loadServerConfig({ configFile: path, warn: () => {} }));
@@ -54,7 +57,7 @@ function knock(over: Partial<GrantRequest> = {}): GrantRequest {
 }
 
 /** Our passthrough command for adding each rule of a knock, as one string per command. */
-function addCommands(s: FirewallSettings, req: GrantRequest): string[] {
+function addCommands(s: BackendSettings, req: GrantRequest): string[] {
   return rulesForGrant(req, s, NOW).map((r) => {
     const spec = s.chains[r.chain];
     assert.ok(spec);
