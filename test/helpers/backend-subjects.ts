@@ -91,7 +91,8 @@ export function cleanupSubjectFiles(): void {
 /** A namespace pair with a hidden TCP service in the server namespace. */
 abstract class NetnsSubject {
   pair!: NetnsPair;
-  grantSeconds = 2;
+  // Kernel-timed sets expire on their own: under load, 2 s can pass before the first connect.
+  grantSeconds = 4;
   service: ChildProcess | undefined;
   readonly port: number = PORT;
   get clientIp(): string {
