@@ -16,6 +16,7 @@ import type { ChainKind, Rule } from "./backend.js";
 import { type DirectFamily, directArgs, directFamily, passthrough } from "./firewalld-commands.js";
 import { parseRuleLine } from "./rule-line.js";
 import type { ChainSpec } from "./settings.js";
+import { type ToolErrorCode, toolError } from "./tool-error.js";
 
 export const DIRECT_LIST_HEADING = "Listing rules in fwknopd firewalld chains...";
 export const DIRECT_LIST_ALL_HEADING = "Listing all firewalld rules in applicable tables...";
@@ -234,12 +235,7 @@ export class DirectChains {
     );
   }
 
-  #error(
-    code: "FWK_ERR_FW_APPLY" | "FWK_ERR_FW_LIST" | "FWK_ERR_FW_INIT",
-    r: RunResult,
-    what: string,
-  ): FwknopError {
-    const detail = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
-    return new FwknopError(code, `${what}: ${this.#o.exe} exited with status ${r.code}: ${detail}`);
+  #error(code: ToolErrorCode, r: RunResult, what: string): FwknopError {
+    return toolError(code, this.#o.exe, r, what);
   }
 }

@@ -22,6 +22,7 @@ import {
   richRemoveArgv,
 } from "./firewalld-commands.js";
 import { DirectChains } from "./firewalld-direct.js";
+import { toolError } from "./tool-error.js";
 
 export const RICH_LIST_HEADING = "Listing fwknopd rich rules in firewalld...";
 
@@ -136,13 +137,7 @@ export class FirewalldBackend implements FirewallBackend {
 
   async #listRich(): Promise<Rule[]> {
     const r = await this.#cmd([this.#exe, ...this.#zoneArg(), "--list-rich-rules"]);
-    if (r.code !== 0) {
-      const detail = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
-      throw new FwknopError(
-        "FWK_ERR_FW_LIST",
-        `listing rich rules: ${this.#exe} exited with status ${r.code}: ${detail}`,
-      );
-    }
+    if (r.code !== 0) throw toolError("FWK_ERR_FW_LIST", this.#exe, r, "listing rich rules");
     return r.stdout.split("\n").flatMap((l) => parseRichRule(l) ?? []);
   }
 
@@ -163,10 +158,6 @@ export class FirewalldBackend implements FirewallBackend {
   }
 
   #error(r: RunResult, what: string): FwknopError {
-    const detail = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
-    return new FwknopError(
-      "FWK_ERR_FW_APPLY",
-      `${what}: ${this.#exe} exited with status ${r.code}: ${detail}`,
-    );
+    return toolError("FWK_ERR_FW_APPLY", this.#exe, r, what);
   }
 }

@@ -20,11 +20,12 @@ import {
   parseIpfwList,
 } from "./ipfw-rules.js";
 import { ruleKey } from "./rules.js";
+import { type ToolErrorCode, toolError } from "./tool-error.js";
 
 export const IPFW_LIST_HEADING = "Listing fwknopd ipfw rules...";
 export const IPFW_LIST_ALL_HEADING = "Listing all ipfw rules...";
 
-type Code = "FWK_ERR_FW_APPLY" | "FWK_ERR_FW_LIST" | "FWK_ERR_FW_INIT";
+type Code = ToolErrorCode;
 
 export class IpfwBackend implements FirewallBackend {
   readonly name = "ipfw";
@@ -189,10 +190,7 @@ export class IpfwBackend implements FirewallBackend {
 
   async #checked(args: readonly string[], code: Code, what: string): Promise<RunResult> {
     const r = await this.#ipfw(args);
-    if (r.code !== 0) {
-      const detail = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
-      throw new FwknopError(code, `${what}: ${this.#exe} exited with status ${r.code}: ${detail}`);
-    }
+    if (r.code !== 0) throw toolError(code, this.#exe, r, what);
     return r;
   }
 

@@ -26,6 +26,7 @@ import type { ChainKind, Rule } from "./rule.js";
 import { parseRuleLine } from "./rule-line.js";
 import { ruleArgs } from "./rules.js";
 import type { ChainSpec, FirewallSettings } from "./settings.js";
+import { type ToolErrorCode, toolError } from "./tool-error.js";
 
 export const FW_LIST_HEADING = "Listing rules in fwknopd iptables chains...";
 export const FW_LIST_ALL_HEADING = "Listing all iptables rules in applicable tables...";
@@ -389,13 +390,7 @@ export class IptablesBackend implements FirewallBackend {
     return run(argv, opts);
   }
 
-  #error(
-    code: "FWK_ERR_FW_APPLY" | "FWK_ERR_FW_LIST" | "FWK_ERR_FW_INIT",
-    tool: string,
-    r: RunResult,
-    what: string,
-  ): FwknopError {
-    const detail = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
-    return new FwknopError(code, `${what}: ${tool} exited with status ${r.code}: ${detail}`);
+  #error(code: ToolErrorCode, tool: string, r: RunResult, what: string): FwknopError {
+    return toolError(code, tool, r, what);
   }
 }

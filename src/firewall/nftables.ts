@@ -27,6 +27,7 @@ import {
 import { DEFAULT_NFT_SETTINGS, type NftBackendSettings } from "./nft-settings.js";
 import type { ChainKind, Rule } from "./rule.js";
 import { ruleKey } from "./rules.js";
+import { type ToolErrorCode, toolError } from "./tool-error.js";
 
 export const NFT_LIST_HEADING = "Listing rules in fwknopd nftables table...";
 export const NFT_LIST_ALL_HEADING = "Listing the whole nftables ruleset...";
@@ -166,12 +167,7 @@ export class NftablesBackend implements FirewallBackend {
     return run([this.#exe, ...args], this.#netns !== undefined ? { netns: this.#netns } : {});
   }
 
-  #error(
-    code: "FWK_ERR_FW_APPLY" | "FWK_ERR_FW_LIST" | "FWK_ERR_FW_INIT",
-    r: RunResult,
-    what: string,
-  ): FwknopError {
-    const detail = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
-    return new FwknopError(code, `${what}: ${this.#exe} exited with status ${r.code}: ${detail}`);
+  #error(code: ToolErrorCode, r: RunResult, what: string): FwknopError {
+    return toolError(code, this.#exe, r, what);
   }
 }

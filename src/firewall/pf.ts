@@ -18,6 +18,7 @@ import {
   pfRuleLine,
 } from "./pf-rules.js";
 import { ruleKey } from "./rules.js";
+import { type ToolErrorCode, toolError } from "./tool-error.js";
 
 export const PF_LIST_HEADING = "Listing rules in fwknopd pf anchor...";
 export const PF_LIST_ALL_HEADING = "Listing all pf rules...";
@@ -106,8 +107,7 @@ export class PfBackend implements FirewallBackend {
     return run([this.#exe, ...args], opts);
   }
 
-  #error(code: "FWK_ERR_FW_APPLY" | "FWK_ERR_FW_LIST", r: RunResult, what: string): FwknopError {
-    const detail = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
-    return new FwknopError(code, `${what}: ${this.#exe} exited with status ${r.code}: ${detail}`);
+  #error(code: ToolErrorCode, r: RunResult, what: string): FwknopError {
+    return toolError(code, this.#exe, r, what);
   }
 }
