@@ -3,8 +3,8 @@
  * hmac.ts, the HMAC. Output is unpadded base64, as libfko writes it.
  */
 import { createHash } from "node:crypto";
-import { b64uEncode } from "../protocol/base64.js";
-import type { DigestName } from "../protocol/constants.js";
+import type { DigestName } from "./algorithms.js";
+import { b64uEncode } from "./base64.js";
 
 /** Node/OpenSSL algorithm names. SHA3 is FIPS-202 SHA-3, as libfko uses. */
 export const NODE_HASH_NAMES: Readonly<Record<DigestName, string>> = {

@@ -3,8 +3,8 @@
  * included, printed as unpadded base64 and appended to the wire string with no separator.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { b64uEncode } from "../protocol/base64.js";
-import type { DigestName } from "../protocol/constants.js";
+import type { DigestName } from "./algorithms.js";
+import { b64uEncode } from "./base64.js";
 import { DIGEST_B64_LENGTHS, NODE_HASH_NAMES } from "./digest.js";
 
 /** Unpadded base64 HMAC of `data` (taken byte-per-character) under `key`. */

@@ -7,8 +7,9 @@
  * back at once (a check is one `nft -j list chain`). Removed by flush (FLUSH_NFT_AT_EXIT Y,
  * --fw-flush). Everything else about their table stays theirs.
  */
+import { createInterface } from "node:readline";
 import type { Logger } from "../log/logger.js";
-import { type LineWatch, watchLines } from "../sys/line-watch.js";
+import { type LongLivedChild, startChild } from "../sys/child.js";
 import { type RunResult, run } from "../sys/run.js";
 
 export interface NftAttachTarget {
@@ -30,7 +31,7 @@ export class NftAttach {
   readonly #mark: number;
   readonly #log: Logger;
   readonly #netns: string | undefined;
-  #watch: LineWatch | undefined;
+  #watch: LongLivedChild | undefined;
   #pending: NodeJS.Timeout | undefined;
   #checking: Promise<unknown> = Promise.resolve();
   #running = false;
@@ -87,7 +88,7 @@ export class NftAttach {
 
   stop(): void {
     this.#running = false;
-    this.#watch?.stop();
+    this.#watch?.kill();
     this.#watch = undefined;
     if (this.#pending) clearTimeout(this.#pending);
     this.#pending = undefined;
@@ -104,20 +105,28 @@ export class NftAttach {
   }
 
   #startWatch(): void {
-    const mine = new RegExp(
-      `^(add|delete) (table|chain|rule) ${this.#target.family} ${this.#target.table}\\b`,
-    );
-    const opts = {
-      onLine: (line: string) => {
+    const t = this.#target;
+    const mine = new RegExp(`^(add|delete) (table|chain|rule) ${t.family} ${t.table}\\b`);
+    const argv = [this.#exe, "monitor"];
+    const watch = startChild(this.#netns ? ["ip", "netns", "exec", this.#netns, ...argv] : argv, {
+      pipes: { stdout: true },
+      unref: true,
+    });
+    this.#watch = watch;
+    killAtExit(watch);
+    if (watch.stdout) {
+      createInterface({ input: watch.stdout }).on("line", (line) => {
         if (mine.test(line)) this.#schedule();
-      },
-      onExit: () => {
-        if (!this.#running) return;
-        setTimeout(() => this.#running && this.#startWatch(), RESTART_MS).unref();
-      },
-      ...(this.#netns !== undefined ? { netns: this.#netns } : {}),
-    };
-    this.#watch = watchLines([this.#exe, "monitor"], opts);
+      });
+    }
+    void watch.exited.then(() => {
+      // A monitor that ended on its own (not through stop()) is started again.
+      if (!this.#running || this.#watch !== watch) return;
+      setTimeout(
+        () => this.#running && this.#watch === watch && this.#startWatch(),
+        RESTART_MS,
+      ).unref();
+    });
   }
 
   #schedule(): void {
@@ -160,4 +169,19 @@ export function parseAttach(text: string): NftAttachTarget | undefined {
   if (!["ip", "ip6", "inet"].includes(family) || !name.test(table) || !name.test(chain))
     return undefined;
   return { family, table, chain };
+}
+
+const monitors = new Set<LongLivedChild>();
+let exitHook = false;
+
+/** `nft monitor` must not outlive us (an unref'd child would, until its next event). */
+function killAtExit(child: LongLivedChild): void {
+  if (!exitHook) {
+    exitHook = true;
+    process.once("exit", () => {
+      for (const c of monitors) c.kill();
+    });
+  }
+  monitors.add(child);
+  void child.exited.then(() => monitors.delete(child));
 }

@@ -35,11 +35,11 @@ export const DEFAULT_NFT_SETTINGS: Readonly<NftSettings> = {
 const NFT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 export function nftSettingsFromConfig(cfg: ServerConfig): NftSettings {
-  const table = cfg.get("NFT_TABLE") ?? DEFAULT_NFT_SETTINGS.table;
+  const table = cfg.get("NFT_TABLE");
   if (!NFT_NAME.test(table)) {
     throw new FwknopError("FWK_ERR_CONFIG_VALUE", `Invalid NFT_TABLE name '${table}'`);
   }
-  const markText = cfg.get("NFT_MARK") ?? String(DEFAULT_NFT_SETTINGS.mark);
+  const markText = cfg.get("NFT_MARK");
   const mark = /^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(markText) ? Number(markText) : Number.NaN;
   if (!(mark > 0 && mark <= 0xffff_ffff)) {
     throw new FwknopError(
@@ -47,12 +47,7 @@ export function nftSettingsFromConfig(cfg: ServerConfig): NftSettings {
       `Invalid NFT_MARK '${markText}' (a non-zero 32-bit number, e.g. 0x20000000)`,
     );
   }
-  const priority = cfg.get("NFT_PRIORITY");
-  const settings: NftSettings = {
-    table,
-    priority: priority === undefined ? DEFAULT_NFT_SETTINGS.priority : cfg.int("NFT_PRIORITY"),
-    mark,
-  };
+  const settings: NftSettings = { table, priority: cfg.int("NFT_PRIORITY"), mark };
   const attachText = cfg.get("NFT_ATTACH");
   if (attachText !== undefined && attachText !== "") {
     const attach = parseAttach(attachText);

@@ -7,7 +7,7 @@
 import { isIPv4 } from "node:net";
 import { type ChainSpec, parseChainSpec } from "../config/chain-spec.js";
 import type { ServerConfig } from "../config/server-config.js";
-import { FIREWALL_PREFIX } from "../config/server-variables.js";
+import { familyVariables } from "../config/server-variables.js";
 import { FwknopError } from "../errors.js";
 import type { ChainKind } from "./rule.js";
 
@@ -88,24 +88,18 @@ export function defaultFirewallSettings(): FirewallSettings {
  * (IPT_* for iptables); chain specs were validated when the configuration was loaded.
  */
 export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
-  const p = FIREWALL_PREFIX[cfg.firewallType];
-  const on = (name: string) => cfg.bool(`ENABLE_${p}_${name}`);
+  const f = familyVariables(cfg.firewallType);
+  if (!f) return accessOnlySettings(cfg);
   const kinds = activeChainKinds({
-    output: on("OUTPUT"),
-    forwarding: on("FORWARDING"),
-    localNat: on("LOCAL_NAT"),
-    snat: on("SNAT"),
+    output: cfg.bool(f.output),
+    forwarding: cfg.bool(f.forwarding),
+    localNat: cfg.bool(f.localNat),
+    snat: cfg.bool(f.snat),
   });
   const chains: Partial<Record<ChainKind, ChainSpec>> = {};
   for (const kind of kinds) {
-    const name = `${p}_${CHAIN_VARIABLE[kind]}_ACCESS`;
-    const text = cfg.get(name);
-    // A family without chain variables (pf, ipfw: plain access only) keeps the default INPUT spec.
-    if (text === undefined && kind === "input") {
-      chains.input = { ...DEFAULT_CHAIN_SPECS.input };
-      continue;
-    }
-    const parsed = parseChainSpec(text ?? "");
+    const name = f.chains[kind];
+    const parsed = parseChainSpec(cfg.get(name));
     if (!parsed.ok) {
       throw new FwknopError(
         "FWK_ERR_CONFIG_CHAIN_SPEC",
@@ -116,14 +110,15 @@ export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
   }
   const snatIp = cfg.get("SNAT_TRANSLATE_IP");
   const settings: FirewallSettings = {
-    exe: cfg.get("FIREWALL_EXE") ?? "",
+    exe: cfg.get("FIREWALL_EXE"),
     chains,
     prepend: cfg.bool("ENABLE_RULE_PREPEND"),
     destinationRule: cfg.bool("ENABLE_DESTINATION_RULE"),
-    snat: on("SNAT"),
-    commentCheck: on("COMMENT_CHECK"),
+    snat: cfg.bool(f.snat),
+    commentCheck: cfg.bool(f.commentCheck),
     checkSupport: true,
-    ipset: on("IPSET"),
+    // Our ENABLE_IPT_IPSET exists only in the iptables family.
+    ipset: cfg.firewallType === "iptables" && cfg.bool("ENABLE_IPT_IPSET"),
   };
   const exe6 = cfg.get("FIREWALL_EXE_IPV6");
   if (exe6 !== undefined && exe6 !== "" && exe6.toLowerCase() !== "none") settings.exe6 = exe6;
@@ -131,11 +126,19 @@ export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
   return settings;
 }
 
-const CHAIN_VARIABLE = {
-  input: "INPUT",
-  output: "OUTPUT",
-  forward: "FORWARD",
-  dnat: "DNAT",
-  snat: "SNAT",
-  masquerade: "MASQUERADE",
-} as const satisfies Record<ChainKind, string>;
+/**
+ * A firewall without chain families (pf, ipfw: their 2.6.10 builds grant plain access only):
+ * the INPUT kind is the one rule kind, ENABLE_DESTINATION_RULE the only switch.
+ */
+function accessOnlySettings(cfg: ServerConfig): FirewallSettings {
+  return {
+    exe: cfg.get("FIREWALL_EXE"),
+    chains: { input: { ...DEFAULT_CHAIN_SPECS.input } },
+    prepend: false,
+    destinationRule: cfg.bool("ENABLE_DESTINATION_RULE"),
+    snat: false,
+    commentCheck: false,
+    checkSupport: true,
+    ipset: false,
+  };
+}

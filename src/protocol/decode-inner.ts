@@ -2,10 +2,11 @@
  * libfko `fko_decode_spa_data`: the inner message (after decryption) back into fields, with the
  * digest check and every field rule of spec §3.6, including libfko's C-string quirks.
  */
+
+import { b64Decode, cString } from "../crypto/base64.js";
 import { digestB64 } from "../crypto/digest.js";
 import { constantTimeEqual } from "../crypto/hmac.js";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
-import { b64Decode, cString } from "./base64.js";
 import {
   type DigestName,
   hasNatField,
@@ -21,7 +22,7 @@ import {
   validateNatAccess,
   validateUsername,
 } from "./fields.js";
-import type { DecodedSpa } from "./spa.js";
+import type { DecodedSpa } from "./message.js";
 
 /** Digest candidates by text length; SHA-256/SHA3-256 and SHA-512/SHA3-512 share lengths. */
 const DIGESTS_BY_LENGTH: ReadonlyMap<number, readonly DigestName[]> = new Map([

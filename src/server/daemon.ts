@@ -6,11 +6,15 @@
 
 import type { AccessStanza } from "../config/access-stanza.js";
 import type { ServerConfig } from "../config/server-config.js";
-import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import type { FirewallBackend } from "../firewall/backend.js";
 import type { FirewallSettings } from "../firewall/settings.js";
 import type { Logger } from "../log/logger.js";
 import { type CommandContext, CommandCycles } from "./commands.js";
+import {
+  type GrantStageSettings,
+  grantStageSettings,
+  pipelineSettings,
+} from "./daemon-settings.js";
 import { DecisionLog } from "./decision-log.js";
 import { dispatchGrant } from "./dispatch.js";
 import type { GrantLedger } from "./grants.js";
@@ -39,7 +43,9 @@ export class Daemon {
   private parts: DaemonParts;
   private ctx: PipelineContext;
   private readonly decisions: DecisionLog;
-  private readonly commands: CommandContext;
+  /** Built from the configuration at start and at each reload. */
+  private stage: GrantStageSettings;
+  private commands: CommandContext;
   private readonly cycles: CommandCycles;
   private packets = 0;
   private readonly now: () => number;
@@ -49,11 +55,8 @@ export class Daemon {
     this.now = parts.now ?? (() => Math.floor(Date.now() / 1000));
     this.ctx = pipelineContext(parts, this.now);
     this.decisions = new DecisionLog({ log: parts.log });
-    this.commands = {
-      log: parts.log,
-      sudoExe: parts.config.get("SUDO_EXE") ?? "/usr/bin/sudo",
-      now: this.now,
-    };
+    this.stage = grantStageSettings(parts.config);
+    this.commands = { log: parts.log, sudoExe: this.stage.sudoExe, now: this.now };
     this.cycles = new CommandCycles(this.commands);
   }
 
@@ -84,6 +87,8 @@ export class Daemon {
     if (settings) this.parts.firewall?.ledger.useSettings(settings);
     this.parts = { ...this.parts, config, stanzas };
     this.ctx = pipelineContext(this.parts, this.now);
+    this.stage = grantStageSettings(config);
+    this.commands = { ...this.commands, sudoExe: this.stage.sudoExe };
   }
 
   async stop(): Promise<void> {
@@ -103,9 +108,7 @@ export class Daemon {
       setImmediate(this.parts.onLimit);
     }
     const decided = await processCandidate(c, this.ctx);
-    const decision = await resolveNatStep(decided, {
-      dns: this.parts.config.bool("ENABLE_NAT_DNS"),
-    });
+    const decision = await resolveNatStep(decided, { dns: this.stage.natDns });
     this.decisions.record(c, decision);
     if (!decision.ok) return;
     await dispatchGrant(c, decision, {
@@ -118,23 +121,13 @@ export class Daemon {
 }
 
 function pipelineContext(parts: DaemonParts, now: () => number): PipelineContext {
-  const cfg = parts.config;
+  const { precheck, policy } = pipelineSettings(parts.config);
   return {
     stanzas: parts.stanzas,
     replay: parts.replay,
     now,
     info: (line) => parts.log.info(line),
-    precheck: {
-      http: cfg.bool("ENABLE_SPA_OVER_HTTP"),
-      anyUserAgent: cfg.bool("ALLOW_ANY_USER_AGENT"),
-      xForwardedFor: cfg.bool("ENABLE_X_FORWARDED_FOR"),
-    },
-    policy: {
-      packetAging: cfg.bool("ENABLE_SPA_PACKET_AGING"),
-      maxPacketAge: cfg.int("MAX_SPA_PACKET_AGE"),
-      natForwarding: cfg.bool(`ENABLE_${FIREWALL_PREFIX[cfg.firewallType]}_FORWARDING`),
-      localNat: cfg.bool(`ENABLE_${FIREWALL_PREFIX[cfg.firewallType]}_LOCAL_NAT`),
-      testMode: parts.testMode,
-    },
+    precheck,
+    policy: { ...policy, testMode: parts.testMode },
   };
 }

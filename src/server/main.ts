@@ -7,7 +7,6 @@
 import { mkdirSync } from "node:fs";
 import { type AccessStanza, loadAccessConfig } from "../config/access-config.js";
 import { loadServerConfig, type ServerConfig } from "../config/server-config.js";
-import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import { ERRORS, FwknopError } from "../errors.js";
 import type { FirewallBackend } from "../firewall/backend.js";
 import { backendSettingsFromConfig, createFirewallBackend } from "../firewall/select.js";
@@ -17,14 +16,16 @@ import type { Logger } from "../log/logger.js";
 import { VERSION } from "../version.js";
 import { controlRunningDaemon } from "./control.js";
 import { Daemon } from "./daemon.js";
+import { fileSettings, flushSettings, loggingSettings } from "./daemon-settings.js";
 import { becomeDaemon, type DaemonReady } from "./daemonize.js";
 import { dumpConfig } from "./dump-config.js";
 import { GrantLedger } from "./grants.js";
 import { createIntakeFromConfig } from "./intake/select.js";
-import { generateKeys } from "./key-gen.js";
+import { runKeyGen } from "./key-gen-action.js";
 import { checkCommandLinePaths, type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
 import { acquirePidFile, releasePidFile } from "./pid-file.js";
 import { openFileReplayCache } from "./replay/file-cache.js";
+import { installSignalHandlers } from "./signals.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
   let opts: DaemonOptions;
@@ -51,7 +52,7 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
       process.stdout.write(USAGE.replace("VERSION", VERSION));
       return 0;
     case "key-gen":
-      return generateKeys(opts.keyGen);
+      return runKeyGen(opts.keyGen);
     case "dump-err-codes":
       for (const [code, text] of Object.entries(ERRORS))
         process.stdout.write(`err code: ${code}, err string: '${text}'\n`);
@@ -76,15 +77,15 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
     return 0;
   }
   if (opts.action === "kill" || opts.action === "status" || opts.action === "restart") {
-    return controlRunningDaemon(opts.action, pidFile(config));
+    return controlRunningDaemon(opts.action, fileSettings(config).pidFile);
   }
 
+  const logging = loggingSettings(config);
   const log = createLogger({
     foreground: opts.foreground,
     syslog: !opts.foreground || opts.syslogEnable,
-    identity: config.get("SYSLOG_IDENTITY") ?? "fwknopd",
-    facility: config.get("SYSLOG_FACILITY") ?? "LOG_DAEMON",
-    verbosity: opts.verbose + (config.get("VERBOSE") ? config.int("VERBOSE") : 0),
+    ...logging,
+    verbosity: opts.verbose + logging.verbosity,
   });
   try {
     for (const w of bootWarnings) log.warn(w);
@@ -117,7 +118,7 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
     return 0;
   }
 
-  const runDir = config.get("FWKNOP_RUN_DIR") ?? "/run/fwknop";
+  const { runDir, pidFile } = fileSettings(config);
   if (!runDir.startsWith("/"))
     throw new FwknopError(
       "FWK_ERR_CONFIG_VALUE",
@@ -135,7 +136,7 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
     process.chdir("/");
   }
 
-  const pid = pidFile(config);
+  const pid = pidFile;
   acquirePidFile(pid);
   try {
     return await serve(opts, config, stanzas, log, ready);
@@ -152,18 +153,17 @@ async function serve(
   ready: DaemonReady | undefined,
 ): Promise<number> {
   const now = () => Math.floor(Date.now() / 1000);
-  const persistence = config.bool("ENABLE_DIGEST_PERSISTENCE");
-  const replay = persistence
-    ? await openFileReplayCache({
-        path: config.get("DIGEST_FILE") ?? `${config.get("FWKNOP_RUN_DIR")}/digest.cache`,
-        rotate: opts.rotateDigestCache,
-        ...(config.bool("ENABLE_SPA_PACKET_AGING")
-          ? { maxAgeSeconds: config.int("MAX_SPA_PACKET_AGE") }
-          : {}),
-        now,
-        log,
-      })
-    : undefined;
+  const files = fileSettings(config);
+  const replay =
+    files.digestFile !== undefined
+      ? await openFileReplayCache({
+          path: files.digestFile,
+          rotate: opts.rotateDigestCache,
+          ...(files.digestMaxAge !== undefined ? { maxAgeSeconds: files.digestMaxAge } : {}),
+          now,
+          log,
+        })
+      : undefined;
   if (opts.exitParseDigestCache) {
     log.info("Digest cache parsed, exiting.");
     await replay?.close();
@@ -199,11 +199,10 @@ async function serve(
     now,
   });
   // Handlers go in before the intake starts, so a signal at any moment gets a clean exit.
-  const onStop = (sig: string) => () => {
-    log.info(`Got ${sig}. Exiting...`);
-    finish(0);
-  };
-  const onHup = () => {
+  let stopping = false;
+  const reload = () => {
+    // A reload that arrives while stopping would race the shutdown; it is ignored.
+    if (stopping) return;
     log.info("Got SIGHUP. Re-reading configs.");
     try {
       const fresh = loadServerConfig({
@@ -219,13 +218,15 @@ async function serve(
       log.error(`Reload failed, keeping the running configuration: ${(e as Error).message}`);
     }
   };
-  process.on("SIGTERM", onStop("SIGTERM"));
-  process.on("SIGINT", onStop("SIGINT"));
-  process.on("SIGHUP", onHup);
-  // Upstream ignores SIGUSR1/2; we answer SIGUSR1 with the packet counts (rejections are
-  // counted by code) and keep ignoring SIGUSR2.
-  process.on("SIGUSR1", () => log.info(daemon.countsSummary()));
-  process.on("SIGUSR2", () => {});
+  const removeSignalHandlers = installSignalHandlers({
+    stop: (sig) => {
+      log.info(`Got ${sig}. Exiting...`);
+      finish(0);
+    },
+    reload,
+    // Rejections are counted by code.
+    counts: () => log.info(daemon.countsSummary()),
+  });
 
   await daemon.start();
   // Logged once the intake really listens: scripts wait for this line.
@@ -238,14 +239,15 @@ async function serve(
   ready?.signal();
 
   const code = await finished;
-  process.removeAllListeners("SIGHUP");
+  stopping = true;
   await daemon.stop();
   log.info(daemon.countsSummary());
   if (firewall) {
     await firewall.ledger.stop();
-    if (flushWanted(config, "EXIT")) await firewall.backend.flush();
+    if (flushSettings(config).atExit) await firewall.backend.flush();
   }
   await replay?.close();
+  removeSignalHandlers();
   return code;
 }
 
@@ -266,11 +268,6 @@ function makeBackend(
   });
 }
 
-/** FLUSH_IPT_AT_INIT / FLUSH_FIREWD_AT_EXIT / FLUSH_NFT_AT_INIT ... for the configured backend. */
-function flushWanted(config: ServerConfig, when: "INIT" | "EXIT"): boolean {
-  return config.bool(`FLUSH_${FIREWALL_PREFIX[config.firewallType]}_AT_${when}`);
-}
-
 /** Chains/sets in place, then either a clean slate or the live grants adopted. */
 async function startFirewall(
   config: ServerConfig,
@@ -279,21 +276,16 @@ async function startFirewall(
 ): Promise<RunningFirewall> {
   const settings = backendSettingsFromConfig(config);
   const backend = makeBackend(config, settings, opts, log);
-  const flush = flushWanted(config, "INIT");
+  const flush = flushSettings(config).atInit;
   await backend.init({ flush });
   const ledger = new GrantLedger(backend, { log, settings });
   if (!flush) await ledger.adopt();
   return { backend, ledger };
 }
 
-function pidFile(config: ServerConfig): string {
-  return config.get("FWKNOP_PID_FILE") ?? `${config.get("FWKNOP_RUN_DIR")}/fwknopd.pid`;
-}
-
 function accessOptions(config: ServerConfig, log: Logger) {
-  const folder = config.get("ACCESS_FOLDER");
   return {
-    ...(folder ? { folder } : { file: config.get("ACCESS_FILE") ?? "/etc/fwknop/access.conf" }),
+    ...fileSettings(config).access,
     server: config,
     warn: (m: string) => log.warn(m),
     info: (m: string) => log.info(m),
