@@ -18,7 +18,7 @@ import { guardHiddenPort, HIDDEN_PORT, startProber } from "../lib/net.js";
 import { track } from "../lib/reaper.js";
 import { type Measurement, percentile, type ScenarioContext, sleep } from "../lib/result.js";
 import { accessFor, newKeys, type PrepareNet } from "./common.js";
-import { flood } from "./junk.js";
+import { flood, WORST_SHAPE } from "./junk.js";
 import { highestZeroLoss } from "./throughput.js";
 
 /** Per direction; two addresses per trial must fit in 192.0.2.30–.254. */
@@ -155,7 +155,7 @@ export async function cluster(ctx: ScenarioContext): Promise<Measurement[]> {
   });
 
   const plain = await flood("ours", JUNK_RATE);
-  const clustered = await flood("ours", JUNK_RATE, "udp", withRedis);
+  const clustered = await flood("ours", JUNK_RATE, "udp", WORST_SHAPE, withRedis);
   const calls = clustered.extra ?? {};
   ctx.log(
     `cluster junk: ${plain.share}% local, ${clustered.share}% cluster; Redis ${JSON.stringify(calls)}`,
