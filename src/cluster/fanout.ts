@@ -18,7 +18,7 @@ import type { GrantRequest } from "../firewall/rules.js";
 import type { Logger } from "../log/logger.js";
 import { fanoutChannel } from "./channels.js";
 import { type ClusterGrant, openGrant, signGrant } from "./grant-message.js";
-import { linkReady, type RedisLink } from "./redis-link.js";
+import { dropLink, linkReady, type RedisLink } from "./redis-link.js";
 import type { ClusterSettings } from "./settings.js";
 
 export interface FanoutOptions {
@@ -112,7 +112,7 @@ export class GrantFanout {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#o.reader.disconnect();
+    dropLink(this.#o.reader);
     await this.#loop;
   }
 

@@ -135,6 +135,9 @@ function tlsOptions(s: ClusterSettings): RedisOptions["tls"] {
   };
 }
 
+/** Links being closed on purpose: their "close" is no outage worth a warning. */
+const closing = new WeakSet<RedisLink>();
+
 /** One log line per state change (not per failed reconnect attempt). */
 function watchState(link: RedisLink, log: Logger, role: string, display: string): void {
   const what = `${role} (${display})`;
@@ -152,7 +155,7 @@ function watchState(link: RedisLink, log: Logger, role: string, display: string)
     log.warn(`Cluster: ${what}: ${e.message} [FWK_ERR_CLUSTER_LINK]`);
   });
   link.on("close", () => {
-    if (!up) return;
+    if (!up || closing.has(link)) return;
     up = false;
     if (clusterLinkChannel.hasSubscribers) clusterLinkChannel.publish({ role, up });
     log.warn(
@@ -166,9 +169,15 @@ export function linkReady(link: RedisLink): boolean {
   return link.status === "ready";
 }
 
+/** Drops a link at once (a pending blocking read fails), without an outage warning. */
+export function dropLink(link: RedisLink): void {
+  closing.add(link);
+  link.disconnect();
+}
+
 /** Closes a link without waiting for a store that may be gone. */
 export async function closeLink(link: RedisLink): Promise<void> {
-  link.removeAllListeners("close");
+  closing.add(link);
   if (link.status === "ready") {
     await Promise.race([
       link.quit().catch(() => undefined),

@@ -205,8 +205,28 @@ describe("grant fan-out", () => {
     assert.equal(c.applied[0]?.expiresAt, exp);
     await until(() => c.fan.counts.forged >= 1, "C to count the forged live member");
     for (const g of [a, b, c]) await g.fan.stop();
+    // A deliberate stop is no outage: no "lost the connection" warning.
+    for (const g of [a, b, c]) assert.ok(!g.log.lines.some((l) => /lost the connection/.test(l)));
     fanoutChannel.unsubscribe(onOutcome);
     assert.deepEqual([...outcomes].sort(), ["applied", "expired", "forged", "own", "published"]);
+  });
+
+  test("connections dropped while the store keeps its data: nothing published meanwhile is lost", async () => {
+    const s = settings();
+    const a = await gateway(s);
+    const b = await gateway(s);
+    await until(() => b.log.lines.filter((l) => /caught up/.test(l)).length === 1, "B's catch-up");
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    // Every gateway connection goes at once (the harness's own is skipped); A publishes at once,
+    // while its link and B's reader are reconnecting.
+    await admin.client("KILL", "TYPE", "normal");
+    a.fan.publish({ ...REQ, clientIp: "198.18.10.21" }, exp);
+    await until(() => b.applied.some((x) => x.req.clientIp === "198.18.10.21"), "the grant");
+    await until(
+      () => b.log.lines.filter((l) => /caught up/.test(l)).length >= 2,
+      "B's re-catch-up",
+    );
+    for (const g of [a, b]) await g.fan.stop();
   });
 
   test("after a Redis crash and restart the feed resumes; grants made meanwhile are published", async () => {
