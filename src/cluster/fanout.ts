@@ -71,12 +71,6 @@ export class GrantFanout {
   readonly #live: string;
   readonly #now: () => number;
   #pending: ClusterGrant[] = [];
-  /** Counts an outcome (and tells metrics subscribers); returns the new count. */
-  #count(outcome: keyof FanoutCounts): number {
-    if (fanoutChannel.hasSubscribers) fanoutChannel.publish({ outcome });
-    return ++this.counts[outcome];
-  }
-
   #apply: ((g: ClusterGrant) => Promise<void>) | undefined;
   #loop: Promise<void> | undefined;
   #stopped = false;
@@ -119,6 +113,12 @@ export class GrantFanout {
   summary(): string {
     const c = this.counts;
     return `published ${c.published}, applied ${c.applied}, expired on arrival ${c.expired}, forged ${c.forged}, invalid ${c.invalid}`;
+  }
+
+  /** Counts an outcome (and tells metrics subscribers); returns the new count. */
+  #count(outcome: keyof FanoutCounts): number {
+    if (fanoutChannel.hasSubscribers) fanoutChannel.publish({ outcome });
+    return ++this.counts[outcome];
   }
 
   async #send(g: ClusterGrant): Promise<void> {
