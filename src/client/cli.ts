@@ -111,11 +111,12 @@ function applyStanza(req: RunRequest, stanza: RcStanza, file: string): void {
       );
     }
     if (l.kind !== "entry") continue;
-    const v = findRcVariable(l.name);
-    if (!v?.read(req.settings, l.value)) {
+    const taken = findRcVariable(l.name)?.read(req.settings, l.value) ?? false;
+    if (taken !== true) {
+      const why = typeof taken === "string" ? `${taken}\n` : "";
       throw new FwknopError(
         "FWK_ERR_CLIENT_RC_FILE",
-        `Parameter error in ${file}, line ${l.line}: var=${l.name}, val=${l.value}`,
+        `${why}Parameter error in ${file}, line ${l.line}: var=${l.name}, val=${l.value}`,
       );
     }
   }

@@ -7,7 +7,7 @@ import { openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { ReadStream } from "node:tty";
 import { FwknopError } from "../errors.js";
 import type { RunRequest } from "./options.js";
-import { type KeyText, keyBytes, MAX_CLIENT_KEY_LEN } from "./settings.js";
+import { type KeyText, keyBytes, keyLengthError, MAX_CLIENT_KEY_LEN } from "./settings.js";
 
 /** Key files: `<destination>: <key>` lines; the last line for the destination wins. */
 export function keyFromFile(text: string, destination: string): string | undefined {
@@ -63,8 +63,10 @@ export function readLineFromFd(fd: number): Buffer {
         `Cannot read the key from fd ${fd}: ${(e as Error).message}`,
       );
     }
-    if (n === 0 || b[0] === 0x0a || out.length > MAX_CLIENT_KEY_LEN) break;
+    if (n === 0 || b[0] === 0x0a) break;
     out.push(b[0] as number);
+    // C keeps at most MAX_KEY_LEN characters of a key line; stopping also bounds endless input.
+    if (out.length >= MAX_CLIENT_KEY_LEN) break;
   }
   if (out.at(-1) === 0x0d) out.pop();
   return Buffer.from(out);
@@ -126,6 +128,29 @@ export interface KeyIo {
 
 export const defaultKeyIo: KeyIo = { readFd: readLineFromFd, prompt: promptSecret, warn: () => {} };
 
+/** The descriptor a key is read from (--stdin is fd 0), if any. */
+function keyFdOf(req: RunRequest): number | undefined {
+  return req.keyFromStdin ? 0 : req.keyFd;
+}
+
+/**
+ * One read from the key descriptor per run: the C client closes the descriptor after the first
+ * key, so a second key wanted from it fails with C's getpasswd() wording.
+ */
+function fdReader(io: KeyIo): (fd: number) => Buffer {
+  let used = false;
+  return (fd) => {
+    if (used) {
+      throw new FwknopError(
+        "FWK_ERR_CLIENT_KEY",
+        "getpasswd() - Unable to create a stream from the file descriptor : Bad file descriptor\n[*] getpasswd() key error.",
+      );
+    }
+    used = true;
+    return io.readFd(fd);
+  };
+}
+
 /**
  * The Rijndael key or the GPG signing passphrase: from its rc/command-line value (base64 form
  * checked), else --stdin, --fd, the key file, and last a prompt — the same order for both.
@@ -133,6 +158,7 @@ export const defaultKeyIo: KeyIo = { readFd: readLineFromFd, prompt: promptSecre
 async function secret(
   req: RunRequest,
   io: KeyIo,
+  readFd: (fd: number) => Buffer,
   dest: string,
   given: KeyText | undefined,
   base64Name: string,
@@ -147,38 +173,70 @@ async function secret(
         `${base64Name} value '${given.text}' doesn't look like base64-encoded data.`,
       );
     }
+    const tooLong = keyLengthError("enc", given, k);
+    if (tooLong) throw new FwknopError("FWK_ERR_CLIENT_KEY", tooLong);
     return k;
   }
-  if (req.keyFromStdin) return io.readFd(0);
-  if (req.keyFd !== undefined) return io.readFd(req.keyFd);
+  const fd = keyFdOf(req);
+  if (fd !== undefined) return readFd(fd);
   if (s.keyFile !== undefined) return readKeyFile(s.keyFile, dest);
   return io.prompt(prompt);
 }
 
-function encryptionKey(req: RunRequest, io: KeyIo, dest: string): Promise<Buffer> {
-  return secret(req, io, dest, req.settings.key, "KEY_BASE64", "Enter encryption key: ");
-}
-
 /** GPG mode: the signing key's passphrase takes the key's place (none without a signer). */
-async function signingPassphrase(req: RunRequest, io: KeyIo, dest: string): Promise<Buffer> {
+async function signingPassphrase(
+  req: RunRequest,
+  io: KeyIo,
+  readFd: (fd: number) => Buffer,
+  dest: string,
+): Promise<Buffer> {
   const s = req.settings;
   if (s.gpgSigner === undefined || s.gpgNoSigningPw || s.gpgAgent) return Buffer.alloc(0);
-  return secret(
-    req,
-    io,
-    dest,
-    s.gpgSigningPw,
-    "GPG_SIGNING_PW_BASE64",
-    "Enter passphrase for signing: ",
-  );
+  const prompt = "Enter passphrase for signing: ";
+  return secret(req, io, readFd, dest, s.gpgSigningPw, "GPG_SIGNING_PW_BASE64", prompt);
+}
+
+/** The HMAC key: its value, else the HMAC key file, else --stdin/--fd, else a prompt (C's order). */
+async function hmacSecret(
+  req: RunRequest,
+  io: KeyIo,
+  readFd: (fd: number) => Buffer,
+  dest: string,
+): Promise<Buffer> {
+  const s = req.settings;
+  if (s.hmacKey) {
+    const k = keyBytes(s.hmacKey);
+    if (!k)
+      throw new FwknopError(
+        "FWK_ERR_CLIENT_KEY",
+        `HMAC_KEY_BASE64 value '${s.hmacKey.text}' doesn't look like base64-encoded data.`,
+      );
+    const tooLong = keyLengthError("hmac", s.hmacKey, k);
+    if (tooLong) throw new FwknopError("FWK_ERR_CLIENT_KEY", tooLong);
+    return k;
+  }
+  if (s.hmacKeyFile !== undefined) {
+    const k = readKeyFile(s.hmacKeyFile, dest);
+    if (k.length > MAX_CLIENT_KEY_LEN) {
+      throw new FwknopError(
+        "FWK_ERR_CLIENT_KEY",
+        `[*] Invalid HMAC key length: '${k.length}', must be in [0,${MAX_CLIENT_KEY_LEN}]`,
+      );
+    }
+    return k;
+  }
+  const fd = keyFdOf(req);
+  if (fd !== undefined) return readFd(fd);
+  return io.prompt("Enter HMAC key: ");
 }
 
 export async function gatherKeys(req: RunRequest, io: KeyIo): Promise<ClientKeys> {
   const s = req.settings;
   const dest = s.destination ?? "";
+  const readFd = fdReader(io);
   let encKey = s.useGpg
-    ? await signingPassphrase(req, io, dest)
-    : await encryptionKey(req, io, dest);
+    ? await signingPassphrase(req, io, readFd, dest)
+    : await secret(req, io, readFd, dest, s.key, "KEY_BASE64", "Enter encryption key: ");
   if (encKey.length === 0 && !s.useGpg) {
     throw new FwknopError("FWK_ERR_CLIENT_KEY", "[*] getpasswd() key error: empty encryption key.");
   }
@@ -189,23 +247,9 @@ export async function gatherKeys(req: RunRequest, io: KeyIo): Promise<ClientKeys
   }
   if (!s.useHmac) return { encKey };
 
-  let hmacKey: Buffer | undefined;
-  if (s.hmacKey) {
-    hmacKey = keyBytes(s.hmacKey);
-    if (!hmacKey)
-      throw new FwknopError(
-        "FWK_ERR_CLIENT_KEY",
-        `HMAC_KEY_BASE64 value '${s.hmacKey.text}' doesn't look like base64-encoded data.`,
-      );
-  } else if (s.hmacKeyFile !== undefined) hmacKey = readKeyFile(s.hmacKeyFile, dest);
-  else hmacKey = await io.prompt("Enter HMAC key: ");
+  const hmacKey = await hmacSecret(req, io, readFd, dest);
   if (hmacKey.length === 0)
     throw new FwknopError("FWK_ERR_CLIENT_KEY", "[*] getpasswd() key error: empty HMAC key.");
-  if (hmacKey.length > MAX_CLIENT_KEY_LEN)
-    throw new FwknopError(
-      "FWK_ERR_CLIENT_KEY",
-      `HMAC key is ${hmacKey.length} bytes, at most ${MAX_CLIENT_KEY_LEN}`,
-    );
   if (encKey.length > 0 && hmacKey.equals(encKey)) {
     throw new FwknopError(
       "FWK_ERR_CLIENT_KEY",

@@ -3,7 +3,6 @@
  * does to the run. Options with an rc twin name it in `rcVar`: their value goes through the rc
  * reader (one validation for both sources) and `--save-rc-stanza` writes that variable.
  */
-import { isBase64Text } from "../protocol/base64.js";
 import { parseDigestName, parseEncryptionMode } from "../protocol/constants.js";
 import type { OptionSpec } from "../sys/getopt.js";
 import {
@@ -173,7 +172,7 @@ const keyB64 =
   (key: "key" | "hmacKey", what: string, then?: Then): Apply =>
   (r, v) => {
     const k = { form: "base64", text: v } as const;
-    if (!isBase64Text(v) || !keyBytes(k)) {
+    if (!keyBytes(k)) {
       return `Base64 encoded ${what} argument '${v}' doesn't look like base64-encoded data.`;
     }
     r.settings[key] = k;
