@@ -3,15 +3,7 @@
  * choose files and stanzas, read ~/.fwknoprc ([default], then the -n stanza), then apply the
  * remaining options so the command line wins. Every refusal is one error line.
  */
-import {
-  closeSync,
-  constants,
-  existsSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, constants, lstatSync, openSync, readFileSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { findStanza, parseFwknoprc, type RcStanza } from "../config/fwknoprc.js";
@@ -68,10 +60,10 @@ function applyAll(req: RunRequest, opts: readonly ParsedOption[], early: boolean
 /** Upstream's permission checks on the rc file: warnings only. */
 export function rcFileWarnings(path: string): string[] {
   const st = lstatSync(path);
-  if (!st.isFile() && !st.isSymbolicLink()) {
-    return [`[-] file: ${path} is not a regular file or symbolic link.`];
-  }
   const out: string[] = [];
+  if (!st.isFile() && !st.isSymbolicLink()) {
+    out.push(`[-] file: ${path} is not a regular file or symbolic link.`);
+  }
   if ((st.mode & 0o777) !== 0o600) {
     out.push(`[-] file: ${path} permissions should only be user read/write (0600, -rw-------)`);
   }
@@ -80,6 +72,29 @@ export function rcFileWarnings(path: string): string[] {
     out.push(`[-] file: ${path} not owned by current effective user id`);
   }
   return out;
+}
+
+/** C's strerror() text for the stat failures an rc path meets. */
+const STRERROR: Readonly<Record<string, string>> = {
+  ENAMETOOLONG: "File name too long",
+  EACCES: "Permission denied",
+  ENOTDIR: "Not a directory",
+  ELOOP: "Too many levels of symbolic links",
+};
+
+/** True when the rc file does not exist; other stat failures are fatal with C's wording. */
+function rcFileMissing(path: string): boolean {
+  try {
+    lstatSync(path);
+    return false;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code === "ENOENT") return true;
+    throw new FwknopError(
+      "FWK_ERR_CLIENT_FILE",
+      `[-] stat() against file: ${path} returned: ${STRERROR[code] ?? (e as Error).message}`,
+    );
+  }
 }
 
 /** Creates the commented starter rc file (0600, never overwriting), as upstream does. */
@@ -175,7 +190,14 @@ export function parseCli(argv: readonly string[], env: CliEnv): ParsedCli {
   let stanzas: RcStanza[] = [];
   const rc = paths.rcFile;
   if (!req.noRcFile && rc !== undefined) {
-    if (!existsSync(rc)) createRcTemplate(rc, env.notice);
+    const missing = rcFileMissing(rc);
+    if (missing && req.stanzaList) {
+      throw new FwknopError(
+        "FWK_ERR_CLIENT_FILE",
+        `Unable to open rc file: ${rc}: No such file or directory`,
+      );
+    }
+    if (missing) createRcTemplate(rc, env.notice);
     for (const w of rcFileWarnings(rc)) env.notice(w);
     let text: string;
     try {
@@ -188,11 +210,17 @@ export function parseCli(argv: readonly string[], env: CliEnv): ParsedCli {
     }
     stanzas = parseFwknoprc(text);
     if (!req.stanzaList) {
+      // 2.6.10 names each stanza it reads at -v -v (the command line's count decides).
+      const debug = opts.filter((o) => o.id === "verbose").length > 1;
+      const apply = (st: RcStanza) => {
+        if (debug) env.notice(`process_rc_section() : Parsing section '${st.name}' ...`);
+        applyStanza(req, st, rc);
+      };
       const def = findStanza(stanzas, "default");
-      if (def) applyStanza(req, def, rc);
+      if (def) apply(def);
       if (req.namedConfig !== undefined && req.namedConfig.toLowerCase() !== "default") {
         const named = findStanza(stanzas, req.namedConfig);
-        if (named) applyStanza(req, named, rc);
+        if (named) apply(named);
         else if (!req.saveRcStanza) {
           throw new FwknopError(
             "FWK_ERR_CLIENT_STANZA",

@@ -42,6 +42,10 @@ function readKeyFile(path: string, destination: string): Buffer {
   return Buffer.from(key, "utf8");
 }
 
+/** C's wording when the key descriptor is not open (or was closed after the first key). */
+const BAD_FD_MESSAGE =
+  "getpasswd() - Unable to create a stream from the file descriptor : Bad file descriptor\n[*] getpasswd() key error.";
+
 /** One line (without its newline) from a file descriptor, read byte by byte so nothing after it is consumed. */
 export function readLineFromFd(fd: number): Buffer {
   const out: number[] = [];
@@ -58,9 +62,10 @@ export function readLineFromFd(fd: number): Buffer {
         waits++;
         continue;
       }
+      const badFd = (e as NodeJS.ErrnoException).code === "EBADF";
       throw new FwknopError(
         "FWK_ERR_CLIENT_KEY",
-        `Cannot read the key from fd ${fd}: ${(e as Error).message}`,
+        badFd ? BAD_FD_MESSAGE : `Cannot read the key from fd ${fd}: ${(e as Error).message}`,
       );
     }
     if (n === 0 || b[0] === 0x0a) break;
@@ -141,10 +146,7 @@ function fdReader(io: KeyIo): (fd: number) => Buffer {
   let used = false;
   return (fd) => {
     if (used) {
-      throw new FwknopError(
-        "FWK_ERR_CLIENT_KEY",
-        "getpasswd() - Unable to create a stream from the file descriptor : Bad file descriptor\n[*] getpasswd() key error.",
-      );
+      throw new FwknopError("FWK_ERR_CLIENT_KEY", BAD_FD_MESSAGE);
     }
     used = true;
     return io.readFd(fd);

@@ -13,7 +13,7 @@ import {
   parseDigestName,
   parseEncryptionMode,
 } from "../protocol/constants.js";
-import { cStrtol } from "../protocol/fields.js";
+import { cStrtol, isAllowIpv6, isValidIpv4Text } from "../protocol/fields.js";
 
 export const SPA_PROTOCOLS = ["udp", "udpraw", "tcp", "tcpraw", "icmp", "http"] as const;
 export type SpaProtocol = (typeof SPA_PROTOCOLS)[number];
@@ -298,7 +298,7 @@ function digestVar(name: string, key: "digestType" | "hmacType"): RcVariable {
   return { name, read, write: (s) => DIGEST_DISPLAY_NAMES[s[key]] };
 }
 
-/** In the order upstream writes them with --save-rc-stanza. */
+/** In 2.6.10's order: --save-rc-stanza writes them so, and its debug lines number them so. */
 export const RC_VARIABLES: readonly RcVariable[] = [
   digestVar("DIGEST_TYPE", "digestType"),
   {
@@ -319,6 +319,10 @@ export const RC_VARIABLES: readonly RcVariable[] = [
     name: "ALLOW_IP",
     read: (s, v) => {
       const lower = v.toLowerCase();
+      // Checked here, as C does, so a bad value is refused even when -s/-R/-a override it.
+      if (lower !== "source" && lower !== "resolve" && !isValidIpv4Text(v) && !isAllowIpv6(v)) {
+        return false;
+      }
       s.sourceIp = lower === "source";
       s.resolveIp = lower === "resolve";
       if (s.sourceIp || s.resolveIp) delete s.allowIp;
@@ -349,13 +353,11 @@ export const RC_VARIABLES: readonly RcVariable[] = [
   },
   flagVar("USE_GPG", "useGpg"),
   flagVar("USE_GPG_AGENT", "gpgAgent"),
+  flagVar("GPG_NO_SIGNING_PW", "gpgNoSigningPw"),
   textVar("GPG_RECIPIENT", "gpgRecipient", gpg, true),
   textVar("GPG_SIGNER", "gpgSigner", gpg, true),
   textVar("GPG_HOMEDIR", "gpgHomeDir"),
   textVar("GPG_EXE", "gpgExe"),
-  keyVar("GPG_SIGNING_PW", "gpgSigningPw", "text"),
-  keyVar("GPG_SIGNING_PW_BASE64", "gpgSigningPw", "base64"),
-  flagVar("GPG_NO_SIGNING_PW", "gpgNoSigningPw"),
   textVar("SPOOF_USER", "spoofUser"),
   textVar("SPOOF_SOURCE_IP", "spoofSource"),
   textVar("ACCESS", "access"),
@@ -363,6 +365,8 @@ export const RC_VARIABLES: readonly RcVariable[] = [
   flagVar("RAND_PORT", "randPort"),
   keyVar("KEY", "key", "text"),
   keyVar("KEY_BASE64", "key", "base64"),
+  keyVar("GPG_SIGNING_PW", "gpgSigningPw", "text"),
+  keyVar("GPG_SIGNING_PW_BASE64", "gpgSigningPw", "base64"),
   digestVar("HMAC_DIGEST_TYPE", "hmacType"),
   keyVar("HMAC_KEY_BASE64", "hmacKey", "base64", hmac),
   keyVar("HMAC_KEY", "hmacKey", "text", hmac),
@@ -386,7 +390,8 @@ export const RC_VARIABLES: readonly RcVariable[] = [
       s.verbose = n;
       return true;
     },
-    write: (s) => (s.verbose > 0 ? String(s.verbose) : undefined),
+    // 2.6.10 writes a single -v as Y and more as the count.
+    write: (s) => (s.verbose === 1 ? "Y" : s.verbose > 1 ? String(s.verbose) : undefined),
   },
   flagVar("RESOLVE_IP_HTTP", "resolveIp"),
   flagVar("RESOLVE_IP_HTTPS", "resolveIp"),
