@@ -4,7 +4,6 @@
  * --exit-parse-config → daemonize/PID → digest cache → firewall init → capture.
  */
 
-import { mkdirSync } from "node:fs";
 import { type AccessStanza, loadAccessConfig } from "../config/access-config.js";
 import { loadServerConfig, type ServerConfig } from "../config/server-config.js";
 import { FIREWALL_PREFIX } from "../config/server-variables.js";
@@ -24,6 +23,7 @@ import { generateKeys } from "./key-gen.js";
 import { checkCommandLinePaths, type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
 import { acquirePidFile, releasePidFile } from "./pid-file.js";
 import { openFileReplayCache } from "./replay/file-cache.js";
+import { ensureRunDir } from "./run-dir.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
   let opts: DaemonOptions;
@@ -95,6 +95,8 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
 
 async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger): Promise<number> {
   const backend = () => makeBackend(config, opts, log);
+  // The config loader already refused a relative FWKNOP_RUN_DIR (with its file:line).
+  ensureRunDir(config.get("FWKNOP_RUN_DIR") ?? "/run/fwknop", log);
 
   if (opts.action === "fw-list" || opts.action === "fw-list-all") {
     process.stdout.write(await backend().listText(opts.action === "fw-list-all"));
@@ -115,14 +117,6 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
     log.info("Configs parsed, exiting.");
     return 0;
   }
-
-  const runDir = config.get("FWKNOP_RUN_DIR") ?? "/run/fwknop";
-  if (!runDir.startsWith("/"))
-    throw new FwknopError(
-      "FWK_ERR_CONFIG_VALUE",
-      `FWKNOP_RUN_DIR '${runDir}' must be an absolute path`,
-    );
-  mkdirSync(runDir, { recursive: true, mode: 0o700 });
 
   // Without -f we re-spawn detached; the parent returns once the child reports ready.
   let ready: DaemonReady | undefined;
