@@ -60,7 +60,7 @@ const nastyValue = fc.oneof(
     "__CHANGEME__",
     "===",
     "$HOME",
-    "${X}",
+    "$\u007bX}",
     "\u00e9\u0000x",
     "Y",
     "N",
