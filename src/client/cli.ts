@@ -137,6 +137,17 @@ function applyStanza(req: RunRequest, stanza: RcStanza, file: string): void {
   }
 }
 
+const MAX_SAVED_ARGS = 27;
+
+/** The permission warnings for the -l file (none when it cannot be read: that error follows). */
+function savedArgsWarnings(path: string): string[] {
+  try {
+    return rcFileWarnings(path);
+  } catch {
+    return [];
+  }
+}
+
 /** The last saved command line as argv (program name dropped). */
 export function readRunFile(path: string): string[] {
   let text: string;
@@ -174,7 +185,16 @@ export function parseCli(argv: readonly string[], env: CliEnv): ParsedCli {
     if (paths.runFile === undefined) throw usageError("-l needs a home directory or -E FILE");
     // The saved line replaces the command line; options typed along with -l still apply last.
     const rest = argv.filter((a) => a !== "-l" && a !== "--last-cmd");
-    args = [...readRunFile(paths.runFile), ...rest];
+    for (const w of savedArgsWarnings(paths.runFile)) env.notice(w);
+    const saved = readRunFile(paths.runFile);
+    // 2.6.10 keeps the saved line in an argv of MAX_CMDLINE_ARGS (30) slots, program name
+    // included and one slot for the NULL: 28 options and values at most.
+    if (saved.length > MAX_SAVED_ARGS) {
+      throw usageError(
+        `[*] max command line args exceeded (${saved.length} in ${paths.runFile}, at most ${MAX_SAVED_ARGS}).`,
+      );
+    }
+    args = [...saved, ...rest];
     env.notice(`Executing: ${PROG} ${args.join(" ")}`);
     opts = parseArgv(args);
     applyAll(req, opts, true);
