@@ -231,7 +231,8 @@ export function parseCli(argv: readonly string[], env: CliEnv): ParsedCli {
     stanzas = parseFwknoprc(text);
     if (!req.stanzaList) {
       // 2.6.10 names each stanza it reads at -v -v (the command line's count decides).
-      const debug = opts.filter((o) => o.id === "verbose").length > 1;
+      // (Not for a file just created from the template: 2.6.10 does not read that one.)
+      const debug = !missing && opts.filter((o) => o.id === "verbose").length > 1;
       const apply = (st: RcStanza) => {
         if (debug) env.notice(`process_rc_section() : Parsing section '${st.name}' ...`);
         applyStanza(req, st, rc);

@@ -244,7 +244,10 @@ export async function gatherKeys(req: RunRequest, io: KeyIo): Promise<ClientKeys
   }
 
   if (s.encMode === "legacy" && encKey.length > 16) {
-    io.warn("[*] legacy encryption mode: the key is truncated to 16 bytes.");
+    // 2.6.10's three lines.
+    io.warn(
+      "WARNING: Encryption key in '-M legacy' mode must be <= 16 bytes\nlong - truncating before sending SPA packet. Upgrading remote\nfwknopd is recommended.",
+    );
     encKey = encKey.subarray(0, 16);
   }
   if (!s.useHmac) return { encKey };

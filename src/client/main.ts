@@ -365,24 +365,36 @@ async function knockAndMaybeProxy(cli: ParsedCli, io: ClientIo): Promise<number>
     }
     return 0;
   }
-  const bytes = await sendSpa(packet.encoded.wire, {
-    proto: s.proto,
-    host: s.destination ?? "",
-    port: packet.dstPort,
-    sourcePort: s.sourcePort,
-    ipv4Only: s.serverResolveIpv4,
-    ...(s.userAgent !== undefined ? { userAgent: s.userAgent } : {}),
-    ...(req.httpProxy !== undefined ? { httpProxy: req.httpProxy } : {}),
-    ...(s.spoofSource !== undefined ? { spoofSource: s.spoofSource } : {}),
-    rawSourcePort: portFromRandom(randomValue()),
-    icmpType: req.icmpType,
-    icmpCode: req.icmpCode,
-  });
+  const bytes = await notSentOnFailure(() =>
+    sendSpa(packet.encoded.wire, {
+      proto: s.proto,
+      host: s.destination ?? "",
+      port: packet.dstPort,
+      sourcePort: s.sourcePort,
+      ipv4Only: s.serverResolveIpv4,
+      ...(s.userAgent !== undefined ? { userAgent: s.userAgent } : {}),
+      ...(req.httpProxy !== undefined ? { httpProxy: req.httpProxy } : {}),
+      ...(s.spoofSource !== undefined ? { spoofSource: s.spoofSource } : {}),
+      rawSourcePort: portFromRandom(randomValue()),
+      icmpType: req.icmpType,
+      icmpCode: req.icmpCode,
+    }),
+  );
   if (s.verbose > 0) say(`send_spa_packet: bytes sent: ${bytes}\n`);
   if (!proxy) return 0;
   const sock = await waitForPort(proxy);
   await relay(sock, io.stdin, io.stdout);
   return 0;
+}
+
+/** As 2.6.10: a failed send ends with "send_spa_packet: packet not sent." */
+async function notSentOnFailure(send: () => Promise<number>): Promise<number> {
+  try {
+    return await send();
+  } catch (e) {
+    if (!(e instanceof FwknopError)) throw e;
+    throw new FwknopError(e.code, `${e.message}\nsend_spa_packet: packet not sent.`);
+  }
 }
 
 export async function runClient(argv: readonly string[], io: ClientIo): Promise<number> {

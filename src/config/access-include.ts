@@ -40,7 +40,12 @@ export class AccessReader {
   parseFile(path: string, ref?: string): void {
     const key = resolve(path);
     if (this.open.includes(key)) {
-      failAt("FWK_ERR_CONFIG_INCLUDE", ref ?? path, `Refusing to include '${path}' again (loop)`);
+      // 2.6.10 has no loop check and stops at its depth limit; we say both.
+      failAt(
+        "FWK_ERR_CONFIG_INCLUDE",
+        ref ?? path,
+        `Refusing to go deeper than ${MAX_INCLUDE_DEPTH} levels. Lost in Limbo: '${path}' (include loop: '${path}' is already being read)`,
+      );
     }
     const { text, encoding } = readConfigText(path, "Access file", this.env.warn, ref);
     const invalid: { line: number; raw: string }[] = [];

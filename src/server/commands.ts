@@ -127,6 +127,9 @@ export class CommandCycles {
   async open(grant: CycleGrant, facts: CycleFacts): Promise<boolean> {
     const s = grant.stanza;
     const openCmd = expandCycleCommand(s.cmdCycleOpen ?? "", grant, facts);
+    // 2.6.10's lines, with the client address and stanza number.
+    const who = `[${facts.packetSrcIp}] (stanza #${s.index})`;
+    this.ctx.log.info(`${who} Running CMD_CYCLE_OPEN command: ${openCmd}`);
     const ok = await this.exec(openCmd);
     const close = s.cmdCycleClose;
     if (close && close.toUpperCase() !== "NONE") {
@@ -134,18 +137,21 @@ export class CommandCycles {
         facts.clientTimeout !== undefined && facts.clientTimeout > 0
           ? facts.clientTimeout
           : (s.cmdCycleTimer ?? 0);
-      this.scheduleClose(expandCycleCommand(close, grant, facts), delay);
+      const closeCmd = expandCycleCommand(close, grant, facts);
+      this.ctx.log.info(`${who} Running CMD_CYCLE_CLOSE command in ${delay} seconds: ${closeCmd}`);
+      this.scheduleClose(closeCmd, delay, who);
     }
     return ok;
   }
 
-  private scheduleClose(cmd: string, delay: number): void {
+  private scheduleClose(cmd: string, delay: number, who: string): void {
     const at = this.ctx.now() + delay;
     const known = this.pending.get(cmd);
     if (known && known.at >= at) return;
     if (known) this.timers.clearTimeout(known.handle);
     const handle = this.timers.setTimeout(() => {
       this.pending.delete(cmd);
+      this.ctx.log.info(`${who} Timer expired, running CMD_CYCLE_CLOSE command: ${cmd}`);
       void this.exec(cmd);
     }, delay * 1000);
     this.pending.set(cmd, { handle, at });

@@ -168,7 +168,7 @@ async function serve(
   const needsFirewall = !opts.testMode && initialStanzas.some((s) => s.cmdCycleOpen === undefined);
   const firewall = needsFirewall ? await startFirewall(config, opts, log) : undefined;
 
-  const { intake, startLine, ended } = createIntakeFromConfig(config, {
+  const { intake, startLine, setupLines, ended } = createIntakeFromConfig(config, {
     log,
     udpServerForced: opts.cli.ENABLE_UDP_SERVER !== undefined,
   });
@@ -187,7 +187,8 @@ async function serve(
     testMode: opts.testMode,
     packetLimit: opts.packetLimit,
     onLimit: () => {
-      log.info(`Packet count limit (${opts.packetLimit}) reached. Exiting.`);
+      log.info(`* Incoming packet count limit of ${opts.packetLimit} reached`);
+      log.info(`Packet count limit (${opts.packetLimit}) reached. Exiting...`);
       finish(0);
     },
     now,
@@ -223,6 +224,7 @@ async function serve(
 
   await daemon.start();
   // Logged once the intake really listens: scripts wait for this line.
+  for (const line of setupLines) log.info(line);
   log.info(startLine);
   // A capture that ends by itself (end of --pcap-file, interface gone) ends the daemon.
   void ended.then((e) => {

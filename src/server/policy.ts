@@ -132,7 +132,7 @@ export function decidePolicy(
   if (NAT_TYPES.includes(msg.messageType) && !settings.natForwarding) {
     return deny(
       "FWK_ERR_SPA_NAT_DISABLED",
-      "SPA packet from requested NAT access, but is not enabled/supported",
+      `SPA packet from ${packet.srcIp} requested NAT access, but is not enabled/supported`,
     );
   }
   if (LOCAL_NAT_TYPES.includes(msg.messageType) && !settings.localNat) {
