@@ -56,7 +56,7 @@ export function loadAccessConfig(opts: AccessConfigOptions): AccessStanza[] {
   });
   const folder =
     opts.folder ?? (opts.file === undefined ? opts.server.get("ACCESS_FOLDER") : undefined);
-  const file = opts.file ?? opts.server.get("ACCESS_FILE") ?? "/etc/fwknop/access.conf";
+  const file = opts.file ?? opts.server.get("ACCESS_FILE");
   topLevel(folder, file, () => {
     if (folder !== undefined) reader.parseFolder(folder);
     else reader.parseFile(file);
