@@ -3,7 +3,7 @@
  * directory that is also its HOME (so no ~/.fwknoprc or run file of the host is read or written).
  * Used by test/process/c-parity-*.test.ts and scripts/c-parity-table.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,7 +22,7 @@ export interface ParityCase {
   program: "fwknop" | "fwknopd";
   /** `{dir}` stands for the run's directory. */
   args: string[];
-  /** Files written into the directory first (mode 0600); text may use `{dir}`. */
+  /** Files written into the directory first (mode 0600); text may use `{dir}`; "x/" is a directory. */
   files?: Record<string, string | Buffer>;
   stdin?: string;
   /** Exit status of both. */
@@ -43,6 +43,10 @@ export async function runSide(c: ParityCase, side: "c" | "ours"): Promise<SideRe
   const dir = mkdtempSync(join(tmpdir(), `fwk-parity-${side}-`));
   try {
     for (const [name, content] of Object.entries(c.files ?? {})) {
+      if (name.endsWith("/")) {
+        mkdirSync(join(dir, name), { mode: 0o700 });
+        continue;
+      }
       const data = typeof content === "string" ? content.replaceAll("{dir}", dir) : content;
       writeFileSync(join(dir, name), data, { mode: 0o600 });
     }
