@@ -39,7 +39,12 @@ export interface SideResult {
   after?: string;
 }
 
-export async function runSide(c: ParityCase, side: "c" | "ours"): Promise<SideResult> {
+/** `netns`: run inside that network namespace (for situations that change a firewall). */
+export async function runSide(
+  c: ParityCase,
+  side: "c" | "ours",
+  netns?: string,
+): Promise<SideResult> {
   const dir = mkdtempSync(join(tmpdir(), `fwk-parity-${side}-`));
   try {
     for (const [name, content] of Object.entries(c.files ?? {})) {
@@ -56,6 +61,7 @@ export async function runSide(c: ParityCase, side: "c" | "ours"): Promise<SideRe
       cwd: dir,
       timeoutMs: 30_000,
       ...(c.stdin !== undefined ? { input: c.stdin } : {}),
+      ...(netns !== undefined ? { netns } : {}),
     });
     const output = `${r.stdout}${r.stderr}`.replaceAll(dir, "{dir}");
     let after: string | undefined;

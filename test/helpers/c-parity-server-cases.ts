@@ -96,6 +96,34 @@ function knocks(
   };
 }
 
+/**
+ * SPA command messages, run for real (not -t): 2.6.10 refuses a command of 29 or more words
+ * ("Error converting cmd str to argv") and runs one of 28. They enable the firewall, so the
+ * test runs them in a network namespace.
+ */
+export function commandCases(): ParityCase[] {
+  const access = `${ACCESS}ENABLE_CMD_EXEC Y\n`;
+  const command = (words: number) =>
+    wire({ messageType: 0, message: `192.0.2.7,/bin/true ${"w ".repeat(words - 1).trim()}` });
+  const run = (situation: string, words: number, phrase: RegExp): ParityCase => ({
+    item: "5",
+    situation,
+    program: "fwknopd",
+    args: [...daemonArgs, ...files, "--pcap-file", "{dir}/k.pcap", "-C", "1"],
+    files: {
+      "fwknopd.conf": "FWKNOP_RUN_DIR {dir}/run\n",
+      "access.conf": access,
+      "k.pcap": capture([command(words)]),
+    },
+    exit: 0,
+    phrase,
+  });
+  return [
+    run("an SPA command of 31 words", 31, /Error converting cmd str to argv/),
+    run("an SPA command of 28 words", 28, /^(?![\s\S]*Error converting cmd str)[\s\S]*true/),
+  ];
+}
+
 export function serverCases(): ParityCase[] {
   return [
     // 5. limits
