@@ -23,6 +23,8 @@ export interface AccessConfigOptions {
   server: ServerConfig;
   warn?: ((msg: string) => void) | undefined;
   info?: ((msg: string) => void) | undefined;
+  /** 2.6.10's -v lines (files opened, include directives); off when absent. */
+  debug?: ((msg: string) => void) | undefined;
 }
 
 /**
@@ -53,7 +55,9 @@ export function loadAccessConfig(opts: AccessConfigOptions): AccessStanza[] {
     accounts: systemAccounts(),
     warn: opts.warn ?? (() => {}),
     info,
+    ...(opts.debug ? { debug: opts.debug } : {}),
   });
+  opts.debug?.("Initialize access stanzas");
   const folder =
     opts.folder ?? (opts.file === undefined ? opts.server.get("ACCESS_FOLDER") : undefined);
   const file = opts.file ?? opts.server.get("ACCESS_FILE");

@@ -118,6 +118,10 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
     log.info("Configs parsed, exiting.");
     return 0;
   }
+  // At -v -v 2.6.10 logs the -D dump (config settings, then each access stanza) at start-up.
+  if (opts.verbose + loggingSettings(config).verbosity >= 2) {
+    for (const line of dumpConfig(config, stanzas).split("\n")) log.debug(line);
+  }
 
   const { pidFile } = fileSettings(config);
   // Without -f we re-spawn detached; the parent returns once the child reports ready.
@@ -283,5 +287,6 @@ function accessOptions(config: ServerConfig, log: Logger) {
     server: config,
     warn: (m: string) => log.warn(m),
     info: (m: string) => log.info(m),
+    debug: (m: string) => log.debug(m),
   };
 }

@@ -119,6 +119,16 @@ export function commandCases(): ParityCase[] {
     phrase,
   });
   return [
+    {
+      item: "9",
+      situation: "--fw-list -v -v shows each listing command",
+      program: "fwknopd",
+      args: [...daemonArgs, ...files, "--fw-list", "-v", "-v"],
+      files: { "fwknopd.conf": "FWKNOP_RUN_DIR {dir}/run\n", "access.conf": ACCESS },
+      exit: 0,
+      phrase:
+        /fw_dump_rules\(\) CMD: '\/usr\/sbin\/iptables -t filter -L FWKNOP_INPUT --line-numbers -n'/,
+    },
     run("an SPA command of 31 words", 31, /Error converting cmd str to argv/),
     run("an SPA command of 28 words", 28, /^(?![\s\S]*Error converting cmd str)[\s\S]*true/),
   ];
@@ -340,5 +350,33 @@ export function serverCases(): ParityCase[] {
     ),
     knocks("-C 1: the packet count limit", ACCESS, [wire()], /count limit of 1 reached/),
     knocks("the capture filter is named", ACCESS, [wire()], /PCAP filter is: 'udp port 62201'/),
+    // 9. verbose output
+    {
+      ...knocks(
+        "-v -v dumps the settings and every access stanza at start-up",
+        ACCESS,
+        [wire()],
+        /Current fwknopd config settings:[\s\S]*Current fwknopd access settings:\s+SOURCE \(1\): {2}ANY/,
+      ),
+      item: "9",
+      args: [...daemonArgs, ...files, "-t", "--pcap-file", "{dir}/k.pcap", "-C", "1", "-v", "-v"],
+    },
+    {
+      ...config(
+        "-v names every access file opened and each include directive",
+        `${ACCESS}%include {dir}/inc.conf\n%include_folder {dir}/incdir\n`,
+        /Processing include directive for file: '\{dir\}\/inc\.conf'[\s\S]*Opened access file: \{dir\}\/inc\.conf[\s\S]*Processing include_folder directive for: '\{dir\}\/incdir'/,
+        "9",
+        "",
+        0,
+      ),
+      args: [...parse, "-v"],
+      files: {
+        "fwknopd.conf": "",
+        "access.conf": `${ACCESS}%include {dir}/inc.conf\n%include_folder {dir}/incdir\n`,
+        "inc.conf": "SOURCE 1.1.1.1\nKEY k\n",
+        "incdir/": "",
+      },
+    },
   ];
 }
