@@ -3,7 +3,7 @@
  * choose files and stanzas, read ~/.fwknoprc ([default], then the -n stanza), then apply the
  * remaining options so the command line wins. Every refusal is one error line.
  */
-import { closeSync, constants, lstatSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { findStanza, parseFwknoprc, type RcStanza } from "../config/fwknoprc.js";
@@ -11,6 +11,7 @@ import { FwknopError } from "../errors.js";
 import { getoptLong, type ParsedOption } from "../sys/getopt.js";
 import { CLIENT_OPTIONS, clientOption, newRunRequest, type RunRequest } from "./options.js";
 import { RC_TEMPLATE } from "./rc-template.js";
+import { readClientFile } from "./read-file.js";
 import { defaultSettings, findRcVariable } from "./settings.js";
 
 export const PROG = "fwknop";
@@ -150,13 +151,7 @@ function savedArgsWarnings(path: string): string[] {
 
 /** The last saved command line as argv (program name dropped). */
 export function readRunFile(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new FwknopError("FWK_ERR_CLIENT_FILE", `Could not open ${path}: ${(e as Error).message}`);
-  }
-  return text
+  return readClientFile(path)
     .split(/[ \t\r\n]+/)
     .filter((w) => w !== "")
     .slice(1);
@@ -219,16 +214,7 @@ export function parseCli(argv: readonly string[], env: CliEnv): ParsedCli {
     }
     if (missing) createRcTemplate(rc, env.notice);
     for (const w of rcFileWarnings(rc)) env.notice(w);
-    let text: string;
-    try {
-      text = readFileSync(rc, "utf8");
-    } catch (e) {
-      throw new FwknopError(
-        "FWK_ERR_CLIENT_FILE",
-        `Could not open config file: ${rc}: ${(e as Error).message}`,
-      );
-    }
-    stanzas = parseFwknoprc(text);
+    stanzas = parseFwknoprc(readClientFile(rc, "config file"));
     if (!req.stanzaList) {
       // 2.6.10 names each stanza it reads at -v -v (the command line's count decides).
       // (Not for a file just created from the template: 2.6.10 does not read that one.)
