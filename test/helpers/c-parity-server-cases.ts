@@ -207,7 +207,7 @@ export function serverCases(): ParityCase[] {
     config(
       "FW_ACCESS_TIMEOUT 999999999999",
       `${ACCESS}FW_ACCESS_TIMEOUT 999999999999\n`,
-      /not in range/,
+      /FW_ACCESS_TIMEOUT value not in range\./,
     ),
     config(
       "ENCRYPTION_MODE invalid",
