@@ -118,7 +118,12 @@ function createRcTemplate(path: string, notice: (l: string) => void): void {
 }
 
 /** Applies one stanza's lines; the first bad line is fatal with upstream's wording. */
-function applyStanza(req: RunRequest, stanza: RcStanza, file: string): void {
+function applyStanza(
+  req: RunRequest,
+  stanza: RcStanza,
+  file: string,
+  trace?: (line: string) => void,
+): void {
   for (const l of stanza.lines) {
     if (l.kind === "invalid") {
       throw new FwknopError(
@@ -127,6 +132,7 @@ function applyStanza(req: RunRequest, stanza: RcStanza, file: string): void {
       );
     }
     if (l.kind !== "entry") continue;
+    trace?.(`parse_rc_param() : Parsing variable ${l.name}...`);
     const taken = findRcVariable(l.name)?.read(req.settings, l.value) ?? false;
     if (taken !== true) {
       const why = typeof taken === "string" ? `${taken}\n` : "";
@@ -221,7 +227,7 @@ export function parseCli(argv: readonly string[], env: CliEnv): ParsedCli {
       const debug = !missing && opts.filter((o) => o.id === "verbose").length > 1;
       const apply = (st: RcStanza) => {
         if (debug) env.notice(`process_rc_section() : Parsing section '${st.name}' ...`);
-        applyStanza(req, st, rc);
+        applyStanza(req, st, rc, debug ? env.notice : undefined);
       };
       const def = findStanza(stanzas, "default");
       if (def) apply(def);

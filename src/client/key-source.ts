@@ -145,15 +145,22 @@ function fdReader(io: KeyIo): (fd: number) => Buffer {
   };
 }
 
+/** What every key lookup of one run shares. */
+interface KeyLookup {
+  req: RunRequest;
+  io: KeyIo;
+  /** Reads the key descriptor (once per run, see fdReader). */
+  readFd: (fd: number) => Buffer;
+  /** -D, for key files. */
+  dest: string;
+}
+
 /**
  * The Rijndael key or the GPG signing passphrase: from its rc/command-line value (base64 form
  * checked), else --stdin, --fd, the key file, and last a prompt — the same order for both.
  */
 async function secret(
-  req: RunRequest,
-  io: KeyIo,
-  readFd: (fd: number) => Buffer,
-  dest: string,
+  { req, io, readFd, dest }: KeyLookup,
   given: KeyText | undefined,
   base64Name: string,
   prompt: string,
@@ -178,25 +185,15 @@ async function secret(
 }
 
 /** GPG mode: the signing key's passphrase takes the key's place (none without a signer). */
-async function signingPassphrase(
-  req: RunRequest,
-  io: KeyIo,
-  readFd: (fd: number) => Buffer,
-  dest: string,
-): Promise<Buffer> {
-  const s = req.settings;
+async function signingPassphrase(k: KeyLookup): Promise<Buffer> {
+  const s = k.req.settings;
   if (s.gpgSigner === undefined || s.gpgNoSigningPw || s.gpgAgent) return Buffer.alloc(0);
   const prompt = "Enter passphrase for signing: ";
-  return secret(req, io, readFd, dest, s.gpgSigningPw, "GPG_SIGNING_PW_BASE64", prompt);
+  return secret(k, s.gpgSigningPw, "GPG_SIGNING_PW_BASE64", prompt);
 }
 
 /** The HMAC key: its value, else the HMAC key file, else --stdin/--fd, else a prompt (C's order). */
-async function hmacSecret(
-  req: RunRequest,
-  io: KeyIo,
-  readFd: (fd: number) => Buffer,
-  dest: string,
-): Promise<Buffer> {
+async function hmacSecret({ req, io, readFd, dest }: KeyLookup): Promise<Buffer> {
   const s = req.settings;
   if (s.hmacKey) {
     const k = keyBytes(s.hmacKey);
@@ -226,11 +223,10 @@ async function hmacSecret(
 
 export async function gatherKeys(req: RunRequest, io: KeyIo): Promise<ClientKeys> {
   const s = req.settings;
-  const dest = s.destination ?? "";
-  const readFd = fdReader(io);
+  const lookup: KeyLookup = { req, io, readFd: fdReader(io), dest: s.destination ?? "" };
   let encKey = s.useGpg
-    ? await signingPassphrase(req, io, readFd, dest)
-    : await secret(req, io, readFd, dest, s.key, "KEY_BASE64", "Enter encryption key: ");
+    ? await signingPassphrase(lookup)
+    : await secret(lookup, s.key, "KEY_BASE64", "Enter encryption key: ");
   if (encKey.length === 0 && !s.useGpg) {
     throw new FwknopError("FWK_ERR_CLIENT_KEY", "[*] getpasswd() key error: empty encryption key.");
   }
@@ -244,7 +240,7 @@ export async function gatherKeys(req: RunRequest, io: KeyIo): Promise<ClientKeys
   }
   if (!s.useHmac) return { encKey };
 
-  const hmacKey = await hmacSecret(req, io, readFd, dest);
+  const hmacKey = await hmacSecret(lookup);
   if (hmacKey.length === 0)
     throw new FwknopError("FWK_ERR_CLIENT_KEY", "[*] getpasswd() key error: empty HMAC key.");
   if (encKey.length > 0 && hmacKey.equals(encKey)) {

@@ -380,7 +380,7 @@ export const CLIENT_CASES: ParityCase[] = [
   },
   {
     item: "9",
-    situation: "-v -v names each rc stanza it reads",
+    situation: "-v -v names each rc stanza and variable it reads",
     program: "fwknop",
     args: [
       ...test.slice(0, -2),
@@ -395,6 +395,7 @@ export const CLIENT_CASES: ParityCase[] = [
     ],
     files: stanza("DIGEST_TYPE sha1\n"),
     exit: 0,
-    phrase: /process_rc_section\(\) : Parsing section 'default' \.\.\.[\s\S]*Parsing section 'gw'/,
+    phrase:
+      /process_rc_section\(\) : Parsing section 'default' \.\.\.[\s\S]*Parsing section 'gw'[\s\S]*parse_rc_param\(\) : Parsing variable DIGEST_TYPE\.\.\./,
   },
 ];

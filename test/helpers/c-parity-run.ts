@@ -3,7 +3,7 @@
  * directory that is also its HOME (so no ~/.fwknoprc or run file of the host is read or written).
  * Used by test/process/c-parity-*.test.ts and scripts/c-parity-table.ts.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -89,4 +89,17 @@ export function mismatch(c: ParityCase, r: SideResult): string | undefined {
     if (re.test(r.after ?? "")) return `${c.after?.file} still has ${re}`;
   }
   return undefined;
+}
+
+/** Runs the case with 2.6.10 and with ours; throws with the failing side's output. */
+export async function assertParity(c: ParityCase, netns?: string): Promise<void> {
+  const bin = C_BIN[c.program];
+  if (!existsSync(bin)) throw new Error(`${bin} (fwknop 2.6.10) is not installed`);
+  for (const side of ["c", "ours"] as const) {
+    const r = await runSide(c, side, netns);
+    const wrong = mismatch(c, r);
+    if (wrong !== undefined) {
+      throw new Error(`${side === "c" ? "2.6.10" : "ours"}: ${wrong}\n${r.output}`);
+    }
+  }
 }

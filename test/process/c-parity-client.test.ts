@@ -4,23 +4,10 @@
  * and leave the same rc/args file contents. A case that 2.6.10 itself no longer meets fails too,
  * so the table cannot drift from the binary it describes.
  */
-import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { describe, test } from "node:test";
 import { CLIENT_CASES } from "../helpers/c-parity-client-cases.js";
-import { C_BIN, mismatch, runSide } from "../helpers/c-parity-run.js";
+import { assertParity } from "../helpers/c-parity-run.js";
 
 describe("fwknop: 2.6.10 and ours in the same situations", () => {
-  for (const c of CLIENT_CASES) {
-    test(`item ${c.item}: ${c.situation}`, async () => {
-      assert.ok(
-        existsSync(C_BIN.fwknop),
-        `${C_BIN.fwknop} (fwknop-client 2.6.10) is not installed`,
-      );
-      const theirs = await runSide(c, "c");
-      assert.equal(mismatch(c, theirs), undefined, `2.6.10:\n${theirs.output}`);
-      const ours = await runSide(c, "ours");
-      assert.equal(mismatch(c, ours), undefined, `ours:\n${ours.output}`);
-    });
-  }
+  for (const c of CLIENT_CASES) test(`item ${c.item}: ${c.situation}`, () => assertParity(c));
 });

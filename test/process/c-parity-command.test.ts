@@ -4,9 +4,8 @@
  * namespace because a command stanza makes both daemons set up their firewall chains.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { C_BIN, mismatch, runSide } from "../helpers/c-parity-run.js";
+import { assertParity } from "../helpers/c-parity-run.js";
 import { commandCases } from "../helpers/c-parity-server-cases.js";
 import { canUseNetns, createNetnsPair, type NetnsPair } from "../helpers/netns.js";
 
@@ -17,17 +16,8 @@ before(async () => {
 });
 after(() => pair?.cleanup());
 
-describe("fwknopd SPA commands: 2.6.10 and ours", () => {
+describe("fwknopd SPA commands and --fw-list: 2.6.10 and ours", () => {
   for (const c of commandCases()) {
-    test(`item ${c.item}: ${c.situation}`, async () => {
-      assert.ok(
-        existsSync(C_BIN.fwknopd),
-        `${C_BIN.fwknopd} (fwknop-server 2.6.10) is not installed`,
-      );
-      const theirs = await runSide(c, "c", pair.server);
-      assert.equal(mismatch(c, theirs), undefined, `2.6.10:\n${theirs.output}`);
-      const ours = await runSide(c, "ours", pair.server);
-      assert.equal(mismatch(c, ours), undefined, `ours:\n${ours.output}`);
-    });
+    test(`item ${c.item}: ${c.situation}`, () => assertParity(c, pair.server));
   }
 });
