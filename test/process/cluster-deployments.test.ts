@@ -219,16 +219,42 @@ describe("store deployments", () => {
     assert.equal(!r.ok && r.code, "FWK_ERR_CLUSTER_UNAVAILABLE");
   });
 
-  test("redis-sentinel:// finds the master through a sentinel", async () => {
+  test("redis-sentinel:// finds the master through a sentinel, and the new one after a failover", async () => {
     const masterPort = await freePort();
     const master = await startRedis({ tcp: { host: "127.0.0.1", port: masterPort } });
     servers.push(master);
+    const replicaPort = await freePort();
+    const replica = await startRedis({
+      tcp: { host: "127.0.0.1", port: replicaPort },
+      args: ["--replicaof", "127.0.0.1", String(masterPort)],
+    });
+    servers.push(replica);
+    const cli = async (port: number, ...a: string[]) =>
+      (await runChecked(["redis-cli", "-p", String(port), ...a])).stdout;
+    const waitFor = async (what: string, cond: () => Promise<boolean>) => {
+      const end = Date.now() + 60_000;
+      while (!(await cond())) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    await waitFor("the replica to sync", async () =>
+      /master_link_status:up/.test(await cli(replicaPort, "info", "replication")),
+    );
     const sentinelPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "fwk-sentinel-"));
     const conf = join(dir, "sentinel.conf");
     writeFileSync(
       conf,
-      `port ${sentinelPort}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor fwk 127.0.0.1 ${masterPort} 1\n`,
+      [
+        `port ${sentinelPort}`,
+        "bind 127.0.0.1",
+        `dir ${dir}`,
+        `sentinel monitor fwk 127.0.0.1 ${masterPort} 1`,
+        "sentinel down-after-milliseconds fwk 1000",
+        "sentinel failover-timeout fwk 5000",
+        "",
+      ].join("\n"),
     );
     const sentinel = await startRedis({
       configFile: conf,
@@ -240,6 +266,34 @@ describe("store deployments", () => {
     );
     assert.ok(s);
     await roundTrip(s);
+
+    // The sentinel learns the replica from the master's INFO (every 10 s), then the master dies.
+    await waitFor("the sentinel to see the replica", async () =>
+      (await cli(sentinelPort, "sentinel", "replicas", "fwk")).includes(String(replicaPort)),
+    );
+    const log = recorder();
+    const link = await openRedisLink({ settings: s, log, role: "test" });
+    links.push(link);
+    const store = new RedisReplayStore(link, s, log);
+    await master.kill();
+    await waitFor("the sentinel to promote the replica", async () =>
+      (await cli(sentinelPort, "sentinel", "get-master-addr-by-name", "fwk")).includes(
+        String(replicaPort),
+      ),
+    );
+    // The link asks the sentinel again when it reconnects; claims then work on the new master.
+    await waitFor("a claim on the new master", async () => {
+      const r = await store.claim({
+        digest: randomBytes(32).toString("base64"),
+        proto: 17,
+        srcIp: "192.0.2.10",
+        srcPort: 1,
+        dstIp: "192.0.2.1",
+        dstPort: 62201,
+        time: 0,
+      });
+      return r.ok;
+    });
   });
 
   test("redis-cluster:// over three masters (fan-out keys share one slot)", async () => {
