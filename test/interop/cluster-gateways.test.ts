@@ -275,4 +275,27 @@ describe("three gateways on one Redis", { skip }, () => {
     assert.equal(good.get("set"), (before.get("set") ?? 0) + 1);
     assert.equal(good.get("xadd"), (before.get("xadd") ?? 0) + 1);
   });
+
+  test("a gateway started while Redis is down starts, refuses (closed), and joins once it is up", async () => {
+    await gws[1]?.stop();
+    await redis.kill();
+    const b = await startDaemon(cfgs[1] as ConfigDir, { netns: ns(1) });
+    gws[1] = b;
+    const port = 5010;
+    let since = b.output().length;
+    await knock(to(1), keys, { port });
+    await b.waitForLog(
+      /refused \(CLUSTER_FAIL_MODE closed\) \[FWK_ERR_CLUSTER_UNAVAILABLE\]/,
+      15_000,
+      since,
+    );
+    assert.equal((await rules(1, port)).length, 0);
+    since = b.output().length;
+    await redis.restart();
+    await b.waitForLog(/Cluster: caught up on/, 30_000, since);
+    await knock(to(1), keys, { port });
+    for (let i = 0; i < 3; i++)
+      await until(async () => (await rules(i, port)).length === 1, `grant on ${i}`);
+    for (const g of gws) assert.equal(g.proc.exitCode, null, "no gateway died");
+  });
 });
