@@ -155,6 +155,21 @@ describe("three gateways on one Redis", { skip }, () => {
     );
   });
 
+  test("a re-knock at another gateway refreshes the grant everywhere, never a second rule", async () => {
+    const port = 5011;
+    await knock(to(0), keys, { port });
+    for (let i = 0; i < 3; i++)
+      await until(async () => (await rules(i, port)).length === 1, `rule on ${i}`);
+    const [first] = await rules(0, port);
+    await knock(to(2), keys, { port, extra: ["--fw-timeout", "40"] });
+    for (let i = 0; i < 3; i++) {
+      await until(async () => ((await rules(i, port))[0] ?? 0) > (first ?? 0), `refresh on ${i}`);
+      assert.equal((await rules(i, port)).length, 1, `one rule on ${i}`);
+    }
+    const exp = await Promise.all([0, 1, 2].map((i) => rules(i, port)));
+    assert.equal(new Set(exp.flat()).size, 1, JSON.stringify(exp));
+  });
+
   test("Redis killed: closed refuses, local grants alone, open grants still close; restart resumes", async () => {
     await knock(to(0), keys, { port: SERVICE });
     for (let i = 0; i < 3; i++)
