@@ -134,6 +134,8 @@ export class GrantFanout {
     const failed = result?.find(([e]) => e !== null)?.[0];
     if (result === null || failed) throw failed ?? new Error("fan-out transaction aborted");
     this.#count("published");
+    // A send that failed while the link stayed up is retried after the next one that works.
+    if (this.#pending.length > 0) void this.#flushPending();
   }
 
   #keep(g: ClusterGrant): void {
