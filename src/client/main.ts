@@ -16,7 +16,7 @@ import { type BuiltPacket, buildPacket, type GpgSeal, portFromRandom } from "./b
 import { type ParsedCli, PROG, parseCli } from "./cli.js";
 import { gpgSeal } from "./gpg-seal.js";
 import { gatherKeys, type KeyIo, readLineFromFd } from "./key-source.js";
-import { formatKeyLines, generateKeys, provisioningText } from "./keygen.js";
+import { formatKeyLines, generateKeys } from "./keygen.js";
 import type { RunRequest } from "./options.js";
 import { resolveExternalIp } from "./resolve-ip.js";
 import { RC_VARIABLES } from "./settings.js";
@@ -165,7 +165,7 @@ function saveRcStanza(
   return rc;
 }
 
-function runKeyGen(cli: ParsedCli, io: ClientIo): number {
+async function runKeyGen(cli: ParsedCli, io: ClientIo): Promise<number> {
   const req = cli.request;
   const keys = generateKeys(req.settings.hmacType, req.keyLen, req.hmacKeyLen);
   if (req.keyGenFile !== undefined) {
@@ -192,7 +192,11 @@ function runKeyGen(cli: ParsedCli, io: ClientIo): number {
     const rc = saveRcStanza(cli, io, extra);
     io.out(`[+] Wrote Rijndael and HMAC keys to rc file: ${rc}\n`);
   }
-  if (io.stdoutIsTty) io.out(provisioningText(keys, req.settings.hmacType, req.settings.encMode));
+  if (io.stdoutIsTty) {
+    // Loaded only here: the QR encoder is not part of any other invocation's start-up.
+    const { provisioningText } = await import("./keygen-qr.js");
+    io.out(provisioningText(keys, req.settings.hmacType, req.settings.encMode));
+  }
   return 0;
 }
 
