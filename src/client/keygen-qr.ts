@@ -1,11 +1,10 @@
 /**
  * The QR code `fwknop --key-gen` draws on a terminal for the Fwknop2 app. Its own module, loaded
  * with import() only for --key-gen on a terminal: start-up of every other invocation skips it.
- * uqr is a dependency-free encoder (the previous library pulled in 27 packages).
+ * uqr is a dependency-free encoder (the previous library pulled in 27 packages). It imports
+ * nothing of ours, so the bundler puts it in a chunk of its own that no other code shares.
  */
 import { encode } from "uqr";
-import type { DigestName, EncryptionMode } from "../protocol/constants.js";
-import { accessStanza, type GeneratedKeys, qrPayload } from "./keygen.js";
 
 /** QR module matrix (true = dark), without the quiet zone. */
 export function qrMatrix(text: string): boolean[][] {
@@ -41,18 +40,7 @@ export function renderQrTerminal(matrix: readonly (readonly boolean[])[]): strin
   return `${rows.join("\n")}\n`;
 }
 
-/** What a terminal user sees after the key lines. */
-export function provisioningText(
-  k: GeneratedKeys,
-  hmacType: DigestName,
-  mode: EncryptionMode,
-): string {
-  return [
-    "",
-    "Scan with the Fwknop2 app (or any QR reader) to import both keys:",
-    renderQrTerminal(qrMatrix(qrPayload(k))),
-    "Server side: add this stanza to access.conf (fwknopd), set SOURCE and OPEN_PORTS to taste:",
-    "",
-    accessStanza(k, hmacType, mode),
-  ].join("\n");
+/** `text` as a QR code for a terminal. */
+export function drawQr(text: string): string {
+  return renderQrTerminal(qrMatrix(text));
 }

@@ -54,3 +54,20 @@ export function accessStanza(k: GeneratedKeys, hmacType: DigestName, mode: Encry
   ];
   return `${lines.map(([n, v]) => `${(n as string).padEnd(20)}${v};`).join("\n")}\n`;
 }
+
+/** What a terminal user sees after the key lines; `qrDrawing` is keygen-qr.ts's rendering. */
+export function provisioningText(
+  k: GeneratedKeys,
+  hmacType: DigestName,
+  mode: EncryptionMode,
+  qrDrawing: string,
+): string {
+  return [
+    "",
+    "Scan with the Fwknop2 app (or any QR reader) to import both keys:",
+    qrDrawing,
+    "Server side: add this stanza to access.conf (fwknopd), set SOURCE and OPEN_PORTS to taste:",
+    "",
+    accessStanza(k, hmacType, mode),
+  ].join("\n");
+}

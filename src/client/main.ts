@@ -16,7 +16,7 @@ import { type BuiltPacket, buildPacket, type GpgSeal, portFromRandom } from "./b
 import { type ParsedCli, PROG, parseCli } from "./cli.js";
 import { gpgSeal } from "./gpg-seal.js";
 import { gatherKeys, type KeyIo, readLineFromFd } from "./key-source.js";
-import { formatKeyLines, generateKeys } from "./keygen.js";
+import { formatKeyLines, generateKeys, provisioningText, qrPayload } from "./keygen.js";
 import type { RunRequest } from "./options.js";
 import { resolveExternalIp } from "./resolve-ip.js";
 import { RC_VARIABLES } from "./settings.js";
@@ -194,8 +194,9 @@ async function runKeyGen(cli: ParsedCli, io: ClientIo): Promise<number> {
   }
   if (io.stdoutIsTty) {
     // Loaded only here: the QR encoder is not part of any other invocation's start-up.
-    const { provisioningText } = await import("./keygen-qr.js");
-    io.out(provisioningText(keys, req.settings.hmacType, req.settings.encMode));
+    const { drawQr } = await import("./keygen-qr.js");
+    const drawing = drawQr(qrPayload(keys));
+    io.out(provisioningText(keys, req.settings.hmacType, req.settings.encMode, drawing));
   }
   return 0;
 }
