@@ -72,9 +72,13 @@ install -m 0644 contrib/fwknopd.service "$stage/lib/systemd/system/fwknopd.servi
 
 # Man pages.
 bash scripts/man.sh "$out/man"
+# access.conf(5) is also pam_access's page (libpam-modules, always installed): ours takes the
+# section suffix "fwknop", as Debian does for such clashes (`man 5fwknop access.conf`).
 for page in "$out"/man/*; do
   name=$(basename "$page")
-  gzip -9n < "$page" > "$stage/usr/share/man/man${name##*.}/$name.gz"
+  section=${name##*.}
+  [ "$name" = access.conf.5 ] && name=access.conf.5fwknop
+  gzip -9n < "$page" > "$stage/usr/share/man/man$section/$name.gz"
 done
 
 # Documentation: copyright (machine-readable), the Node.js licence, changelog.
@@ -132,6 +136,8 @@ chmod 0644 "$stage/usr/share/lintian/overrides/fwknop-ts"
 install -m 0755 contrib/deb/postinst contrib/deb/postrm "$stage/DEBIAN/"
 printf '/etc/fwknop/access.conf\n/etc/fwknop/fwknopd.conf\n' > "$stage/DEBIAN/conffiles"
 
+# No Replaces: with it, dpkg -i would quietly remove fwknop-server instead of refusing, and it is
+# not needed to take over /etc/fwknop's conffiles once fwknop-server is removed (docs/packaging.md).
 installed_kb=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 cat > "$stage/DEBIAN/control" <<EOF
 Package: fwknop-ts
@@ -143,7 +149,6 @@ Depends: libc6 (>= 2.28), libgcc-s1, libstdc++6 (>= 5.2), iptables | nftables, t
 Recommends: gnupg
 Suggests: ipset, sudo
 Conflicts: fwknop-client, fwknop-server
-Replaces: fwknop-client, fwknop-server
 Provides: fwknop-client, fwknop-server
 Section: net
 Priority: optional
