@@ -226,13 +226,27 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake {
       const c = child;
       child = undefined;
       if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      // tcpdump runs as its own user once capturing: without CAP_KILL (a sandbox that lacks it)
+      // the signal is refused (EPERM, an 'error' event). Closing our end of its pipe then ends
+      // it at its next write.
+      c.on("error", () => {});
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => c.kill("SIGKILL"), KILL_GRACE_MS);
+        const orphan = () => {
+          c.stdout?.destroy();
+          c.stderr?.destroy();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          if (!c.kill("SIGKILL")) orphan();
+        }, KILL_GRACE_MS);
         c.once("close", () => {
           clearTimeout(timer);
           resolve();
         });
-        c.kill("SIGTERM");
+        if (!c.kill("SIGTERM")) {
+          clearTimeout(timer);
+          orphan();
+        }
       });
     },
   };
