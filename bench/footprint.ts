@@ -15,13 +15,13 @@
  * the candidates alternate (A B C A B C ...), medians are reported. --write-docs replaces the
  * "Start-up and footprint" section of docs/benchmarks.md (bench/run.ts keeps that section).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { type LongLivedChild, startChild } from "../src/sys/child.js";
 import { withFootprintSection } from "./lib/footprint-section.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -48,17 +48,15 @@ function stagedLauncher(rel: string, work: string): string {
 }
 
 interface Started {
-  child: ChildProcess;
-  /** ms from spawn to the first output line matching `ready`. */
+  child: LongLivedChild;
+  /** ms from spawn to the first output line matching `ready` (without `ready`: to the exit). */
   ready: Promise<number>;
-  exited: Promise<void>;
 }
 
 function start(argv: readonly string[], ready?: RegExp): Started {
   const t0 = process.hrtime.bigint();
-  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  const child = startChild(argv, { pipes: { stdout: true, stderr: true } });
   let text = "";
-  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
   const readyP = new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${argv.join(" ")}: not ready\n${text}`)),
@@ -73,13 +71,13 @@ function start(argv: readonly string[], ready?: RegExp): Started {
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
-    void exited.then(() => {
+    void child.exited.then(() => {
       clearTimeout(timer);
       if (!ready) resolve(Number(process.hrtime.bigint() - t0) / 1e6);
       else reject(new Error(`${argv.join(" ")} exited before it was ready:\n${text}`));
     });
   });
-  return { child, ready: readyP, exited };
+  return { child, ready: readyP };
 }
 
 function median(xs: readonly number[]): number {
@@ -167,14 +165,12 @@ async function main(): Promise<void> {
           await sleep(IDLE_MS); // past V8's memory reducer, which shrinks the heap once idle
           mem[name]?.push(memory(s.child.pid as number));
         }
-        s.child.kill("SIGTERM");
-        await s.exited;
+        await s.child.stop();
       }
       const b = start([node, idle]);
       await sleep(IDLE_MS);
       if (i >= 1) mem.bareIdle?.push(memory(b.child.pid as number));
-      b.child.kill("SIGTERM");
-      await b.exited;
+      await b.child.stop();
     }
 
     const m = (xs: number[] | undefined) => median(xs ?? []);
