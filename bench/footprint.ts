@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type LongLivedChild, startChild } from "../src/sys/child.js";
+import { run, runChecked } from "../src/sys/run.js";
 import { withFootprintSection } from "./lib/footprint-section.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -98,6 +99,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "fwk-footprint-"));
+  const ns = `fwk-fp-${randomBytes(3).toString("hex")}`;
   try {
     const fwknop = stagedLauncher("usr/bin/fwknop", work);
     const fwknopd = stagedLauncher("usr/sbin/fwknopd", work);
@@ -127,7 +129,9 @@ async function main(): Promise<void> {
       }
     }
 
-    // Daemon: UDP server mode, each start in a new network namespace (unshare -n).
+    // Daemon: UDP server mode, in a network namespace of the bench's own (created once: making
+    // one costs more than a daemon start). The bare runtime is timed through the same
+    // `ip netns exec` for the ratio.
     const conf = join(work, "fwknopd.conf");
     const access = join(work, "access.conf");
     writeFileSync(
@@ -144,12 +148,15 @@ async function main(): Promise<void> {
       'require("node:dgram").createSocket("udp6").bind(62201, () => console.error("listening"));\n',
     );
     const ready = /Kicking off UDP server|listening/;
+    await runChecked(["ip", "netns", "add", ns]);
+    const inNs = ["ip", "netns", "exec", ns];
     const daemons: Record<string, string[]> = {
-      bareListen: ["unshare", "-n", node, listen],
-      ours: ["unshare", "-n", fwknopd, "-f", "-c", conf, "-d", join(work, "digest.cache")],
-      c: ["unshare", "-n", C_FWKNOPD, "-f", "-c", conf, "-d", join(work, "digest.c")],
+      bareStart: [...inNs, node, empty],
+      bareListen: [...inNs, node, listen],
+      ours: [...inNs, fwknopd, "-f", "-c", conf, "-d", join(work, "digest.cache")],
+      c: [...inNs, C_FWKNOPD, "-f", "-c", conf, "-d", join(work, "digest.c")],
     };
-    const toListen: Record<string, number[]> = { bareListen: [], ours: [], c: [] };
+    const toListen: Record<string, number[]> = { bareStart: [], bareListen: [], ours: [], c: [] };
     const mem: Record<string, { rssMb: number; threads: number }[]> = {
       bareIdle: [],
       ours: [],
@@ -158,10 +165,10 @@ async function main(): Promise<void> {
     const dRuns = Math.max(3, Math.ceil(RUNS / 3));
     for (let i = 0; i < dRuns + 1; i++) {
       for (const [name, argv] of Object.entries(daemons)) {
-        const s = start(argv, ready);
+        const s = start(argv, name === "bareStart" ? undefined : ready);
         const ms = await s.ready;
         if (i >= 1) toListen[name]?.push(ms);
-        if (i >= 1 && name !== "bareListen") {
+        if (i >= 1 && (name === "ours" || name === "c")) {
           await sleep(IDLE_MS); // past V8's memory reducer, which shrinks the heap once idle
           mem[name]?.push(memory(s.child.pid as number));
         }
@@ -180,6 +187,7 @@ async function main(): Promise<void> {
       bareStart: m(wall.bare),
       clientOurs: m(wall.ours),
       clientC: m(wall.c),
+      bareNsStart: m(toListen.bareStart),
       bareListen: m(toListen.bareListen),
       daemonOurs: m(toListen.ours),
       daemonC: m(toListen.c),
@@ -194,6 +202,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${md}\n`);
     if (values["write-docs"]) writeSection(md);
   } finally {
+    await run(["ip", "netns", "del", ns]);
     rmSync(work, { recursive: true, force: true });
   }
 }
@@ -202,6 +211,7 @@ type Results = Record<
   | "bareStart"
   | "clientOurs"
   | "clientC"
+  | "bareNsStart"
   | "bareListen"
   | "daemonOurs"
   | "daemonC"
@@ -219,7 +229,7 @@ function render(r: Results): string {
   const mb = (x: number) => `${x.toFixed(1)} MB`;
   const met = (ok: boolean) => (ok ? "met" : "**not met**");
   const startRatio = r.clientOurs / r.bareStart;
-  const listenRatio = r.daemonOurs / r.bareStart;
+  const listenRatio = r.daemonOurs / r.bareNsStart;
   const rssOver = r.oursRss - r.bareRss;
   return [
     "## Start-up and footprint",
@@ -232,14 +242,15 @@ function render(r: Results): string {
     "| Figure | bare runtime | ours | ours ÷ bare | C 2.6.10 | ours ÷ C | Goal for ours |",
     "|---|---|---|---|---|---|---|",
     `| \`fwknop -T\` wall time | ${ms(r.bareStart)} | ${ms(r.clientOurs)} | ${startRatio.toFixed(2)} | ${ms(r.clientC)} | ${(r.clientOurs / r.clientC).toFixed(1)} | ≤ 1.5× bare: ${met(startRatio <= 1.5)} |`,
-    `| fwknopd start to listening (UDP) | ${ms(r.bareStart)} (bind a UDP socket: ${ms(r.bareListen)}) | ${ms(r.daemonOurs)} | ${listenRatio.toFixed(2)} | ${ms(r.daemonC)} | ${(r.daemonOurs / r.daemonC).toFixed(1)} | ≤ 3× bare: ${met(listenRatio <= 3)} |`,
+    `| fwknopd start to listening (UDP) | ${ms(r.bareNsStart)} (bind a UDP socket: ${ms(r.bareListen)}) | ${ms(r.daemonOurs)} | ${listenRatio.toFixed(2)} | ${ms(r.daemonC)} | ${(r.daemonOurs / r.daemonC).toFixed(1)} | ≤ 3× bare: ${met(listenRatio <= 3)} |`,
     `| fwknopd idle resident memory | ${mb(r.bareRss)} | ${mb(r.oursRss)} | +${mb(rssOver)} | ${mb(r.cRss)} | ${(r.oursRss / r.cRss).toFixed(1)} | ≤ bare + 10 MB: ${met(rssOver <= 10)} |`,
     `| fwknopd idle threads | ${r.bareThreads} | ${r.oursThreads} | | ${r.cThreads} | | |`,
     "",
     "How: wall time from spawn to exit (client) or to the daemon's `Kicking off UDP server` line",
     "(socket bound), as seen by the bench process; resident memory and threads from",
-    "`/proc/<pid>/status` after 12 s idle (bare: an idle timer). Each daemon start is in a new",
-    "network namespace (`unshare -n`), so firewall set-up runs for real. The launcher flags",
+    "`/proc/<pid>/status` after 12 s idle (bare: an idle timer). Daemons run in a network",
+    "namespace of the bench (firewall set-up runs for real), bare start-up for the daemon rows",
+    "through the same `ip netns exec`. The launcher flags",
     "(`scripts/deb.sh`): daemon `UV_THREADPOOL_SIZE=2 --v8-pool-size=1 --max-semi-space-size=1`,",
     "client `--v8-pool-size=1`; both load one bundled file (`scripts/bundle.ts`).",
   ].join("\n");
