@@ -17,7 +17,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -36,6 +36,8 @@ const { values } = parseArgs({
 const RUNS = Math.max(3, Number(values.runs));
 /** Idle time before memory is read: V8 shrinks the heap some seconds after activity stops. */
 const IDLE_MS = 12_000;
+/** Other work on the machine when the run began: figures from a busy machine are slower. */
+const LOAD_AT_START = loadavg()[0] ?? 0;
 
 /** A launcher of the package, rewritten to use the staging tree instead of /usr/lib/fwknop-ts. */
 function stagedLauncher(rel: string, work: string): string {
@@ -234,7 +236,8 @@ function render(r: Results): string {
   return [
     "## Start-up and footprint",
     "",
-    `Measured by \`bench/footprint.ts\` on ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, ` +
+    `Measured by \`bench/footprint.ts\` on ${cpus().length} cores (load average ${LOAD_AT_START.toFixed(1)} ` +
+      `at the start), ${new Date().toISOString().slice(0, 10)}, ` +
       `medians of ${RUNS} client runs and ${Math.max(3, Math.ceil(RUNS / 3))} daemon starts, ` +
       "alternating. Ours runs through the `.deb`'s launchers and runtime (Node " +
       `${process.versions.node}); bare = that runtime on an empty script.`,
