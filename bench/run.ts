@@ -14,6 +14,7 @@ import "./lib/reaper.js";
 import { keepFootprintSection } from "./lib/footprint-section.js";
 import { renderMarkdown, renderSvg } from "./lib/report.js";
 import type { Measurement, Scenario } from "./lib/result.js";
+import { capacity } from "./scenarios/capacity.js";
 import { capture } from "./scenarios/capture.js";
 import { expiry } from "./scenarios/expiry.js";
 import { idle } from "./scenarios/idle.js";
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, Scenario> = {
   throughput,
   latency,
   junk,
+  capacity,
   expiry,
   replay,
   idle,

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # openssl/iproute2 are the real parts the tests drive inside network namespaces. groff/man-db
 # render the man pages; dpkg-dev/fakeroot/lintian/debootstrap/systemd build the .deb, check it,
 # install it into a fresh Debian root, and verify its unit (systemd-analyze; systemd is not run).
-pkgs=(fwknop-client fwknop-server iptables ipset nftables tcpdump gnupg openssl iproute2
+pkgs=(fwknop-client fwknop-server iptables ipset nftables tcpdump gnupg openssl iproute2 firewalld dbus-daemon
   groff-base man-db dpkg-dev fakeroot lintian debootstrap systemd)
 missing=()
 for p in "${pkgs[@]}"; do
