@@ -1,6 +1,6 @@
 /**
  * Start-up and footprint of the programs as the .deb ships them, beside the bare runtime and
- * fwknop 2.6.10, in one run (root; about a minute):
+ * fwknop 2.6.10, in one run (root; about 5 minutes with the default 15 runs):
  *
  *   npm run deb && node dist/bench/footprint.js [--runs N] [--write-docs]
  *
