@@ -50,12 +50,14 @@ const SCRIPT = [
   'exec chroot "$root" setpriv --bounding-set "$bounding" $nnp -- "$@"',
 ].join("\n");
 
-export function unitSandbox(): UnitSandbox {
+/** The unit's sandbox; `without` drops capabilities from its set (to test what they are for). */
+export function unitSandbox(without: readonly string[] = []): UnitSandbox {
   const unit = readFileSync(UNIT, "utf8");
   const caps = (setting(unit, "CapabilityBoundingSet") ?? "")
     .split(/\s+/)
     .filter((c) => c !== "")
-    .map((c) => c.replace(/^CAP_/, "").toLowerCase());
+    .map((c) => c.replace(/^CAP_/, "").toLowerCase())
+    .filter((c) => !without.includes(c));
   const noNewPrivileges = setting(unit, "NoNewPrivileges") === "yes";
   const bounding = ["-all", ...caps.map((c) => `+${c}`)].join(",");
   return {

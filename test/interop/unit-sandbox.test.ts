@@ -138,3 +138,44 @@ for (const mode of ["udp", "sniffing"] as const) {
     assert.equal(await daemon.stop(), 0, daemon.output());
   });
 }
+
+test("without CAP_KILL, fwknopd still stops cleanly although it cannot signal its tcpdump", async (t) => {
+  if (!canUseNetns()) {
+    t.skip("needs root (namespaces, mounts)");
+    return;
+  }
+  // tcpdump runs as its own user once capturing; root without CAP_KILL may not signal it.
+  const sandbox = unitSandbox(["kill"]);
+  const work = mkdtempSync(join(tmpdir(), "fwk-sbx-"));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const root = join(work, "root");
+  const conf = join(work, "conf");
+  mkdirSync(root);
+  mkdirSync(conf, { mode: 0o700 });
+  const pair = await createNetnsPair("sbk");
+  t.after(() => pair.cleanup());
+  const dev = await vethDevice(pair.server);
+  writeFileSync(
+    join(conf, "fwknopd.conf"),
+    `FWKNOP_RUN_DIR /run/fwknop;\nDIGEST_FILE /run/fwknop-state/digest.cache;\nACCESS_FILE /srv/access.conf;\nPCAP_INTF ${dev};\n`,
+    { mode: 0o600 },
+  );
+  writeFileSync(join(conf, "access.conf"), accessStanza(randomKeys()), { mode: 0o600 });
+  const daemon = await startDaemon(
+    { dir: conf, confFile: "", accessFile: "", digestFile: "", pidFile: "", runDir: "" },
+    {
+      argv: [
+        ...["ip", "netns", "exec", pair.server],
+        ...sandbox.argv(root, { readOnly: conf, readWrite: work }, [
+          ...[process.execPath, OUR_FWKNOPD, "-f", "-c", "/srv/fwknopd.conf"],
+        ]),
+      ],
+      readyLog: /Capturing on/,
+    },
+  );
+  t.after(() => daemon.stop("SIGKILL"));
+  assert.ok(!capsOfMask(procStatus(daemon.proc.pid as number, "CapEff")).includes("kill"));
+  const code = await daemon.stop();
+  assert.equal(code, 0, daemon.output());
+  assert.doesNotMatch(daemon.output(), /EPERM|node:events|at .*\.js:\d+/);
+});
