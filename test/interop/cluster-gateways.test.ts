@@ -205,6 +205,9 @@ describe("three gateways on one Redis", { skip }, () => {
     await redis.restart();
     for (const [i, g] of gws.entries())
       await g.waitForLog(/Cluster: caught up on/, 30_000, since[i]);
+    // The command link reconnects on its own backoff; until then a knock is refused (closed).
+    for (const [i, g] of gws.entries())
+      await g.waitForLog(/Cluster: connected to the shared store/, 30_000, since[i]);
     // C's grant from the outage is published once the store is back, and A and B apply it.
     for (const i of [0, 1])
       await until(async () => (await rules(i, 5004)).length === 1, `outage grant on ${i}`);
@@ -308,6 +311,7 @@ describe("three gateways on one Redis", { skip }, () => {
     since = b.output().length;
     await redis.restart();
     await b.waitForLog(/Cluster: caught up on/, 30_000, since);
+    await b.waitForLog(/Cluster: connected to the shared store/, 30_000, since);
     await knock(to(1), keys, { port });
     for (let i = 0; i < 3; i++)
       await until(async () => (await rules(i, port)).length === 1, `grant on ${i}`);

@@ -4,7 +4,7 @@
  * Checked on the emitted JavaScript, where type-only imports are gone.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -50,4 +50,17 @@ test("outside src/cluster, only main.js loads the cluster module, and only dynam
     dynamic.map((x) => x.f),
     ["server/main.js"],
   );
+});
+
+const bundleDir = fileURLToPath(new URL("../../bundle", import.meta.url));
+
+test("the fwknopd bundle loads the cluster and ioredis from a file of their own", {
+  skip: existsSync(join(bundleDir, "fwknopd.cjs")) ? false : "no bundle (npm run build makes it)",
+}, () => {
+  const daemon = readFileSync(join(bundleDir, "fwknopd.cjs"), "utf8");
+  const cluster = readFileSync(join(bundleDir, "fwknopd-cluster.cjs"), "utf8");
+  assert.match(daemon, /\.\/fwknopd-cluster\.cjs/);
+  // Text only ioredis itself contains (its reply parser), in the cluster file and nowhere else.
+  assert.match(cluster, /redis-parser|RedisParser|JavascriptRedisParser/);
+  assert.doesNotMatch(daemon, /redis-parser|RedisParser|JavascriptRedisParser/);
 });
