@@ -33,7 +33,7 @@ if [ ! -f "$node_license" ]; then
   echo "deb: cannot find the Node.js LICENSE to ship beside its binary" >&2
   exit 1
 fi
-for f in dist/bundle/fwknopd.cjs dist/bundle/fwknop.cjs dist/bundle/fwknop-keygen-qr.cjs; do
+for f in dist/bundle/fwknopd.cjs dist/bundle/fwknop.cjs dist/bundle/fwknop-keygen-qr.cjs dist/bundle/fwknopd-cluster.cjs; do
   [ -f "$f" ] || { echo "deb: $f missing; run npm run build" >&2; exit 1; }
 done
 
@@ -48,7 +48,7 @@ install -d -m 0700 "$stage/etc/fwknop" "$stage/var/lib/fwknop"
 # Runtime and programs. Stripping drops Node's debug information (about a third of its size).
 install -m 0755 "$node_bin" "$lib/node"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$lib/node"
-install -m 0644 dist/bundle/fwknopd.cjs dist/bundle/fwknop.cjs dist/bundle/fwknop-keygen-qr.cjs "$lib/"
+install -m 0644 dist/bundle/fwknopd.cjs dist/bundle/fwknop.cjs dist/bundle/fwknop-keygen-qr.cjs dist/bundle/fwknopd-cluster.cjs "$lib/"
 
 # Launchers. The daemon's flags keep it small while idle: one V8 helper thread instead of four,
 # two libuv pool threads instead of four (DNS lookups and file I/O only), and a 1 MiB young
@@ -90,11 +90,19 @@ Comment: fwknop-ts is an independent implementation of the fwknop 2.6.10 SPA pro
  file formats; it contains no code from fwknop. /usr/lib/fwknop-ts/node is the Node.js
  ${node_version} runtime, whose licence and the licences of the libraries built into it are in
  /usr/share/doc/fwknop-ts/node-LICENSE. The JavaScript bundles include the npm packages
- ipaddr.js (MIT) and uqr (MIT).
+ ipaddr.js (MIT) and uqr (MIT); fwknopd-cluster.cjs (loaded only when REPLAY_CACHE_URL is set)
+ includes ioredis, @ioredis/commands, debug, ms, redis-errors, redis-parser and
+ standard-as-callback (MIT), and cluster-key-slot and denque (Apache-2.0).
 
 Files: *
 Copyright: 2026 The fwknop-ts authors
 License: MIT
+
+Files: usr/lib/fwknop-ts/fwknopd-cluster.cjs
+Copyright: 2026 The fwknop-ts authors, and the authors of the npm packages named above
+License: MIT and Apache-2.0
+ The npm packages cluster-key-slot and denque are under the Apache License 2.0, whose text is
+ in /usr/share/common-licenses/Apache-2.0; the rest is MIT.
 
 Files: usr/lib/fwknop-ts/node
 Copyright: Node.js contributors and the authors of its bundled libraries
@@ -147,7 +155,7 @@ Maintainer: The fwknop-ts authors <fwknop-ts@users.noreply.github.com>
 Installed-Size: $installed_kb
 Depends: libc6 (>= 2.28), libgcc-s1, libstdc++6 (>= 5.2), iptables | nftables, tcpdump
 Recommends: gnupg
-Suggests: ipset, sudo
+Suggests: ipset, sudo, redis-server | valkey-server
 Conflicts: fwknop-client, fwknop-server
 Provides: fwknop-client, fwknop-server
 Section: net
