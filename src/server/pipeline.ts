@@ -107,7 +107,10 @@ async function evaluateStanzas(
       outcomes.push({ stanza: stanza.index, code, detail });
     if (!stanza.source.matches(c.srcIp)) continue;
     if (stanza.destination && !stanza.destination.matches(c.dstIp)) {
-      miss("FWK_ERR_SPA_DEST_MISMATCH", `destination ${c.dstIp} is not in DESTINATION`);
+      miss(
+        "FWK_ERR_SPA_DEST_MISMATCH",
+        `SPA packet (${c.srcIp} -> ${c.dstIp}) filtered by SOURCE and/or DESTINATION criteria (destination not in DESTINATION)`,
+      );
       continue;
     }
     if (stanza.accessExpire !== undefined && now > stanza.accessExpire) {
