@@ -375,6 +375,16 @@ export function serverCases(): ParityCase[] {
     // 9. verbose output
     {
       ...knocks(
+        "-v shows the packet data and its decoded fields",
+        ACCESS,
+        [wire()],
+        /SPA Packet: '[^']+'[\s\S]*\[192\.0\.2\.7\] \(stanza #1\) SPA Decode \(res=0\):\s+SPA Field Values:/,
+      ),
+      item: "9",
+      args: [...daemonArgs, ...files, "-t", "--pcap-file", "{dir}/k.pcap", "-C", "1", "-v"],
+    },
+    {
+      ...knocks(
         "-v -v dumps the settings and every access stanza at start-up",
         ACCESS,
         [wire()],
