@@ -2,6 +2,10 @@
  * The benchmark command: every scenario against our fwknopd and the C fwknopd 2.6.10, same run,
  * then docs/benchmarks.md + docs/benchmarks.svg. Needs root (namespaces, iptables inside them).
  *   node dist/bench/run.js [--quick] [--only throughput,latency,...] [--daemons ours,c] [--no-write]
+ * Daemons: ours (iptables chain mode), ours-ipset, ours-nft (FIREWALL_TYPE nftables), c.
+ * `--quick` runs every scenario in small (fewer levels, rates and samples): a smoke run that
+ * checks the bench itself, not a measurement. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
+ * starts our daemons with those Node options (live profiling).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
