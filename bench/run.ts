@@ -2,6 +2,10 @@
  * The benchmark command: every scenario against our fwknopd and the C fwknopd 2.6.10, same run,
  * then docs/benchmarks.md + docs/benchmarks.svg. Needs root (namespaces, iptables inside them).
  *   node dist/bench/run.js [--quick] [--only throughput,latency,...] [--daemons ours,c] [--no-write]
+ * Daemons: ours (iptables chain mode), ours-ipset, ours-nft (FIREWALL_TYPE nftables), c.
+ * `--quick` runs every scenario in small (fewer levels, rates and samples): a smoke run that
+ * checks the bench itself, not a measurement. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
+ * starts our daemons with those Node options (live profiling).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,6 +17,7 @@ import { DAEMON_BINARY, DAEMON_KINDS, type DaemonKind } from "./lib/daemon.js";
 import "./lib/reaper.js";
 import { renderMarkdown, renderSvg } from "./lib/report.js";
 import type { Measurement, Scenario } from "./lib/result.js";
+import { capacity } from "./scenarios/capacity.js";
 import { capture } from "./scenarios/capture.js";
 import { expiry } from "./scenarios/expiry.js";
 import { idle } from "./scenarios/idle.js";
@@ -25,6 +30,7 @@ const SCENARIOS: Record<string, Scenario> = {
   throughput,
   latency,
   junk,
+  capacity,
   expiry,
   replay,
   idle,

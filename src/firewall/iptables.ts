@@ -156,6 +156,7 @@ export class IptablesBackend implements FirewallBackend {
         ? ["-t", spec.table, "-v", "-n", "-L", "--line-numbers"]
         : ["-t", spec.table, "-L", spec.toChain, "--line-numbers", "-n"];
       const r = await this.#ipt(argv);
+      this.#log.debug(`fw_dump_rules() CMD: '${[this.#exe, ...argv].join(" ")}' (res: ${r.code})`);
       parts.push(all ? r.stdout : `\n${r.stdout}`);
     }
     // Our addition in ipset mode: the grants themselves live in the sets, not in the chain.
@@ -359,7 +360,12 @@ export class IptablesBackend implements FirewallBackend {
     const opts: { netns?: string; input?: string } = {};
     if (this.#netns !== undefined) opts.netns = this.#netns;
     if (input !== undefined) opts.input = input;
-    return run(argv, opts);
+    // 2.6.10's debug lines for every firewall command (run_extcmd at -v -v).
+    this.#log.debug(`run_extcmd() (with execvpe()): running CMD: ${argv.join(" ")}`);
+    return run(argv, opts).then((r) => {
+      this.#log.debug(`run_extcmd(): returning 0, pid_status: ${r.code}`);
+      return r;
+    });
   }
 
   #error(code: ToolErrorCode, tool: string, r: RunResult, what: string): FwknopError {

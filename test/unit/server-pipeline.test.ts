@@ -6,6 +6,7 @@ import type { Candidate } from "../../src/server/intake/intake.js";
 import { type PipelineContext, processCandidate } from "../../src/server/pipeline.js";
 import type { ReplayCache, ReplayEntry } from "../../src/server/replay/replay-cache.js";
 import { knockCandidate } from "../helpers/knock.js";
+import { defaultPipelineContext } from "../helpers/pipeline-context.js";
 import { makeStanza } from "../helpers/stanza.js";
 
 const NOW = 1_700_000_000;
@@ -34,20 +35,12 @@ function knock(over: Partial<SpaMessage> = {}, keys = { key: KEY, hmac: HMAC }):
 }
 
 function context(over: Partial<PipelineContext> = {}): PipelineContext {
-  return {
+  return defaultPipelineContext({
     stanzas: [makeStanza({ key: KEY, hmacKey: HMAC })],
     replay: memoryReplay(),
-    precheck: { http: false, anyUserAgent: false, xForwardedFor: false },
-    policy: {
-      packetAging: true,
-      maxPacketAge: 120,
-      natForwarding: false,
-      localNat: false,
-      testMode: false,
-    },
     now: () => NOW,
     ...over,
-  };
+  });
 }
 
 describe("processCandidate", () => {
