@@ -56,6 +56,32 @@ export function decodeDigest(src: Uint8Array, start: number, out: Uint8Array): b
   return true;
 }
 
+/**
+ * `decodeDigest` for a caller that keys on the first 16 bytes: the same answer (canonical or
+ * not), but only those bytes are written to `out`; the remaining characters are only checked.
+ */
+export function decodeDigestKey(src: Uint8Array, start: number, out: Uint8Array): boolean {
+  if (src.length - start < DIGEST_CHARS) return false;
+  let o = 0;
+  let i = start;
+  for (const end = start + 20; i < end; i += 4) {
+    const hi = B64_PAIR[(src[i] as number) | ((src[i + 1] as number) << 8)] as number;
+    const lo = B64_PAIR[(src[i + 2] as number) | ((src[i + 3] as number) << 8)] as number;
+    if ((hi | lo) < 0) return false;
+    out[o++] = hi >>> 4;
+    out[o++] = ((hi & 15) << 4) | (lo >>> 8);
+    out[o++] = lo & 0xff;
+  }
+  const hi = B64_PAIR[(src[i] as number) | ((src[i + 1] as number) << 8)] as number;
+  if (hi < 0) return false;
+  out[15] = hi >>> 4;
+  let bad = 0;
+  for (let k = start + 22; k < start + 42; k++) bad |= B64_VALUE[src[k] as number] as number;
+  const last = B64_VALUE[src[start + 42] as number] as number;
+  // 255 marks a byte outside the alphabet; the last character's two spare bits must be clear.
+  return (bad & 0x80) === 0 && last <= 63 && (last & 3) === 0;
+}
+
 /** A dotted quad as an unsigned 32-bit number. */
 export function ipv4ToNumber(ip: string): number | undefined {
   const parts = ip.split(".");
