@@ -7,6 +7,7 @@
 import diagnostics_channel from "node:diagnostics_channel";
 import type { ErrorCode } from "../errors.js";
 import type { Logger } from "../log/logger.js";
+import { stanzaOutcomeText } from "./c-phrases.js";
 import type { Candidate } from "./intake/intake.js";
 import type { Decision } from "./pipeline.js";
 
@@ -57,7 +58,9 @@ export class DecisionLog {
     }
     this.emit(d.code, () => {
       for (const o of d.outcomes)
-        this.log.info(`(stanza #${o.stanza}) SPA Packet from IP: ${c.srcIp}: ${o.detail}`);
+        this.log.info(
+          `(stanza #${o.stanza}) SPA Packet from IP: ${c.srcIp}: ${stanzaOutcomeText(o.code, o.detail)}`,
+        );
       const level = WARN.has(d.code) ? "warn" : "info";
       this.log[level](`${d.detail} [${d.code}]`);
     });
