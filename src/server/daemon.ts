@@ -140,6 +140,7 @@ function pipelineContext(parts: DaemonParts, now: () => number): PipelineContext
     shared: parts.cluster?.replay,
     now,
     info: (line) => parts.log.info(line),
+    debug: (line) => parts.log.debug(line),
     precheck,
     policy: { ...policy, testMode: parts.testMode },
   };
