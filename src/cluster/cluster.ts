@@ -7,7 +7,7 @@ import type { GrantRequest } from "../firewall/rules.js";
 import type { Logger } from "../log/logger.js";
 import { GrantFanout } from "./fanout.js";
 import { grantRequest } from "./grant-message.js";
-import { closeLink, openRedisLink, type RedisLink } from "./redis-link.js";
+import { closeLink, openRedisLink } from "./redis-link.js";
 import type { ClusterSettings } from "./settings.js";
 import { RedisReplayStore, type SharedReplay } from "./shared-replay.js";
 
@@ -31,21 +31,26 @@ export async function startCluster(
   settings: ClusterSettings,
   log: Logger,
 ): Promise<RunningCluster> {
-  const link = await openRedisLink({ settings, log, role: "shared store" });
-  const replay = new RedisReplayStore(link, settings, log);
   const key = settings.key;
-  let reader: RedisLink | undefined;
-  let fanout: GrantFanout | undefined;
-  if (settings.grants && key) {
-    reader = await openRedisLink({
-      settings,
-      log,
-      role: "fan-out reader",
-      // A blocking XREAD waits up to READ_BLOCK_MS by design; only longer is a failure.
-      commandTimeoutMs: 10_000,
-    });
-    fanout = new GrantFanout({ settings: { ...settings, key }, link, reader, log });
-  }
+  const fanning = settings.grants && key !== undefined;
+  // Both links connect at once: a store that is down costs one connect timeout, not two.
+  const [link, reader] = await Promise.all([
+    openRedisLink({ settings, log, role: "shared store" }),
+    fanning
+      ? openRedisLink({
+          settings,
+          log,
+          role: "fan-out reader",
+          // A blocking XREAD waits up to READ_BLOCK_MS by design; only longer is a failure.
+          commandTimeoutMs: 10_000,
+        })
+      : undefined,
+  ]);
+  const replay = new RedisReplayStore(link, settings, log);
+  const fanout =
+    reader && key
+      ? new GrantFanout({ settings: { ...settings, key }, link, reader, log })
+      : undefined;
   log.info(
     `Cluster '${settings.name}': shared replay cache on ${settings.display}` +
       `${fanout ? ", grant fan-out on" : ""}, fail mode ${settings.failMode}`,
