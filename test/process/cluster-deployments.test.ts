@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -23,11 +23,20 @@ import { freePort, type RedisServer, startRedis } from "../helpers/redis.js";
 const servers: RedisServer[] = [];
 const links: RedisLink[] = [];
 const fanouts: GrantFanout[] = [];
+const dirs: string[] = [];
 after(async () => {
   for (const f of fanouts) await f.stop();
   for (const l of links) await closeLink(l);
   for (const s of servers) await s.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+/** A temp dir removed after the tests. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
 
 function config(values: Record<string, string>): ServerConfig {
   const all: Record<string, string> = {
@@ -121,7 +130,7 @@ const ACL = [
 
 describe("store deployments", () => {
   test("rediss:// with CA, client certificate and a least-privilege ACL user", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "fwk-tls-"));
+    const dir = tempDir("fwk-tls-");
     const f = (n: string) => join(dir, n);
     const ssl = (...a: string[]) => runChecked(["openssl", ...a]);
     const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
@@ -242,7 +251,7 @@ describe("store deployments", () => {
       /master_link_status:up/.test(await cli(replicaPort, "info", "replication")),
     );
     const sentinelPort = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), "fwk-sentinel-"));
+    const dir = tempDir("fwk-sentinel-");
     const conf = join(dir, "sentinel.conf");
     writeFileSync(
       conf,
