@@ -156,10 +156,6 @@ async function serve(
     ? await openFileReplayCache({
         path: config.get("DIGEST_FILE") ?? `${config.get("FWKNOP_RUN_DIR")}/digest.cache`,
         rotate: opts.rotateDigestCache,
-        ...(config.bool("ENABLE_SPA_PACKET_AGING")
-          ? { maxAgeSeconds: config.int("MAX_SPA_PACKET_AGE") }
-          : {}),
-        now,
         log,
       })
     : undefined;

@@ -6,9 +6,13 @@
  * Files written by the C daemon load here and ours load there.
  *
  * Where we go beyond upstream: a torn last line (crash mid-append) is tolerated and the next
- * append starts on a fresh line; when aging is on, entries that can no longer pass the age
- * check are dropped and the file is compacted atomically once mostly stale; when the file
- * cannot be used, replay protection continues in memory (upstream switches it off).
+ * append starts on a fresh line; when the file cannot be used, replay protection continues in
+ * memory (upstream switches it off).
+ *
+ * Like upstream, nothing is ever dropped by age: whether an old packet would pass the age check
+ * depends on MAX_SPA_PACKET_AGE / ENABLE_SPA_PACKET_AGING, which a reload or restart may change,
+ * and a packet accepted once must never be accepted again whatever the configuration says later.
+ * The operator empties the cache explicitly with `--rotate-digest-cache` (docs/hardening.md).
  */
 import {
   closeSync,
@@ -19,7 +23,7 @@ import {
   renameSync,
   writeSync,
 } from "node:fs";
-import { type FileHandle, open, rename, unlink } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import type { Logger } from "../../log/logger.js";
 import {
   DIGEST_CHARS,
@@ -41,16 +45,6 @@ export interface FileReplayCacheOptions {
   path: string;
   /** `--rotate-digest-cache`: rename the file to `<path>-old` and start a fresh one. */
   rotate?: boolean;
-  /**
-   * MAX_SPA_PACKET_AGE when packet aging is on; leave unset when it is off (then nothing is
-   * ever dropped). Entries are kept for twice this long: the first copy of a packet may carry
-   * a timestamp up to MAX_SPA_PACKET_AGE ahead of the server's clock, and a replay of it then
-   * still passes the age check until that timestamp is MAX_SPA_PACKET_AGE old. Older entries
-   * are dropped at load and by compaction.
-   */
-  maxAgeSeconds?: number;
-  /** Unix seconds. */
-  now: () => number;
   log: Logger;
 }
 
@@ -63,11 +57,9 @@ export interface FileReplayCache extends ReplayCache {
 export async function openFileReplayCache(opts: FileReplayCacheOptions): Promise<FileReplayCache> {
   const { path, log } = opts;
   if (opts.rotate) rotate(path, log);
-  const cutoff = opts.maxAgeSeconds === undefined ? 0 : opts.now() - 2 * opts.maxAgeSeconds;
-
   let loaded: LoadResult;
   try {
-    loaded = loadFile(path, cutoff, log);
+    loaded = loadFile(path, log);
   } catch (e) {
     if (errno(e) !== "ENOENT") {
       log.error(`Digest file '${path}' exists but: '${message(e)}'`);
@@ -93,23 +85,16 @@ export async function openFileReplayCache(opts: FileReplayCacheOptions): Promise
   }
   const cache = new DigestFileCache(opts, loaded.table, handle, loaded.stats);
   log.info(`Using Digest Cache: '${path}' (entry count = ${loaded.table.size})`);
-  if (loaded.stats.stale > 0) {
-    log.info(`Dropped ${loaded.stats.stale} digest cache entries older than the aging window.`);
-  }
-  cache.compactIfMostlyStale();
   return cache;
 }
 
 interface FileStats {
-  /** Entry lines the file holds (live, stale, duplicate or malformed). */
-  lines: number;
-  stale: number;
   /** The file does not end in a newline (crash mid-append). */
   torn: boolean;
 }
 
 function emptyStats(): FileStats {
-  return { lines: 0, stale: 0, torn: false };
+  return { torn: false };
 }
 
 class DigestFileCache implements FileReplayCache {
@@ -122,10 +107,7 @@ class DigestFileCache implements FileReplayCache {
   #tail: Promise<void> = Promise.resolve();
   /** Lines waiting for the next write, and that write's completion. */
   #batch: { lines: string[]; done: Promise<void> } | undefined;
-  #addsSinceSweep = 0;
-  #sweepEvery = 1024;
   #failing = false;
-  #rewriting = false;
 
   constructor(
     opts: FileReplayCacheOptions,
@@ -166,41 +148,7 @@ class DigestFileCache implements FileReplayCache {
       this.#batch = { lines, done: this.#enqueue(() => this.#flush(lines)) };
     }
     this.#batch.lines.push(line);
-    const done = this.#batch.done;
-    this.#stats.lines++;
-    if (this.#opts.maxAgeSeconds !== undefined) {
-      this.#addsSinceSweep++;
-      if (this.#addsSinceSweep >= this.#sweepEvery) this.compactIfMostlyStale();
-    }
-    return done;
-  }
-
-  /**
-   * With aging on, rewrites the file (and rebuilds memory) with only the live entries once the
-   * stale ones outnumber them; the check runs after a number of adds proportional to the size,
-   * so its linear cost is amortised to O(1) per add.
-   */
-  compactIfMostlyStale(): void {
-    this.#addsSinceSweep = 0;
-    this.#sweepEvery = Math.max(1024, this.#table.size);
-    if (this.#opts.maxAgeSeconds === undefined) return;
-    const cutoff = this.#opts.now() - 2 * this.#opts.maxAgeSeconds;
-    // A rewrite in progress reads rows by number; compacting under it would shift them.
-    if (this.#rewriting) return;
-    const live = this.#table.countSince(cutoff);
-    const dead = this.#stats.lines - live;
-    if (dead < 1024 || dead <= live) return;
-    this.#table.dropOlderThan(cutoff);
-    // A batch already queued still goes to the old file (so nothing is lost if the rewrite
-    // fails); lines added from now on queue behind the rewrite and land in the new file.
-    this.#batch = undefined;
-    this.#stats = { lines: this.#table.size, stale: 0, torn: this.#stats.torn };
-    if (!this.#handle) return;
-    this.#rewriting = true;
-    const rows = this.#table.size;
-    void this.#enqueue(() => this.#rewrite(rows, dead)).finally(() => {
-      this.#rewriting = false;
-    });
+    return this.#batch.done;
   }
 
   async close(): Promise<void> {
@@ -239,42 +187,6 @@ class DigestFileCache implements FileReplayCache {
         );
       }
       this.#failing = true;
-    }
-  }
-
-  /** Atomically replaces the file with the header and rows [0, rows) of the table. */
-  async #rewrite(rows: number, dropped: number): Promise<void> {
-    const table = this.#table;
-    const tmp = `${this.path}.compact-${process.pid}`;
-    const log = this.#opts.log;
-    let out: FileHandle | undefined;
-    try {
-      out = await open(tmp, "w", 0o600);
-      await out.write(DIGEST_FILE_HEADER);
-      const chunk: string[] = [];
-      for (let r = 0; r < rows; r++) {
-        chunk.push(table.line(r));
-        if (chunk.length === 8192 || r === rows - 1) {
-          await out.write(`${chunk.join("\n")}\n`);
-          chunk.length = 0;
-        }
-      }
-      await out.sync();
-      await out.close();
-      out = undefined;
-      await rename(tmp, this.path);
-      const old = this.#handle;
-      this.#handle = await open(this.path, "a");
-      this.#stats.torn = false;
-      await old?.close();
-      log.info(
-        `Compacted digest cache ${this.path}: dropped ${dropped} aged entries, kept ${rows}.`,
-      );
-    } catch (e) {
-      // The old file is still complete; only the space is not reclaimed.
-      await out?.close().catch(() => {});
-      await unlink(tmp).catch(() => {});
-      log.error(`Could not compact digest cache ${this.path}: ${message(e)}`);
     }
   }
 }
@@ -324,7 +236,7 @@ const CR = 13;
  * The table is sized up front from the file size and the line length seen in the first chunk
  * (lines are near-uniform), so a big cache is allocated once and rarely grows.
  */
-function loadFile(path: string, cutoff: number, log: Logger): LoadResult {
+function loadFile(path: string, log: Logger): LoadResult {
   const fd = openSync(path, "r");
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
@@ -339,7 +251,7 @@ function loadFile(path: string, cutoff: number, log: Logger): LoadResult {
     const torn = lastByte !== NL;
     const table = new DigestTable(Math.ceil(estimate) + 1024);
     table.beginBulk();
-    const stats: FileStats = { lines: 0, stale: 0, torn };
+    const stats: FileStats = { torn };
     let lineNo = 0;
     let pos = 0;
     // The file may still grow while we read (another daemon appending); stop at what we sized.
@@ -376,10 +288,7 @@ function loadFile(path: string, cutoff: number, log: Logger): LoadResult {
       const end = e > s && b[e - 1] === CR ? e - 1 : e;
       const first = b[s];
       if (end === s || first === 0x23 /* # */ || first === 0x3b /* ; */) return;
-      stats.lines++;
-      const r = parseInto(table, cutoff, b, s, end);
-      if (r === "stale") stats.stale++;
-      if (r !== "bad") return;
+      if (parseInto(table, b, s, end) !== "bad") return;
       const text = b.toString("latin1", s, end);
       if (last) {
         log.info(
@@ -401,11 +310,10 @@ function loadFile(path: string, cutoff: number, log: Logger): LoadResult {
  */
 function parseInto(
   table: DigestTable,
-  cutoff: number,
   b: Uint8Array,
   start: number,
   end: number,
-): "ok" | "dup" | "stale" | "bad" {
+): "ok" | "dup" | "bad" {
   cursor = skipSpace(b, start, end);
   const d0 = cursor;
   while (cursor < end && b[cursor] !== SPACE && b[cursor] !== TAB) cursor++;
@@ -422,7 +330,6 @@ function parseInto(
   const dstText = dst === IP_TEXT ? ipText : undefined;
   if (!scanNumber(b, end, 65535, f, FIELD.dstPort)) return "bad";
   if (!scanNumber(b, end, 0xffffffff, f, FIELD.time)) return "bad";
-  if ((f[FIELD.time] as number) < cutoff) return "stale";
   const added =
     dLen === DIGEST_CHARS && decodeDigest(b, d0, table.scratch)
       ? table.insertStaged(srcText, dstText)
