@@ -7,6 +7,7 @@ import type { AccessStanza } from "../config/access-config.js";
 import { type PortSpec, parsePortList } from "../config/port-list.js";
 import { type ErrorCode, reject } from "../errors.js";
 import { MessageType, type MessageTypeId } from "../protocol/constants.js";
+import { canonicalAddress, canonicalIpv4 } from "../protocol/address-text.js";
 import { isAllowIpv6, isValidIpv4Text } from "../protocol/fields.js";
 import type { DecodedSpa } from "../protocol/spa.js";
 
@@ -114,12 +115,15 @@ export function decidePolicy(
     );
   }
 
-  let clientIp = allowIp;
-  if (allowIp === "0.0.0.0") {
+  // One canonical text from here on: rules, ledger keys and expiry all compare it with what the
+  // kernel lists (192.000.002.002 is 192.0.2.2 to libfko and netfilter alike).
+  let clientIp = canonicalAddress(allowIp) ?? allowIp;
+  if (clientIp === "0.0.0.0") {
     if (stanza.requireSourceAddress) {
       return deny("FWK_ERR_SPA_SOURCE_REQUIRED", "Got 0.0.0.0 when valid source IP was required.");
     }
-    clientIp = packet.forwardedFor ?? packet.srcIp;
+    const source = packet.forwardedFor ?? packet.srcIp;
+    clientIp = canonicalAddress(source) ?? source;
   }
 
   if (stanza.requireUsername !== undefined && msg.username !== stanza.requireUsername) {
@@ -217,5 +221,6 @@ function natTarget(
   const port = Number(portText);
   if (!host || extra !== undefined || !/^\d{1,5}$/.test(portText ?? "") || port < 1 || port > 65535)
     return "invalid";
-  return { host, port };
+  // An IPv4 target in libfko's inet_aton reading; anything else is a name for ENABLE_NAT_DNS.
+  return { host: canonicalIpv4(host) ?? host, port };
 }
