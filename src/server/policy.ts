@@ -6,8 +6,8 @@
 import type { AccessStanza } from "../config/access-config.js";
 import { type PortSpec, parsePortList } from "../config/port-list.js";
 import { type ErrorCode, reject } from "../errors.js";
-import { MessageType, type MessageTypeId } from "../protocol/constants.js";
 import { canonicalAddress, canonicalIpv4 } from "../protocol/address-text.js";
+import { MessageType, type MessageTypeId } from "../protocol/constants.js";
 import { isAllowIpv6, isValidIpv4Text } from "../protocol/fields.js";
 import type { DecodedSpa } from "../protocol/spa.js";
 
