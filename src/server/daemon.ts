@@ -12,12 +12,13 @@ import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import type { FirewallBackend } from "../firewall/backend.js";
 import { rulesForGrant } from "../firewall/rules.js";
 import type { FirewallSettings } from "../firewall/settings.js";
+import { escapeLogText } from "../log/escape.js";
 import type { Logger } from "../log/logger.js";
-import { formatSpaDump } from "../protocol/dump.js";
 import { CommandCycles, runSpaCommand } from "./commands.js";
 import { DecisionLog } from "./decision-log.js";
 import type { GrantLedger } from "./grants.js";
 import type { Candidate, Intake } from "./intake/intake.js";
+import { grantedPacketDump } from "./packet-dump.js";
 import { type PipelineContext, processCandidate } from "./pipeline.js";
 import type { AccessGrant } from "./policy.js";
 import type { ReplayCache } from "./replay/replay-cache.js";
@@ -108,18 +109,10 @@ export class Daemon {
     const { grant, message } = decision;
     const log = this.parts.log;
     log.info(
-      `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${message.message}'`,
+      `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${escapeLogText(message.message)}'`,
     );
     // With -v, the field dump upstream prints for each decoded packet.
-    log.debug(
-      formatSpaDump({
-        ...message,
-        hmacType: grant.stanza.hmacKey ? grant.stanza.hmacType : undefined,
-        encryptionType: decision.encryption,
-        encMode: decision.encryption === "gpg" ? "Asymmetric" : grant.stanza.encMode,
-        finalData: decision.wire,
-      }),
-    );
+    log.debug(grantedPacketDump(message, grant.stanza, decision.encryption, decision.wire));
     switch (grant.kind) {
       case "command":
         await runSpaCommand(grant, {
@@ -198,14 +191,16 @@ export class Daemon {
     const valid =
       host.length <= 254 && host.split(".").every((l) => /^[A-Za-z0-9-]{1,63}$/.test(l));
     if (!valid) {
-      log.warn(`Invalid Hostname in NAT SPA message: '${host}' [FWK_ERR_SPA_NAT_RESOLVE]`);
+      log.warn(
+        `Invalid Hostname in NAT SPA message: '${escapeLogText(host)}' [FWK_ERR_SPA_NAT_RESOLVE]`,
+      );
       return undefined;
     }
     try {
       return (await lookup(host, { family: 4 })).address;
     } catch {
       log.warn(
-        `Unable to resolve Hostname in NAT SPA message: '${host}' [FWK_ERR_SPA_NAT_RESOLVE]`,
+        `Unable to resolve Hostname in NAT SPA message: '${escapeLogText(host)}' [FWK_ERR_SPA_NAT_RESOLVE]`,
       );
       return undefined;
     }

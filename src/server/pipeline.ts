@@ -7,6 +7,7 @@
 import type { AccessStanza } from "../config/access-config.js";
 import { DEFAULT_GPG_EXE, type GpgSignature, gpgDecrypt } from "../crypto/gpg.js";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
+import { escapeLogText } from "../log/escape.js";
 import { b64Decode } from "../protocol/base64.js";
 import { B64_GPG_PREFIX } from "../protocol/constants.js";
 import {
@@ -163,7 +164,7 @@ async function evaluateStanzas(
       const signer = gpgSigner(decoded.value.signatures);
       if (signer.ok) {
         ctx.info?.(
-          `[${c.srcIp}] (stanza #${stanza.index}) Incoming SPA data signed by '${signer.value.id}' (fingerprint '${signer.value.fingerprint}').`,
+          `[${c.srcIp}] (stanza #${stanza.index}) Incoming SPA data signed by '${escapeLogText(signer.value.id)}' (fingerprint '${escapeLogText(signer.value.fingerprint)}').`,
         );
       }
       const allowed = signer.ok ? checkGpgSigner(signer.value, stanza) : signer;

@@ -152,6 +152,16 @@ export function decidePolicy(
     const ports = parsePortList(rest);
     if (!ports.ok)
       return deny("SPA_MSG_BAD_DATA", `command cycle needs a proto/port list, got '${rest}'`);
+    // A cycle opens access by other means; OPEN_PORTS/RESTRICT_PORTS bind it like a rule
+    // (2.6.10 skips this check for cycles; we do not).
+    if (!portsAllowed(ports.value, stanza)) {
+      return deny(
+        "FWK_ERR_SPA_PORTS_DENIED",
+        "One or more requested protocol/ports was denied per access.conf.",
+      );
+    }
+    if (settings.testMode)
+      return deny("FWK_ERR_SPA_TEST_MODE", "--test mode enabled, skipping command cycle.");
     return { ok: true, value: { ...base, kind: "cmd-cycle", ports: ports.value } };
   }
 

@@ -99,6 +99,14 @@ describe("C fwknop 2.6.10 client → our fwknopd (iptables, namespaces)", () => 
       daemon.output().slice(since).includes(`Final SPA Data: ${wire}`),
       "the dump shows the wire string",
     );
+    // fwknopd 2.6.10 shows the packet's HMAC (the wire's 43-character SHA-256 tail), not <NULL>.
+    assert.ok(
+      daemon
+        .output()
+        .slice(since)
+        .includes(`           HMAC: ${wire.slice(-43)}\n`),
+      "the dump shows the packet's HMAC",
+    );
     await sendUdp(pair.client, pair.serverIp, 62201, wire);
     await daemon.waitForLog(/Replay detected from source IP: 198\.18\.0\.2/, 10_000, since);
   });

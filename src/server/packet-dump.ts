@@ -1,0 +1,34 @@
+/**
+ * The `-v` field dump of a granted packet, as fwknopd 2.6.10 logs it: the received HMAC is
+ * shown when the packet carried one, and every text field the sender chose is escaped for the
+ * log (a newline in a command message must not forge log lines).
+ */
+import type { AccessStanza } from "../config/access-config.js";
+import { hmacLength } from "../crypto/hmac.js";
+import { escapeLogText } from "../log/escape.js";
+import { formatSpaDump } from "../protocol/dump.js";
+import type { DecodedSpa } from "../protocol/spa.js";
+
+export function grantedPacketDump(
+  message: DecodedSpa,
+  stanza: AccessStanza,
+  encryption: "rijndael" | "gpg",
+  wire: string,
+): string {
+  // With an HMAC key the packet authenticated with one: it is the wire string's tail.
+  const hmacType = stanza.hmacKey ? stanza.hmacType : undefined;
+  const hmac = hmacType ? wire.slice(wire.length - hmacLength(hmacType)) : undefined;
+  return formatSpaDump({
+    ...message,
+    username: escapeLogText(message.username),
+    message: escapeLogText(message.message),
+    ...(message.natAccess !== undefined ? { natAccess: escapeLogText(message.natAccess) } : {}),
+    ...(message.serverAuth !== undefined ? { serverAuth: escapeLogText(message.serverAuth) } : {}),
+    version: escapeLogText(message.version),
+    hmacType,
+    hmac,
+    encryptionType: encryption,
+    encMode: encryption === "gpg" ? "Asymmetric" : stanza.encMode,
+    finalData: wire,
+  });
+}
