@@ -9,13 +9,13 @@ import { DEFAULT_GPG_EXE, type GpgSignature, gpgDecrypt } from "../crypto/gpg.js
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
 import { escapeLogText } from "../log/escape.js";
 import { b64Decode } from "../protocol/base64.js";
+import { replayDigests } from "../protocol/canonical-wire.js";
 import { B64_GPG_PREFIX } from "../protocol/constants.js";
 import {
   classifyEncryption,
   type DecodedSpa,
   decodePlaintext,
   decodeSpa,
-  replayDigest,
   verifySpaHmac,
 } from "../protocol/spa.js";
 import { checkGpgSigner, gpgSigner, verifyGpgSignatures } from "./gpg-policy.js";
@@ -88,32 +88,47 @@ export async function processCandidate(c: Candidate, ctx: PipelineContext): Prom
     };
   }
 
-  const digest = ctx.replay ? replayDigest(wire) : "";
+  // Two keys: the exact text (2.6.10's digest) and its canonical form (encoding variants).
+  const digests = ctx.replay ? replayDigests(wire) : { exact: "", canonical: "" };
+  const claimed = [...new Set([digests.exact, digests.canonical])];
   if (ctx.replay) {
-    // Claim the digest before the first await, so a concurrent copy sees it as in flight.
-    if (inFlight.has(digest)) return replayed(c, entryFor(c, digest, ctx.now()));
-    inFlight.add(digest);
-    const seen = await ctx.replay.lookup(digest).catch((e: unknown) => {
-      inFlight.delete(digest);
+    const replay = ctx.replay;
+    // Claim the digests before the first await, so a concurrent copy sees them as in flight.
+    if (claimed.some((d) => inFlight.has(d)))
+      return replayed(c, entryFor(c, digests.exact, ctx.now()));
+    for (const d of claimed) inFlight.add(d);
+    const seen = await lookupAny(replay, claimed).catch((e: unknown) => {
+      for (const d of claimed) inFlight.delete(d);
       throw e;
     });
     if (seen) {
-      inFlight.delete(digest);
+      for (const d of claimed) inFlight.delete(d);
       return replayed(c, seen);
     }
   }
   try {
-    return await evaluateStanzas(c, wire, forwardedFor, digest, ctx);
+    return await evaluateStanzas(c, wire, forwardedFor, digests, ctx);
   } finally {
-    inFlight.delete(digest);
+    for (const d of claimed) inFlight.delete(d);
   }
+}
+
+async function lookupAny(
+  replay: ReplayCache,
+  digests: readonly string[],
+): Promise<ReplayEntry | undefined> {
+  for (const d of digests) {
+    const seen = await replay.lookup(d);
+    if (seen) return seen;
+  }
+  return undefined;
 }
 
 async function evaluateStanzas(
   c: Candidate,
   wire: string,
   forwardedFor: string | undefined,
-  digest: string,
+  digests: { exact: string; canonical: string },
   ctx: PipelineContext,
 ): Promise<Decision> {
   const outcomes: StanzaOutcome[] = [];
@@ -157,6 +172,8 @@ async function evaluateStanzas(
     // port checks: an authentic packet that is refused cannot be retried by an eavesdropper.
     if (ctx.replay && !recorded && !ctx.policy.testMode) {
       recorded = true;
+      // Without an HMAC every encoding variant decrypts alike: remember the canonical form.
+      const digest = stanza.hmacKey ? digests.exact : digests.canonical;
       await ctx.replay.add(entryFor(c, digest, now));
     }
 
