@@ -1,6 +1,6 @@
 /**
- * Observation of pipeline decisions: counts every outcome by code, publishes it on
- * diagnostics_channel for metrics subscribers, and logs it — with a rate limit, so a flood
+ * Observation of pipeline decisions: the one place a final Decision is published. Counts every
+ * outcome by code, publishes it on diagnostics_channel for metrics subscribers, and logs it — with a rate limit, so a flood
  * of junk cannot turn the log into the bottleneck (or fill the disk). Suppressed lines are
  * summarised periodically so nothing is lost silently.
  */
@@ -19,6 +19,9 @@ const NOISE = new Set<ErrorCode>([
   "SPA_MSG_NOT_SPA_DATA",
   "SPA_MSG_BAD_DATA",
 ]);
+
+/** Refusals logged as warnings (upstream's level for them). */
+const WARN = new Set<ErrorCode>(["SPA_MSG_REPLAY", "FWK_ERR_SPA_NAT_RESOLVE"]);
 
 export interface DecisionLogOptions {
   log: Logger;
@@ -60,7 +63,7 @@ export class DecisionLog {
           `(stanza #${o.stanza}) SPA Packet from IP: ${c.srcIp}: ${escapeLogText(o.detail)}`,
         );
       }
-      const level = d.code === "SPA_MSG_REPLAY" ? "warn" : "info";
+      const level = WARN.has(d.code) ? "warn" : "info";
       this.log[level](`${escapeLogText(d.detail)} [${d.code}]`);
     });
   }

@@ -3,7 +3,7 @@
  * shown when the packet carried one, and every text field the sender chose is escaped for the
  * log (a newline in a command message must not forge log lines).
  */
-import type { AccessStanza } from "../config/access-config.js";
+import type { AccessStanza } from "../config/access-stanza.js";
 import { hmacLength } from "../crypto/hmac.js";
 import { escapeLogText } from "../log/escape.js";
 import { formatSpaDump } from "../protocol/dump.js";

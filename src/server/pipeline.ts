@@ -4,7 +4,7 @@
  * Returns one Decision; it never throws on hostile input and never touches the firewall.
  */
 
-import type { AccessStanza } from "../config/access-config.js";
+import type { AccessStanza } from "../config/access-stanza.js";
 import { DEFAULT_GPG_EXE, type GpgSignature, gpgDecrypt } from "../crypto/gpg.js";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
 import { escapeLogText } from "../log/escape.js";
@@ -66,12 +66,6 @@ export type Decision =
       outcomes: StanzaOutcome[];
     };
 
-/**
- * Digests of packets being processed right now: a duplicate that arrives while the first copy
- * is still between lookup and record must count as a replay too.
- */
-const inFlight = new Set<string>();
-
 export async function processCandidate(c: Candidate, ctx: PipelineContext): Promise<Decision> {
   const pre = precheck(c.payload, ctx.precheck);
   if (!pre.ok)
@@ -90,27 +84,13 @@ export async function processCandidate(c: Candidate, ctx: PipelineContext): Prom
 
   // Two keys: the exact text (2.6.10's digest) and its canonical form (encoding variants).
   const digests = ctx.replay ? replayDigests(wire) : { exact: "", canonical: "" };
-  const claimed = [...new Set([digests.exact, digests.canonical])];
-  if (ctx.replay) {
-    const replay = ctx.replay;
-    // Claim the digests before the first await, so a concurrent copy sees them as in flight.
-    if (claimed.some((d) => inFlight.has(d)))
-      return replayed(c, entryFor(c, digests.exact, ctx.now()));
-    for (const d of claimed) inFlight.add(d);
-    const seen = await lookupAny(replay, claimed).catch((e: unknown) => {
-      for (const d of claimed) inFlight.delete(d);
-      throw e;
-    });
-    if (seen) {
-      for (const d of claimed) inFlight.delete(d);
-      return replayed(c, seen);
-    }
-  }
-  try {
-    return await evaluateStanzas(c, wire, forwardedFor, digests, ctx);
-  } finally {
-    for (const d of claimed) inFlight.delete(d);
-  }
+  // A known digest is refused before any crypto; a copy still in flight is caught by the claim
+  // once it authenticates (evaluateStanzas).
+  const seen = ctx.replay
+    ? await lookupAny(ctx.replay, [...new Set([digests.exact, digests.canonical])])
+    : undefined;
+  if (seen) return replayed(c, seen);
+  return evaluateStanzas(c, wire, forwardedFor, digests, ctx);
 }
 
 async function lookupAny(
@@ -170,11 +150,13 @@ async function evaluateStanzas(
 
     // Upstream records the digest as soon as a packet authenticates, before the age, user and
     // port checks: an authentic packet that is refused cannot be retried by an eavesdropper.
+    // The claim is atomic: of two copies in flight, the one that claims second is the replay.
     if (ctx.replay && !recorded && !ctx.policy.testMode) {
       recorded = true;
       // Without an HMAC every encoding variant decrypts alike: remember the canonical form.
       const digest = stanza.hmacKey ? digests.exact : digests.canonical;
-      await ctx.replay.add(entryFor(c, digest, now));
+      const first = await ctx.replay.claim(entryFor(c, digest, now));
+      if (first) return replayed(c, first);
     }
 
     if (decoded.value.signatures && stanza.gpgRequireSig) {

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import type { FirewallBackend, Rule } from "../../src/firewall/backend.js";
-import { DualStackIptablesBackend } from "../../src/firewall/dual-stack.js";
+import { DualStackIptablesBackend } from "../../src/firewall/iptables-dual-stack.js";
 import { NftablesBackend } from "../../src/firewall/nftables.js";
 import { rulesForGrant } from "../../src/firewall/rules.js";
 import { defaultFirewallSettings } from "../../src/firewall/settings.js";

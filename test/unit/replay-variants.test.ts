@@ -29,8 +29,10 @@ function memoryReplay(): ReplayCache {
   const entries = new Map<string, ReplayEntry>();
   return {
     lookup: async (d) => entries.get(d),
-    add: async (e) => {
-      entries.set(e.digest, e);
+    claim: async (e) => {
+      const first = entries.get(e.digest);
+      if (!first) entries.set(e.digest, e);
+      return first;
     },
     get size() {
       return entries.size;
