@@ -109,7 +109,7 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
 
   const stanzas = loadAccessConfig(accessOptions(config, log));
   if (opts.action === "dump-config") {
-    process.stdout.write(dumpConfig(config, stanzas));
+    process.stdout.write(dumpConfig(config, stanzas, opts.asGiven));
     return 0;
   }
   if (opts.exitParseConfig) {
