@@ -6,11 +6,11 @@
  * Both modes can end on their own (tcpdump lost its interface, the file is consumed), which the
  * plain Intake seam cannot express: they also expose `ended`, which the daemon turns into an exit.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { FwknopError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
+import { type LongLivedChild, startChild } from "../../sys/child.js";
 import type { Candidate, Intake } from "./intake.js";
 import { decodeFrame, type PcapRecord, PcapStreamParser } from "./pcap-reader.js";
 import { MAX_DATAGRAM } from "./udp.js";
@@ -110,7 +110,7 @@ function defaultTcpdump(): string {
 export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake {
   const stats = { received: 0, dropped: 0 };
   let onCandidate: ((c: Candidate) => void) | undefined;
-  let child: ChildProcess | undefined;
+  let child: LongLivedChild | undefined;
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
   let endWith: (e: IntakeEnd) => void = () => {};
@@ -123,8 +123,7 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake {
   const launch = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const argv = tcpdumpArgv(o);
-      const [cmd, ...args] = argv;
-      const c = spawn(cmd ?? "tcpdump", args, { stdio: ["ignore", "pipe", "pipe"] });
+      const c = startChild(argv, { pipes: { stdout: true, stderr: true } });
       child = c;
       let stderr = "";
       let ready = false;
@@ -142,7 +141,6 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake {
           : `Cannot capture on ${o.intf}: ${why}`;
         reject(new FwknopError("FWK_ERR_PCAP_TCPDUMP", msg, { cause }));
       };
-      c.once("error", (e) => fail(e.message, e));
       c.stderr?.on("data", (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-4096);
         if (!ready && /listening on /.test(stderr)) {
@@ -165,8 +163,9 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake {
           c.kill("SIGKILL");
         }
       });
-      c.once("close", (code, signal) => {
+      void c.exited.then(({ code, signal, error }) => {
         clearTimeout(timer);
+        if (error) return fail(error.message, error);
         const last = lastLine(stderr) || `exit status ${code ?? signal}`;
         if (!ready) fail(last);
         else if (child === c && !stopping) lost(last);
@@ -225,15 +224,8 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake {
       process.off("exit", killOnExit);
       const c = child;
       child = undefined;
-      if (!c || c.exitCode !== null || c.signalCode !== null) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => c.kill("SIGKILL"), KILL_GRACE_MS);
-        c.once("close", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        c.kill("SIGTERM");
-      });
+      if (!c?.running) return;
+      await c.stop({ ask: "SIGTERM", graceMs: KILL_GRACE_MS });
     },
   };
 }
