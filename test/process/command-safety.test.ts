@@ -65,7 +65,7 @@ async function sendAndWait(
 ): Promise<string> {
   const since = d.output().length;
   await sendUdp(pair.client, pair.serverIp, 62201, wire);
-  return d.waitForLog(re, 20_000, since);
+  return d.waitForLog(re, 60_000, since);
 }
 
 test("cycles obey OPEN_PORTS; commands and cycles get an empty environment; packet text is escaped in the log", async (t) => {

@@ -8,6 +8,7 @@ import { createLogger } from "../../src/log/create-logger.js";
 import { createStderrSink, stderrIsJournal } from "../../src/log/stderr-sink.js";
 import { createSyslogSink, rfc3164Stamp } from "../../src/log/syslog-sink.js";
 import { run } from "../../src/sys/run.js";
+import { waitUntil } from "../helpers/wait.js";
 
 function capture(): { write(s: string): void; text: () => string } {
   const parts: string[] = [];
@@ -93,8 +94,7 @@ async function syslogReceiver(t: TestContext): Promise<{ path: string; got: () =
 }
 
 async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!cond()) assert.fail(`timed out waiting for ${what}`);
+  await waitUntil(what, cond);
 }
 
 test("syslog: RFC 3164 datagrams with identity, our PID and facility*8+severity", async (t) => {
