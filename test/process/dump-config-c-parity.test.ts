@@ -40,7 +40,7 @@ function cases(): Case[] {
         "DESTINATION 198.18.0.1",
         "OPEN_PORTS tcp/22, udp/53",
         "RESTRICT_PORTS tcp/25",
-        "KEY plainpassphrase",
+        "KEY plainpassphrase1",
         "HMAC_KEY plainhmackey1234",
         "HMAC_DIGEST_TYPE SHA512",
         "ENCRYPTION_MODE legacy",
