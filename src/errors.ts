@@ -213,6 +213,9 @@ export const ERRORS = {
     "The iptables 'comment' match needed for _exp_ expiry markers is not available",
   FWK_ERR_FW_LIST: "Listing the rules installed in the fwknop chains or ipsets failed",
   FWK_ERR_FW_CHAIN_INACTIVE: "A rule was meant for a chain that the configuration does not enable",
+  FWK_ERR_FW_PF_ANCHOR: "The pf anchor PF_ANCHOR_NAME is not linked into the main pf ruleset",
+  FWK_ERR_FW_IPFW_RULES_EXHAUSTED:
+    "Every ipfw rule number in IPFW_START_RULE_NUM … +IPFW_MAX_RULES−1 is taken; the grant is refused",
 
   // --- client (fwknop) ---
   FWK_ERR_CLIENT_USAGE:
@@ -240,6 +243,10 @@ export const ERRORS = {
   FWK_ERR_PID_RUNNING: "Another fwknopd instance is running (its PID file names a live fwknopd)",
   FWK_ERR_PID_FILE: "The PID file cannot be created, read or written",
   FWK_ERR_DAEMON_START: "The background daemon exited or timed out before reporting ready",
+  FWK_ERR_INTERNAL:
+    "A bug: a caller broke an internal contract (an intake started twice, a value its type excludes)",
+  FWK_ERR_SERVER_USAGE:
+    "An fwknopd command-line option is unknown, lacks its argument, has an invalid value or conflicts with another",
   FWK_ERR_INTAKE_BIND: "The UDP server socket could not be bound to its address and port",
   FWK_ERR_PCAP_TCPDUMP:
     "Live capture could not start: tcpdump is missing or refused the interface/filter",

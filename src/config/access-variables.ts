@@ -4,16 +4,15 @@
  * the upstream wording; list values (ports, addresses, GPG ids) are parsed when the stanza is
  * finished (access-defaults.ts), so those errors name the line that set them.
  */
-
+import { b64Decode, isBase64Text } from "../crypto/base64.js";
 import { canonicalIpv4 } from "../protocol/address-text.js";
-import { b64Decode, isBase64Text } from "../protocol/base64.js";
 import { parseDigestName, parseEncryptionMode } from "../protocol/constants.js";
 import type { AccountLookup } from "../sys/accounts.js";
 import { isDirectory } from "../sys/file-kind.js";
 import { type DirectFields, failAt, type ListField, type StanzaDraft } from "./access-stanza.js";
 import { isValidIpv4Addr } from "./address-list.js";
 import { natEnabled, type ServerConfig } from "./server-config.js";
-import { FAMILY_VARIABLES } from "./server-variables.js";
+import { familyVariables } from "./server-variables.js";
 import { parseCInt } from "./tokenizer.js";
 
 const MAX_TIMEOUT = 8388608;
@@ -95,11 +94,13 @@ function timeout(value: string, cx: VariableContext, min: number): number {
 
 function requireNat(cx: VariableContext): void {
   if (natEnabled(cx.server)) return;
-  const f = FAMILY_VARIABLES[cx.server.firewallType];
+  const f = familyVariables(cx.server.firewallType);
   failAt(
     "FWK_ERR_CONFIG_STANZA",
     cx.where,
-    `${cx.name} requires either ${f.forwarding} or ${f.localNat} in fwknopd.conf`,
+    f
+      ? `${cx.name} requires either ${f.forwarding} or ${f.localNat} in fwknopd.conf`
+      : `${cx.name} requires NAT, which FIREWALL_TYPE ${cx.server.firewallType} does not offer`,
   );
 }
 
@@ -160,6 +161,29 @@ function list(name: string, field: ListField, keyFile?: true): AccessVariable {
     d.lists[field] = { text: value, where: cx.where };
   };
   return keyFile ? { name, keyFile, set } : { name, set };
+}
+
+/** CMD_EXEC_USER, CMD_SUDO_EXEC_USER: the user's ids, looked up as the line is read. */
+function execUserVariable(name: string, field: "cmdExecUser" | "cmdSudoExecUser"): AccessVariable {
+  return {
+    name,
+    set: (d, value, cx) => {
+      d[field] = execUser(value, cx);
+    },
+  };
+}
+
+/** CMD_EXEC_GROUP, CMD_SUDO_EXEC_GROUP. */
+function execGroupVariable(
+  name: string,
+  field: "cmdExecGroup" | "cmdSudoExecGroup",
+): AccessVariable {
+  return {
+    name,
+    set: (d, value, cx) => {
+      d[field] = execGroup(value, cx);
+    },
+  };
 }
 
 function execUser(value: string, cx: VariableContext) {
@@ -265,30 +289,10 @@ export const ACCESS_VARIABLES: readonly AccessVariable[] = [
   },
   flag("ENABLE_CMD_EXEC", "enableCmdExec"),
   flag("ENABLE_CMD_SUDO_EXEC", "enableCmdSudoExec"),
-  {
-    name: "CMD_EXEC_USER",
-    set: (d, value, cx) => {
-      d.cmdExecUser = execUser(value, cx);
-    },
-  },
-  {
-    name: "CMD_SUDO_EXEC_USER",
-    set: (d, value, cx) => {
-      d.cmdSudoExecUser = execUser(value, cx);
-    },
-  },
-  {
-    name: "CMD_EXEC_GROUP",
-    set: (d, value, cx) => {
-      d.cmdExecGroup = execGroup(value, cx);
-    },
-  },
-  {
-    name: "CMD_SUDO_EXEC_GROUP",
-    set: (d, value, cx) => {
-      d.cmdSudoExecGroup = execGroup(value, cx);
-    },
-  },
+  execUserVariable("CMD_EXEC_USER", "cmdExecUser"),
+  execUserVariable("CMD_SUDO_EXEC_USER", "cmdSudoExecUser"),
+  execGroupVariable("CMD_EXEC_GROUP", "cmdExecGroup"),
+  execGroupVariable("CMD_SUDO_EXEC_GROUP", "cmdSudoExecGroup"),
   text("CMD_CYCLE_OPEN", "cmdCycleOpen"),
   text("CMD_CYCLE_CLOSE", "cmdCycleClose"),
   {

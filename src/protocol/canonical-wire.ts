@@ -13,7 +13,7 @@
  * A packet from any real client (ours, fwknop 2.6.10) is already canonical: its digest is the
  * one 2.6.10 writes to digest.cache, so those files stay valid both ways.
  */
-import { b64Decode, b64uEncode } from "./base64.js";
+import { b64Decode, b64uEncode } from "../crypto/base64.js";
 import { replayDigest } from "./spa.js";
 
 /** Two characters (12 bits) that put the wire text at a prefix's quartet offset. */

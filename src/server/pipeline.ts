@@ -5,10 +5,10 @@
  */
 
 import type { AccessStanza } from "../config/access-stanza.js";
+import { b64Decode } from "../crypto/base64.js";
 import { DEFAULT_GPG_EXE, type GpgSignature, gpgDecrypt } from "../crypto/gpg.js";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
 import { escapeLogText } from "../log/escape.js";
-import { b64Decode } from "../protocol/base64.js";
 import { replayDigests } from "../protocol/canonical-wire.js";
 import { B64_GPG_PREFIX } from "../protocol/constants.js";
 import {

@@ -14,11 +14,14 @@
  * and a packet accepted once must never be accepted again whatever the configuration says later.
  * The operator empties the cache explicitly with `--rotate-digest-cache` (docs/hardening.md).
  */
+
 import { closeSync, constants as fsc, openSync, renameSync, writeSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
+import { FwknopError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
 import { DigestTable, type IpValue, ipv4ToNumber } from "./digest-table.js";
 import { emptyStats, type FileStats, type LoadResult, loadFile } from "./file-load.js";
+import { FileRows } from "./file-rows.js";
 import type { ReplayCache, ReplayEntry } from "./replay-cache.js";
 
 export const DIGEST_FILE_HEADER =
@@ -52,16 +55,16 @@ export async function openFileReplayCache(opts: FileReplayCacheOptions): Promise
     if (errno(e) !== "ENOENT") {
       log.error(`Digest file '${path}' exists but: '${message(e)}'`);
       log.warn(NOT_REMEMBERED);
-      return new DigestFileCache(opts, new DigestTable(1024), undefined, emptyStats());
+      return new DigestFileCache(opts, emptyLoad(), undefined);
     }
     try {
       createFile(path);
     } catch (ce) {
       log.error(`Could not create digest cache: ${path}: ${message(ce)}`);
       log.warn(NOT_REMEMBERED);
-      return new DigestFileCache(opts, new DigestTable(1024), undefined, emptyStats());
+      return new DigestFileCache(opts, emptyLoad(), undefined);
     }
-    loaded = { table: new DigestTable(1024), stats: emptyStats() };
+    loaded = emptyLoad();
   }
 
   let handle: FileHandle | undefined;
@@ -71,13 +74,16 @@ export async function openFileReplayCache(opts: FileReplayCacheOptions): Promise
     log.error(`Could not open digest cache: ${path}: ${message(e)}`);
     log.warn(NOT_REMEMBERED);
   }
-  const cache = new DigestFileCache(opts, loaded.table, handle, loaded.stats);
-  log.info(`Using Digest Cache: '${path}' (entry count = ${loaded.table.size})`);
+  const cache = new DigestFileCache(opts, loaded, handle);
+  log.info(`Using Digest Cache: '${path}' (entry count = ${cache.size})`);
   return cache;
 }
 
 class DigestFileCache implements FileReplayCache {
   readonly path: string;
+  /** Digests loaded from the file, read back from it on a match. */
+  readonly #rows: FileRows;
+  /** Digests added since (and loaded ones kept verbatim). */
   readonly #table: DigestTable;
   #handle: FileHandle | undefined;
   #stats: FileStats;
@@ -88,21 +94,17 @@ class DigestFileCache implements FileReplayCache {
   #batch: { lines: string[]; done: Promise<void> } | undefined;
   #failing = false;
 
-  constructor(
-    opts: FileReplayCacheOptions,
-    table: DigestTable,
-    handle: FileHandle | undefined,
-    stats: FileStats,
-  ) {
+  constructor(opts: FileReplayCacheOptions, loaded: LoadResult, handle: FileHandle | undefined) {
     this.#opts = opts;
     this.path = opts.path;
-    this.#table = table;
+    this.#rows = loaded.rows;
+    this.#table = loaded.table;
     this.#handle = handle;
-    this.#stats = stats;
+    this.#stats = loaded.stats;
   }
 
   get size(): number {
-    return this.#table.size;
+    return this.#rows.size + this.#table.size;
   }
 
   get persistent(): boolean {
@@ -110,14 +112,19 @@ class DigestFileCache implements FileReplayCache {
   }
 
   lookup(digest: string): Promise<ReplayEntry | undefined> {
+    return Promise.resolve(this.#find(digest));
+  }
+
+  /** Digests added at run time, then those loaded from the file (read back from it). */
+  #find(digest: string): ReplayEntry | undefined {
     const row = this.#table.find(digest);
-    return Promise.resolve(row < 0 ? undefined : this.#table.entry(row));
+    return row < 0 ? this.#rows.find(digest) : this.#table.entry(row);
   }
 
   /** Find and insert happen in one synchronous step, so no other claim can come between. */
   async claim(e: ReplayEntry): Promise<ReplayEntry | undefined> {
-    const row = this.#table.find(e.digest);
-    if (row >= 0) return this.#table.entry(row);
+    const seen = this.#find(e.digest);
+    if (seen) return seen;
     await this.add(e);
     return undefined;
   }
@@ -125,7 +132,10 @@ class DigestFileCache implements FileReplayCache {
   add(e: ReplayEntry): Promise<void> {
     const src = ipValue(e.srcIp);
     const dst = ipValue(e.dstIp);
-    if (!this.#table.insert(e.digest, e.proto, src, e.srcPort, dst, e.dstPort, e.time)) {
+    if (
+      this.#rows.find(e.digest) !== undefined ||
+      !this.#table.insert(e.digest, e.proto, src, e.srcPort, dst, e.dstPort, e.time)
+    ) {
       return Promise.resolve();
     }
     if (!this.#handle) return Promise.resolve();
@@ -142,6 +152,7 @@ class DigestFileCache implements FileReplayCache {
     await this.#tail;
     const h = this.#handle;
     this.#handle = undefined;
+    this.#rows.close();
     await h?.close();
   }
 
@@ -160,7 +171,10 @@ class DigestFileCache implements FileReplayCache {
     try {
       const { bytesWritten } = await h.write(buf, 0, buf.length);
       if (bytesWritten !== buf.length)
-        throw new Error(`short write (${bytesWritten} of ${buf.length} bytes)`);
+        throw new FwknopError(
+          "FWK_ERR_INTERNAL",
+          `short write (${bytesWritten} of ${buf.length} bytes)`,
+        );
       this.#stats.torn = false;
       if (this.#failing) this.#opts.log.notice(`Writing to digest cache ${this.path} works again.`);
       this.#failing = false;
@@ -200,6 +214,10 @@ function createFile(path: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+function emptyLoad(): LoadResult {
+  return { rows: new FileRows(0, undefined), table: new DigestTable(1024), stats: emptyStats() };
 }
 
 function ipValue(ip: string): IpValue {
