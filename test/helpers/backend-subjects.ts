@@ -91,8 +91,9 @@ export function cleanupSubjectFiles(): void {
 /** A namespace pair with a hidden TCP service in the server namespace. */
 abstract class NetnsSubject {
   pair!: NetnsPair;
-  // Kernel-timed sets expire on their own: under load, 2 s can pass before the first connect.
-  grantSeconds = 4;
+  // Kernel-timed sets expire on their own: under load (both cores busy), several seconds can pass
+  // before the first connect, so the grant must outlast them.
+  grantSeconds = 8;
   service: ChildProcess | undefined;
   readonly port: number = PORT;
   get clientIp(): string {
