@@ -8,6 +8,7 @@ import diagnostics_channel from "node:diagnostics_channel";
 import type { ErrorCode } from "../errors.js";
 import { escapeLogText } from "../log/escape.js";
 import type { Logger } from "../log/logger.js";
+import { stanzaOutcomeText } from "./c-phrases.js";
 import type { Candidate } from "./intake/intake.js";
 import type { Decision } from "./pipeline.js";
 
@@ -59,9 +60,8 @@ export class DecisionLog {
     }
     this.emit(d.code, () => {
       for (const o of d.outcomes) {
-        this.log.info(
-          `(stanza #${o.stanza}) SPA Packet from IP: ${c.srcIp}: ${escapeLogText(o.detail)}`,
-        );
+        const text = escapeLogText(stanzaOutcomeText(o.code, o.detail));
+        this.log.info(`(stanza #${o.stanza}) SPA Packet from IP: ${c.srcIp}: ${text}`);
       }
       const level = WARN.has(d.code) ? "warn" : "info";
       this.log[level](`${escapeLogText(d.detail)} [${d.code}]`);

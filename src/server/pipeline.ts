@@ -126,7 +126,7 @@ async function evaluateStanzas(
       continue;
     }
     if (stanza.accessExpire !== undefined && now > stanza.accessExpire) {
-      miss("FWK_ERR_SPA_STANZA_EXPIRED", `Access stanza #${stanza.index} has expired`);
+      miss("FWK_ERR_SPA_STANZA_EXPIRED", `Access stanza has expired (stanza #${stanza.index})`);
       continue;
     }
 

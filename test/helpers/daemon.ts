@@ -113,6 +113,8 @@ export interface StartOptions {
   args?: string[];
   /** Log line that means "ready" (default: the UDP server start line). */
   readyLog?: RegExp;
+  /** The whole command line, instead of daemonArgv(binary, cfg) + args (e.g. in a chroot). */
+  argv?: readonly string[];
 }
 
 /** A foreground fwknopd (ours or the C one) on the files of `cfg`. */
@@ -132,7 +134,7 @@ export function daemonArgv(binary: string, cfg: ConfigDir): string[] {
 }
 
 export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Promise<RunningDaemon> {
-  const argv = [...daemonArgv(opts.binary ?? OUR_FWKNOPD, cfg), ...(opts.args ?? [])];
+  const argv = opts.argv ?? [...daemonArgv(opts.binary ?? OUR_FWKNOPD, cfg), ...(opts.args ?? [])];
   const full = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
   const proc = spawn(full[0] as string, full.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   let text = "";

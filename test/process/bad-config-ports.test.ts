@@ -28,13 +28,13 @@ const CASES: [string, Record<string, string>, Record<string, string>, RegExp][] 
     "OPEN_PORTS tcp/abc",
     {},
     { OPEN_PORTS: "tcp/abc" },
-    /access\.conf:\d+: Fatal invalid OPEN_PORTS in access stanza: invalid port in 'tcp\/abc'/,
+    /access\.conf:\d+: Fatal invalid OPEN_PORTS in access stanza: Invalid port 'tcp\/abc'/,
   ],
   [
     "RESTRICT_PORTS tcp/22x",
     {},
     { RESTRICT_PORTS: "udp/53,tcp/22x" },
-    /access\.conf:\d+: Fatal invalid RESTRICT_PORTS in access stanza: invalid port in 'tcp\/22x'/,
+    /access\.conf:\d+: Fatal invalid RESTRICT_PORTS in access stanza: Invalid port 'tcp\/22x'/,
   ],
   [
     "FORCE_NAT with 22x",

@@ -25,7 +25,7 @@ for (const name of ["fwknopd", "fwknop"]) {
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
-      `${name}: this installation is incomplete: its compiled program (dist/src/bin/${name}.js) is missing; reinstall fwknop-ts\n`,
+      `${name}: this installation is incomplete: its program (dist/bundle/${name}.cjs) is missing; reinstall fwknop-ts\n`,
     );
     assert.doesNotMatch(r.stderr, /npm run build/);
   });
@@ -37,7 +37,7 @@ test("npm pack builds dist/ first (prepack) and ships the compiled programs", as
     files: string[];
   };
   assert.equal(pkg.scripts.prepack, "npm run build");
-  assert.equal(pkg.scripts.build, "tsc -p .");
+  assert.match(pkg.scripts.build ?? "", /^tsc -p \. && /);
   // What the tarball would hold (scripts skipped here: dist/ is already built for the tests).
   const r = await run(["npm", "pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT });
   assert.equal(r.code, 0, r.stderr);
