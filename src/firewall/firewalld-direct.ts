@@ -72,14 +72,6 @@ export class DirectChains {
   }
 
   async apply(add: readonly Rule[], remove: readonly Rule[]): Promise<void> {
-    // Removals first: a refreshed grant's old rule goes before its replacement comes in.
-    for (const r of remove) {
-      const res = await this.#cmd(directFamily(r), directArgs.deleteRule(r, this.#spec(r.chain)));
-      // Already gone (someone flushed the chain) is what a removal wants.
-      if (res.code !== 0 && !/Bad rule|does a matching rule exist|No chain/i.test(res.stderr)) {
-        throw this.#error("FWK_ERR_FW_APPLY", res, "removing a rule");
-      }
-    }
     for (const r of add) {
       const spec = this.#spec(r.chain);
       const family = directFamily(r);
@@ -98,6 +90,15 @@ export class DirectChains {
       }
       if (res.code !== 0)
         throw this.#error("FWK_ERR_FW_APPLY", res, `adding a rule to ${spec.toChain}`);
+    }
+    // Removals after the additions: a refreshed grant's new rule (another `_exp_`) is in before
+    // the old one goes, so a re-knock never opens a gap.
+    for (const r of remove) {
+      const res = await this.#cmd(directFamily(r), directArgs.deleteRule(r, this.#spec(r.chain)));
+      // Already gone (someone flushed the chain) is what a removal wants.
+      if (res.code !== 0 && !/Bad rule|does a matching rule exist|No chain/i.test(res.stderr)) {
+        throw this.#error("FWK_ERR_FW_APPLY", res, "removing a rule");
+      }
     }
   }
 

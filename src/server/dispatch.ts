@@ -9,7 +9,6 @@ import type { Logger } from "../log/logger.js";
 import { type CommandContext, type CommandCycles, runSpaCommand } from "./commands.js";
 import type { GrantLedger } from "./grants.js";
 import type { Candidate } from "./intake/intake.js";
-import { grantedPacketDump } from "./packet-dump.js";
 import type { Decision } from "./pipeline.js";
 import type { AccessGrant } from "./policy.js";
 
@@ -32,8 +31,6 @@ export async function dispatchGrant(
   to.log.info(
     `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${escapeLogText(message.message)}'`,
   );
-  // With -v, the field dump upstream prints for each decoded packet.
-  to.log.debug(grantedPacketDump(message, grant.stanza, decision.encryption, decision.wire));
   switch (grant.kind) {
     case "command":
       await runSpaCommand(grant, to.commands);

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { escapeLogText } from "../../src/log/escape.js";
 import { decodeSpa, encodeSpa } from "../../src/protocol/spa.js";
-import { grantedPacketDump } from "../../src/server/packet-dump.js";
+import { decodeDump } from "../../src/server/packet-dump.js";
 import { makeStanza } from "../helpers/stanza.js";
 
 /** Reads escaped text back (the test's own inverse, to show nothing is lost or ambiguous). */
@@ -60,7 +60,7 @@ test("the -v dump of a granted packet shows its HMAC and escapes the sender's te
   const dec = decodeSpa(enc.value.wire, keys);
   assert.ok(dec.ok);
   const stanza = makeStanza({ key: keys.encKey, hmacKey: keys.hmacKey, hmacType: "sha256" });
-  const dump = grantedPacketDump(dec.value, stanza, "rijndael", enc.value.wire).split("\n");
+  const dump = decodeDump("192.0.2.7", stanza, dec.value, "rijndael", enc.value.wire).split("\n");
   assert.ok(dump.includes(`           HMAC: ${enc.value.hmac}`), dump.join("\n"));
   assert.ok(dump.includes("      HMAC Type: 3 (SHA256)"));
   assert.ok(dump.includes(" Message String: 192.0.2.7,echo hi\\nAdded access rule"));
