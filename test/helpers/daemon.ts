@@ -112,6 +112,8 @@ export interface StartOptions {
   args?: string[];
   /** Log line that means "ready" (default: the UDP server start line). */
   readyLog?: RegExp;
+  /** Bound for the ready line (default 15 s; firewall-cmd based starts are slower under load). */
+  readyTimeoutMs?: number;
 }
 
 /** A foreground fwknopd (ours or the C one) on the files of `cfg`. */
@@ -182,7 +184,13 @@ export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Prom
       return exited;
     },
   };
-  await d.waitForLog(opts.readyLog ?? /Kicking off UDP server/, 15_000);
+  try {
+    await d.waitForLog(opts.readyLog ?? /Kicking off UDP server/, opts.readyTimeoutMs ?? 15_000);
+  } catch (e) {
+    // A daemon that never became ready must not outlive the test (nor keep it running).
+    proc.kill("SIGKILL");
+    throw e;
+  }
   return d;
 }
 
