@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { canUseNetns } from "../test/helpers/netns.js";
 import { DAEMON_BINARY, DAEMON_KINDS, type DaemonKind } from "./lib/daemon.js";
 import "./lib/reaper.js";
+import { keepFootprintSection } from "./lib/footprint-section.js";
 import { renderMarkdown, renderSvg } from "./lib/report.js";
 import type { Measurement, Scenario } from "./lib/result.js";
 import { capacity } from "./scenarios/capacity.js";
@@ -117,7 +118,14 @@ async function main(): Promise<number> {
   };
   process.stdout.write(`${JSON.stringify({ results, errors }, null, 1)}\n`);
   if (!values["no-write"]) {
-    writeFileSync(repo("docs/benchmarks.md"), renderMarkdown(results, info));
+    const previous = existsSync(repo("docs/benchmarks.md"))
+      ? readFileSync(repo("docs/benchmarks.md"), "utf8")
+      : "";
+    // The start-up/footprint section is bench/footprint.ts's: kept as it is.
+    writeFileSync(
+      repo("docs/benchmarks.md"),
+      keepFootprintSection(previous, renderMarkdown(results, info)),
+    );
     writeFileSync(repo("docs/benchmarks.svg"), renderSvg(results));
     log("wrote docs/benchmarks.md and docs/benchmarks.svg");
   }

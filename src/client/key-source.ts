@@ -241,7 +241,10 @@ export async function gatherKeys(req: RunRequest, io: KeyIo): Promise<ClientKeys
   if (!s.useHmac) return { encKey };
 
   const hmacKey = await hmacSecret(lookup);
-  if (hmacKey.length === 0)
+  // An empty line on --fd/--stdin is taken as the (empty) HMAC key, as 2.6.10 takes it.
+  const fromFd =
+    s.hmacKey === undefined && s.hmacKeyFile === undefined && keyFdOf(req) !== undefined;
+  if (hmacKey.length === 0 && !fromFd)
     throw new FwknopError("FWK_ERR_CLIENT_KEY", "[*] getpasswd() key error: empty HMAC key.");
   if (encKey.length > 0 && hmacKey.equals(encKey)) {
     throw new FwknopError(

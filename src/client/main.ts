@@ -17,7 +17,7 @@ import { type BuiltPacket, buildPacket, type GpgSeal, portFromRandom } from "./b
 import { type ParsedCli, PROG, parseCli } from "./cli.js";
 import { fkoError } from "./fko-message.js";
 import { gpgSeal } from "./gpg-seal.js";
-import { provisioningText } from "./key-provisioning.js";
+import { provisioningText, qrPayload } from "./key-provisioning.js";
 import { gatherKeys, type KeyIo, readLineFromFd } from "./key-source.js";
 import type { RunRequest } from "./options.js";
 import { readClientFile } from "./read-file.js";
@@ -199,7 +199,7 @@ const KEY_TWINS: ReadonlyMap<string, string> = new Map([
   ["GPG_SIGNING_PW_BASE64", "GPG_SIGNING_PW"],
 ]);
 
-function runKeyGen(cli: ParsedCli, io: ClientIo): number {
+async function runKeyGen(cli: ParsedCli, io: ClientIo): Promise<number> {
   const req = cli.request;
   const generated = generateKeyPair(
     {
@@ -239,7 +239,12 @@ function runKeyGen(cli: ParsedCli, io: ClientIo): number {
     const rc = saveRcStanza(cli, io, extra);
     io.out(`[+] Wrote Rijndael and HMAC keys to rc file: ${rc}\n`);
   }
-  if (io.stdoutIsTty) io.out(provisioningText(keys, req.settings.hmacType, req.settings.encMode));
+  if (io.stdoutIsTty) {
+    // Loaded only here: the QR encoder is not part of any other invocation's start-up.
+    const { drawQr } = await import("./keygen-qr.js");
+    const drawing = drawQr(qrPayload(keys));
+    io.out(provisioningText(keys, req.settings.hmacType, req.settings.encMode, drawing));
+  }
   return 0;
 }
 

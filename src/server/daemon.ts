@@ -129,6 +129,7 @@ function pipelineContext(parts: DaemonParts, now: () => number): PipelineContext
     replay: parts.replay,
     now,
     info: (line) => parts.log.info(line),
+    debug: (line) => parts.log.debug(line),
     precheck,
     policy: { ...policy, testMode: parts.testMode },
   };

@@ -4,7 +4,6 @@
  * command cycle to CommandCycles. Nothing here decides or counts; the decision is final.
  */
 import type { Logger } from "../log/logger.js";
-import { formatSpaDump } from "../protocol/dump.js";
 import { type CommandContext, type CommandCycles, runSpaCommand } from "./commands.js";
 import type { GrantLedger } from "./grants.js";
 import type { Candidate } from "./intake/intake.js";
@@ -29,16 +28,6 @@ export async function dispatchGrant(
   const { grant, message } = decision;
   to.log.info(
     `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${message.message}'`,
-  );
-  // With -v, the field dump upstream prints for each decoded packet.
-  to.log.debug(
-    formatSpaDump({
-      ...message,
-      hmacType: grant.stanza.hmacKey ? grant.stanza.hmacType : undefined,
-      encryptionType: decision.encryption,
-      encMode: decision.encryption === "gpg" ? "Asymmetric" : grant.stanza.encMode,
-      finalData: decision.wire,
-    }),
   );
   switch (grant.kind) {
     case "command":

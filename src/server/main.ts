@@ -137,6 +137,9 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
 
   const pid = pidFile;
   acquirePidFile(pid);
+  // 2.6.10's start-up lines.
+  log.debug(`[+] Writing my PID (${process.pid}) to the lock file: ${pid}`);
+  log.info("Starting fwknopd");
   try {
     return await serve(opts, config, stanzas, log, ready);
   } finally {
@@ -241,6 +244,7 @@ async function serve(
 
   const code = await finished;
   stopping = true;
+  log.info("Gracefully leaving the fwknopd event loop.");
   await daemon.stop();
   log.info(daemon.countsSummary());
   if (firewall) {
@@ -249,6 +253,7 @@ async function serve(
   }
   await replay?.close();
   removeSignalHandlers();
+  log.info("Shutting Down fwknopd.");
   return code;
 }
 

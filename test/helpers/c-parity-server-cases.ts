@@ -348,9 +348,41 @@ export function serverCases(): ParityCase[] {
       [wire({ messageType: 2, natAccess: "192.0.2.9,22" })],
       /SPA packet from 192\.0\.2\.7 requested NAT access, but is not enabled\/supported/,
     ),
-    knocks("-C 1: the packet count limit", ACCESS, [wire()], /count limit of 1 reached/),
+    knocks(
+      "-C 1: the packet count limit, then the shutdown lines",
+      ACCESS,
+      [wire()],
+      /count limit of 1 reached[\s\S]*Gracefully leaving the fwknopd event loop\.[\s\S]*Shutting Down fwknopd\./,
+    ),
+    {
+      // 2.6.10 says this at -v.
+      ...knocks(
+        "a packet to an address outside DESTINATION",
+        `${ACCESS}DESTINATION 10.0.0.1\n`,
+        [wire()],
+        /SPA packet \(192\.0\.2\.7 -> 192\.0\.2\.1\) filtered by SOURCE and\/or DESTINATION criteria/,
+        "ENABLE_DESTINATION_RULE Y\n",
+      ),
+      args: [...daemonArgs, ...files, "-t", "--pcap-file", "{dir}/k.pcap", "-C", "1", "-v"],
+    },
+    knocks(
+      "a packet from outside every SOURCE",
+      "SOURCE 10.9.9.9\nKEY testtest\nHMAC_KEY hmackey\n",
+      [wire()],
+      /No access data found for source IP: 192\.0\.2\.7/,
+    ),
     knocks("the capture filter is named", ACCESS, [wire()], /PCAP filter is: 'udp port 62201'/),
     // 9. verbose output
+    {
+      ...knocks(
+        "-v shows the packet data and its decoded fields",
+        ACCESS,
+        [wire()],
+        /SPA Packet: '[^']+'[\s\S]*\[192\.0\.2\.7\] \(stanza #1\) SPA Decode \(res=0\):\s+SPA Field Values:/,
+      ),
+      item: "9",
+      args: [...daemonArgs, ...files, "-t", "--pcap-file", "{dir}/k.pcap", "-C", "1", "-v"],
+    },
     {
       ...knocks(
         "-v -v dumps the settings and every access stanza at start-up",

@@ -114,6 +114,8 @@ export interface StartOptions {
   readyLog?: RegExp;
   /** Bound for the ready line (default 15 s; firewall-cmd based starts are slower under load). */
   readyTimeoutMs?: number;
+  /** The whole command line, instead of daemonArgv(binary, cfg) + args (e.g. in a chroot). */
+  argv?: readonly string[];
 }
 
 /** A foreground fwknopd (ours or the C one) on the files of `cfg`. */
@@ -133,7 +135,7 @@ export function daemonArgv(binary: string, cfg: ConfigDir): string[] {
 }
 
 export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Promise<RunningDaemon> {
-  const argv = [...daemonArgv(opts.binary ?? OUR_FWKNOPD, cfg), ...(opts.args ?? [])];
+  const argv = opts.argv ?? [...daemonArgv(opts.binary ?? OUR_FWKNOPD, cfg), ...(opts.args ?? [])];
   const full = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
   const proc = spawn(full[0] as string, full.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
