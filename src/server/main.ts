@@ -112,7 +112,7 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
 
   const stanzas = loadAccessConfig(accessOptions(config, log));
   if (opts.action === "dump-config") {
-    process.stdout.write(dumpConfig(config, stanzas));
+    process.stdout.write(dumpConfig(config, stanzas, opts.asGiven));
     return 0;
   }
   if (opts.exitParseConfig) {
@@ -158,13 +158,7 @@ async function serve(
   const files = fileSettings(config);
   const replay =
     files.digestFile !== undefined
-      ? await openFileReplayCache({
-          path: files.digestFile,
-          rotate: opts.rotateDigestCache,
-          ...(files.digestMaxAge !== undefined ? { maxAgeSeconds: files.digestMaxAge } : {}),
-          now,
-          log,
-        })
+      ? await openFileReplayCache({ path: files.digestFile, rotate: opts.rotateDigestCache, log })
       : undefined;
   if (opts.exitParseDigestCache) {
     log.info("Digest cache parsed, exiting.");
