@@ -21,6 +21,7 @@ import { dumpConfig } from "./dump-config.js";
 import { GrantLedger } from "./grants.js";
 import { createIntakeFromConfig } from "./intake/select.js";
 import { runKeyGen } from "./key-gen-action.js";
+import { checkLocale } from "./locale-check.js";
 import { checkCommandLinePaths, type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
 import { acquirePidFile, releasePidFile } from "./pid-file.js";
 import { openFileReplayCache } from "./replay/file-cache.js";
@@ -89,6 +90,7 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
   });
   try {
     for (const w of bootWarnings) log.warn(w);
+    await checkLocale(config.get("LOCALE"), log);
     return await runAction(opts, config, log);
   } finally {
     await log.close();

@@ -168,7 +168,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
         );
         break;
       case "packet-limit":
-        o.packetLimit = nonNegative(long, value);
+        o.packetLimit = packetLimit(value);
         break;
       case "digest-file":
         o.cli.DIGEST_FILE = resolve(value);
@@ -308,13 +308,20 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
   return o;
 }
 
-function nonNegative(name: string, value: string): number {
-  if (!/^\d+$/.test(value))
-    throw new FwknopError(
+/**
+ * -C as 2.6.10 takes it: digits whose value, cut to 32 bits, is a non-negative int (so
+ * 2147483648 is refused and 99999999999 wraps to 1215752191), with its wording.
+ */
+function packetLimit(value: string): number {
+  const refuse = (why: string) =>
+    new FwknopError(
       "FWK_ERR_SERVER_USAGE",
-      `fwknopd: --${name} needs a non-negative integer, got '${value}'`,
+      `fwknopd: [*] invalid -C packet count limit '${value}' (${why})`,
     );
-  return Number(value);
+  if (!/^\d+$/.test(value)) throw refuse("needs a non-negative integer");
+  const wrapped = Number(BigInt(value) & 0xffffffffn);
+  if (wrapped > 0x7fffffff) throw refuse("2.6.10 reads it as a negative 32-bit number");
+  return wrapped;
 }
 
 function ranged(name: string, value: string, min: number, max: number): number {

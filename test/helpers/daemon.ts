@@ -113,6 +113,8 @@ export interface StartOptions {
   args?: string[];
   /** Log line that means "ready" (default: the UDP server start line). */
   readyLog?: RegExp;
+  /** Bound for the ready line (default 15 s; firewall-cmd based starts are slower under load). */
+  readyTimeoutMs?: number;
   /** The whole command line, instead of daemonArgv(binary, cfg) + args (e.g. in a chroot). */
   argv?: readonly string[];
 }
@@ -185,8 +187,17 @@ export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Prom
       return exited;
     },
   };
-  // Generous: starting Node on a machine whose cores are busy takes a while.
-  await d.waitForLog(opts.readyLog ?? /Kicking off UDP server/, EVENT_BOUND_MS);
+  try {
+    // Generous: starting Node on a machine whose cores are busy takes a while.
+    await d.waitForLog(
+      opts.readyLog ?? /Kicking off UDP server/,
+      opts.readyTimeoutMs ?? EVENT_BOUND_MS,
+    );
+  } catch (e) {
+    // A daemon that never became ready must not outlive the test (nor keep it running).
+    proc.kill("SIGKILL");
+    throw e;
+  }
   return d;
 }
 
