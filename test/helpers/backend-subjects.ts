@@ -5,7 +5,7 @@
  * the hidden port answers, and a copy of the tool that can be made to fail.
  */
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FirewallBackend, Rule } from "../../src/firewall/backend.js";
@@ -67,20 +67,38 @@ const PORT = 2222;
 const tmpDirs: string[] = [];
 
 /** Wrappers for real tools that fail while a flag file exists, then hand over to the real tool. */
-function failableTools(tools: Record<string, string>): { dir: string; fail(on: boolean): void } {
+function failableTools(tools: Record<string, string>): {
+  dir: string;
+  fail(on: boolean): void;
+  killRunning(): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), "fwknop-failing-"));
   tmpDirs.push(dir);
   const flag = join(dir, "FAIL");
+  const pids = join(dir, "pids");
   for (const [name, real] of Object.entries(tools)) {
+    // exec keeps the pid: a long-lived tool started through the wrapper is listed in `pids`.
     writeFileSync(
       join(dir, name),
-      `#!/bin/sh\nif [ -e "${flag}" ]; then echo "${name}: simulated failure" >&2; exit 4; fi\nexec ${real} "$@"\n`,
+      `#!/bin/sh\nif [ -e "${flag}" ]; then echo "${name}: simulated failure" >&2; exit 4; fi\necho $$ >> "${pids}"\nexec ${real} "$@"\n`,
       { mode: 0o755 },
     );
   }
   return {
     dir,
     fail: (on) => (on ? writeFileSync(flag, "") : rmSync(flag, { force: true })),
+    /** Kill the tools this wrapper started that still run (a long-lived one fails from now on). */
+    killRunning: () => {
+      if (!existsSync(pids)) return;
+      for (const pid of readFileSync(pids, "utf8").split("\n").filter(Boolean).map(Number)) {
+        const cmdline = join("/proc", String(pid), "cmdline");
+        if (!existsSync(cmdline)) continue;
+        const argv0 = readFileSync(cmdline, "utf8").split("\0")[0];
+        if (!Object.values(tools).includes(argv0 ?? "")) continue; // gone, pid reused
+        process.kill(pid, "SIGKILL");
+      }
+      rmSync(pids, { force: true });
+    },
   };
 }
 
@@ -222,7 +240,12 @@ class NftSubject extends NetnsSubject implements Subject {
         netns: this.pair.server,
       },
     );
-    return { backend, fail: tools.fail };
+    // The backend keeps one nft running: failing means that one dies and new ones fail.
+    const fail = (on: boolean) => {
+      tools.fail(on);
+      if (on) tools.killRunning();
+    };
+    return { backend, fail };
   }
 }
 
@@ -322,7 +345,12 @@ class FirewalldSubject extends NetnsSubject implements Subject {
         netns: this.pair.server,
       },
     );
-    return { backend, fail: tools.fail };
+    // The backend keeps one nft running: failing means that one dies and new ones fail.
+    const fail = (on: boolean) => {
+      tools.fail(on);
+      if (on) tools.killRunning();
+    };
+    return { backend, fail };
   }
 }
 
