@@ -5,6 +5,7 @@
  */
 import type { ClusterPort } from "../cluster/cluster.js";
 import type { GrantRequest } from "../firewall/rules.js";
+import { escapeLogText } from "../log/escape.js";
 import type { Logger } from "../log/logger.js";
 import { type CommandContext, type CommandCycles, runSpaCommand } from "./commands.js";
 import type { GrantLedger } from "./grants.js";
@@ -31,7 +32,7 @@ export async function dispatchGrant(
 ): Promise<void> {
   const { grant, message } = decision;
   to.log.info(
-    `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${message.message}'`,
+    `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${escapeLogText(message.message)}'`,
   );
   switch (grant.kind) {
     case "command":
