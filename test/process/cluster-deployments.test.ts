@@ -67,6 +67,19 @@ async function until(cond: () => boolean, what: string, ms = 20_000) {
   }
 }
 
+/** A replay-cache entry with a fresh digest. */
+function entry() {
+  return {
+    digest: randomBytes(32).toString("base64"),
+    proto: 17,
+    srcIp: "192.0.2.10",
+    srcPort: 4000,
+    dstIp: "192.0.2.1",
+    dstPort: 62201,
+    time: 1_700_000_000,
+  };
+}
+
 /** One claim twice (won, then replay) and one grant from gateway 1 applied by gateway 2. */
 async function roundTrip(s: ClusterSettings): Promise<void> {
   const log = recorder();
@@ -76,17 +89,9 @@ async function roundTrip(s: ClusterSettings): Promise<void> {
     return l;
   };
   const store = new RedisReplayStore(await open(), s, log);
-  const entry = {
-    digest: randomBytes(32).toString("base64"),
-    proto: 17,
-    srcIp: "192.0.2.10",
-    srcPort: 4000,
-    dstIp: "192.0.2.1",
-    dstPort: 62201,
-    time: 1_700_000_000,
-  };
-  assert.deepEqual(await store.claim(entry), { ok: true }, log.lines.join("\n"));
-  const again = await store.claim(entry);
+  const first = entry();
+  assert.deepEqual(await store.claim(first), { ok: true }, log.lines.join("\n"));
+  const again = await store.claim(first);
   assert.equal(!again.ok && again.code, "SPA_MSG_REPLAY");
 
   const key = s.key as Buffer;
@@ -216,15 +221,7 @@ describe("store deployments", () => {
     const log = recorder();
     const link = await openRedisLink({ settings: noCert, log, role: "test" });
     links.push(link);
-    const r = await new RedisReplayStore(link, noCert, log).claim({
-      digest: "x",
-      proto: 17,
-      srcIp: "192.0.2.10",
-      srcPort: 1,
-      dstIp: "192.0.2.1",
-      dstPort: 62201,
-      time: 0,
-    });
+    const r = await new RedisReplayStore(link, noCert, log).claim(entry());
     assert.equal(!r.ok && r.code, "FWK_ERR_CLUSTER_UNAVAILABLE");
   });
 
@@ -292,16 +289,7 @@ describe("store deployments", () => {
     );
     // The link asks the sentinel again when it reconnects; claims then work on the new master.
     await waitFor("a claim on the new master", async () => {
-      const r = await store.claim({
-        digest: randomBytes(32).toString("base64"),
-        proto: 17,
-        srcIp: "192.0.2.10",
-        srcPort: 1,
-        dstIp: "192.0.2.1",
-        dstPort: 62201,
-        time: 0,
-      });
-      return r.ok;
+      return (await store.claim(entry())).ok;
     });
   });
 
