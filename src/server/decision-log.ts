@@ -6,6 +6,7 @@
  */
 import diagnostics_channel from "node:diagnostics_channel";
 import type { ErrorCode } from "../errors.js";
+import { escapeLogText } from "../log/escape.js";
 import type { Logger } from "../log/logger.js";
 import { stanzaOutcomeText } from "./c-phrases.js";
 import type { Candidate } from "./intake/intake.js";
@@ -52,17 +53,18 @@ export class DecisionLog {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     if (decisionChannel.hasSubscribers) decisionChannel.publish({ candidate: c, decision: d });
     if (d.ok) return; // the grant itself is logged by the ledger when the rule is in place
+    // Details quote what the sender put in the packet (a port list, a user name): escaped.
     if (NOISE.has(d.code) && !d.authenticated) {
-      this.log.debug(`Dropped packet from ${c.srcIp}: ${d.detail}`);
+      this.log.debug(`Dropped packet from ${c.srcIp}: ${escapeLogText(d.detail)}`);
       return;
     }
     this.emit(d.code, () => {
-      for (const o of d.outcomes)
-        this.log.info(
-          `(stanza #${o.stanza}) SPA Packet from IP: ${c.srcIp}: ${stanzaOutcomeText(o.code, o.detail)}`,
-        );
+      for (const o of d.outcomes) {
+        const text = escapeLogText(stanzaOutcomeText(o.code, o.detail));
+        this.log.info(`(stanza #${o.stanza}) SPA Packet from IP: ${c.srcIp}: ${text}`);
+      }
       const level = WARN.has(d.code) ? "warn" : "info";
-      this.log[level](`${d.detail} [${d.code}]`);
+      this.log[level](`${escapeLogText(d.detail)} [${d.code}]`);
     });
   }
 

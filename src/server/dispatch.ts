@@ -3,6 +3,8 @@
  * grant ledger (which builds and commits the rules), an SPA command to the command runner, a
  * command cycle to CommandCycles. Nothing here decides or counts; the decision is final.
  */
+
+import { escapeLogText } from "../log/escape.js";
 import type { Logger } from "../log/logger.js";
 import { type CommandContext, type CommandCycles, runSpaCommand } from "./commands.js";
 import type { GrantLedger } from "./grants.js";
@@ -27,7 +29,7 @@ export async function dispatchGrant(
 ): Promise<void> {
   const { grant, message } = decision;
   to.log.info(
-    `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${message.message}'`,
+    `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${escapeLogText(message.message)}'`,
   );
   switch (grant.kind) {
     case "command":
