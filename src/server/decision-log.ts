@@ -6,6 +6,7 @@
  */
 import diagnostics_channel from "node:diagnostics_channel";
 import type { ErrorCode } from "../errors.js";
+import { logEvent } from "../log/event.js";
 import type { Logger } from "../log/logger.js";
 import type { Candidate } from "./intake/intake.js";
 import type { Decision } from "./pipeline.js";
@@ -52,12 +53,50 @@ export class DecisionLog {
       this.log.debug(`Dropped packet from ${c.srcIp}: ${d.detail}`);
       return;
     }
-    this.emit(d.code, () => {
-      for (const o of d.outcomes)
-        this.log.info(`(stanza #${o.stanza}) SPA Packet from IP: ${c.srcIp}: ${o.detail}`);
-      const level = d.code === "SPA_MSG_REPLAY" ? "warn" : "info";
-      this.log[level](`${d.detail} [${d.code}]`);
-    });
+    this.emit(d.code, () => this.logRefusal(c, d));
+  }
+
+  /**
+   * As fwknopd 2.6.10: per stanza tried, the info line "(stanza #N) SPA Packet from IP: …
+   * received with access source match", then ONE warning line with the source IP, the stanza,
+   * the reason and our code; refusals before any stanza (replay, no source match, precheck) are
+   * one warning line too. Syslog filters written for 2.6.10 (daemon.warning) see them all.
+   */
+  private logRefusal(c: Candidate, d: Decision & { ok: false }): void {
+    const ip = c.srcIp;
+    const messageType = d.message?.messageType;
+    const typed = messageType === undefined ? {} : { messageType };
+    if (d.outcomes.length === 0) {
+      // Replay and no-source-match details already name the source, in 2.6.10's wording.
+      const text = d.detail.includes(ip) ? d.detail : `[${ip}] ${d.detail}`;
+      logEvent(this.log, {
+        level: "warn",
+        event: "spa.refused",
+        message: `${text} [${d.code}]`,
+        code: d.code,
+        srcIp: ip,
+        ...typed,
+      });
+      return;
+    }
+    for (const o of d.outcomes) {
+      logEvent(this.log, {
+        level: "info",
+        event: "spa.source-match",
+        message: `(stanza #${o.stanza}) SPA Packet from IP: ${ip} received with access source match`,
+        srcIp: ip,
+        stanza: o.stanza,
+      });
+      logEvent(this.log, {
+        level: "warn",
+        event: "spa.refused",
+        message: `[${ip}] (stanza #${o.stanza}) ${o.detail} [${o.code}]`,
+        code: o.code,
+        srcIp: ip,
+        stanza: o.stanza,
+        ...typed,
+      });
+    }
   }
 
   /** Log through the rate limit. */

@@ -110,6 +110,8 @@ export interface StartOptions {
   binary?: string;
   netns?: string;
   args?: string[];
+  /** argv prefix run before everything (e.g. a private mount namespace, see syslog-capture). */
+  wrap?: string[];
   /** Log line that means "ready" (default: the UDP server start line). */
   readyLog?: RegExp;
 }
@@ -132,7 +134,8 @@ export function daemonArgv(binary: string, cfg: ConfigDir): string[] {
 
 export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Promise<RunningDaemon> {
   const argv = [...daemonArgv(opts.binary ?? OUR_FWKNOPD, cfg), ...(opts.args ?? [])];
-  const full = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
+  const inNs = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
+  const full = [...(opts.wrap ?? []), ...inNs];
   const proc = spawn(full[0] as string, full.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
   const waiters: { re: RegExp; since: number; resolve: (l: string) => void }[] = [];
