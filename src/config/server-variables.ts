@@ -189,6 +189,10 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
   { name: "FAULT_INJECTION_TAG", upstream: true },
   // Ours: which backend to drive (upstream fixes this at build time).
   { name: "FIREWALL_TYPE", def: "iptables", upstream: false },
+  // Ours (docs/observability.md): Prometheus endpoint, off unless set; log line format.
+  { name: "METRICS_LISTEN", upstream: false },
+  { name: "METRICS_ALLOW_REMOTE", def: "N", upstream: false },
+  { name: "LOG_FORMAT", def: "text", upstream: false },
 ];
 
 /**

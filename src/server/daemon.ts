@@ -16,6 +16,7 @@ import type { Logger } from "../log/logger.js";
 import { formatSpaDump } from "../protocol/dump.js";
 import { CommandCycles, runSpaCommand } from "./commands.js";
 import { DecisionLog } from "./decision-log.js";
+import { publishGrantCommitted, publishGrantFailed } from "./grant-events.js";
 import type { GrantLedger } from "./grants.js";
 import type { Candidate, Intake } from "./intake/intake.js";
 import { type PipelineContext, processCandidate } from "./pipeline.js";
@@ -179,7 +180,13 @@ export class Daemon {
     );
     try {
       await fw.ledger.grant(rules);
+      publishGrantCommitted({
+        receivedAt: c.receivedAt,
+        committedAt: Date.now(),
+        backend: fw.backend.name,
+      });
     } catch (e) {
+      publishGrantFailed(fw.backend.name);
       log.error(
         `Cannot add access rules for ${grant.clientIp}: ${(e as Error).message} [FWK_ERR_FW_APPLY]`,
       );

@@ -18,6 +18,8 @@ import type { Logger } from "../log/logger.js";
 /** Every rule the ledger put into / took out of the firewall: `{ rule, chain }` (metrics subscribe). */
 export const ruleAddedChannel = diagnostics_channel.channel("fwknop:fw:rule-added");
 export const ruleRemovedChannel = diagnostics_channel.channel("fwknop:fw:rule-removed");
+/** Every batch sent to the backend: `{ seconds, rules, ok }` (metrics subscribe). */
+export const batchChannel = diagnostics_channel.channel("fwknop:fw:batch");
 
 export interface LedgerTimers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -277,11 +279,19 @@ export class GrantLedger {
       for (const p of plan) this.#committed(p.key, p.target);
       return new Map();
     }
+    const started = performance.now();
+    const report = (ok: boolean) => {
+      if (!batchChannel.hasSubscribers) return;
+      const seconds = (performance.now() - started) / 1000;
+      batchChannel.publish({ seconds, rules: add.length + remove.length, ok });
+    };
     try {
       await this.#backend.apply(add, remove);
     } catch (e) {
+      report(false);
       return this.#recover(keys, e);
     }
+    report(true);
     for (const p of plan) this.#committed(p.key, p.target);
     for (const r of add) this.#logAdded(r);
     for (const r of remove) this.#logRemoved(r, add);
@@ -432,11 +442,11 @@ export class GrantLedger {
   #logRemoved(r: Rule, added: readonly Rule[]): void {
     const chain = this.#backend.chainName(r.chain);
     const key = ruleKey(r);
-    if (ruleRemovedChannel.hasSubscribers) ruleRemovedChannel.publish({ rule: r, chain });
-    const line = `Removed rule from ${chain} with expire time of ${r.expiresAt} (${describeRule(r)})`;
     // A refreshed grant replaces its rule; that is not an expiry worth an info line.
-    if (added.some((a) => ruleKey(a) === key))
-      this.#log.debug(`${line}, replaced by a later expiry`);
+    const replaced = added.some((a) => ruleKey(a) === key);
+    if (ruleRemovedChannel.hasSubscribers) ruleRemovedChannel.publish({ rule: r, chain, replaced });
+    const line = `Removed rule from ${chain} with expire time of ${r.expiresAt} (${describeRule(r)})`;
+    if (replaced) this.#log.debug(`${line}, replaced by a later expiry`);
     else this.#log.info(line);
   }
 }

@@ -21,6 +21,7 @@ import { dumpConfig } from "./dump-config.js";
 import { GrantLedger } from "./grants.js";
 import { createIntakeFromConfig } from "./intake/select.js";
 import { generateKeys } from "./key-gen.js";
+import { startObservability } from "./observability.js";
 import { checkCommandLinePaths, type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
 import { acquirePidFile, releasePidFile } from "./pid-file.js";
 import { openFileReplayCache } from "./replay/file-cache.js";
@@ -169,6 +170,8 @@ async function serve(
     return 0;
   }
 
+  // Before any firewall change: a bad METRICS_LISTEN or a busy port stops us here.
+  const observers = await startObservability(config, log);
   // Upstream leaves the firewall alone in --test mode and when every stanza is a command cycle.
   const needsFirewall = !opts.testMode && initialStanzas.some((s) => s.cmdCycleOpen === undefined);
   const firewall = needsFirewall ? await startFirewall(config, opts, log) : undefined;
@@ -177,6 +180,7 @@ async function serve(
     log,
     udpServerForced: opts.cli.ENABLE_UDP_SERVER !== undefined,
   });
+  observers.attach({ firewall, replay, intake });
 
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => {
@@ -245,6 +249,7 @@ async function serve(
     if (flushWanted(config, "EXIT")) await firewall.backend.flush();
   }
   await replay?.close();
+  await observers.close();
   return code;
 }
 
