@@ -12,11 +12,12 @@ import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import type { FirewallBackend } from "../firewall/backend.js";
 import { rulesForGrant } from "../firewall/rules.js";
 import type { FirewallSettings } from "../firewall/settings.js";
+import { logEvent } from "../log/event.js";
 import type { Logger } from "../log/logger.js";
 import { formatSpaDump } from "../protocol/dump.js";
 import { CommandCycles, runSpaCommand } from "./commands.js";
 import { DecisionLog } from "./decision-log.js";
-import { publishGrantCommitted, publishGrantFailed } from "./grant-events.js";
+import { formatPorts, publishGrantCommitted, publishGrantFailed } from "./grant-events.js";
 import type { GrantLedger } from "./grants.js";
 import type { Candidate, Intake } from "./intake/intake.js";
 import { type PipelineContext, processCandidate } from "./pipeline.js";
@@ -108,9 +109,15 @@ export class Daemon {
     if (!decision.ok) return;
     const { grant, message } = decision;
     const log = this.parts.log;
-    log.info(
-      `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${message.message}'`,
-    );
+    logEvent(log, {
+      level: "info",
+      event: "spa.accepted",
+      message: `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${message.message}'`,
+      srcIp: c.srcIp,
+      stanza: grant.stanza.index,
+      messageType: grant.messageType,
+      ...(grant.kind === "command" ? {} : { ports: formatPorts(grant.ports) }),
+    });
     // With -v, the field dump upstream prints for each decoded packet.
     log.debug(
       formatSpaDump({

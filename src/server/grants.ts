@@ -14,12 +14,11 @@ import diagnostics_channel from "node:diagnostics_channel";
 import type { FirewallBackend, Rule } from "../firewall/backend.js";
 import { describeRule, ruleKey } from "../firewall/rules.js";
 import type { Logger } from "../log/logger.js";
+import { batchTimer, logRuleEvent } from "./grant-events.js";
 
 /** Every rule the ledger put into / took out of the firewall: `{ rule, chain }` (metrics subscribe). */
 export const ruleAddedChannel = diagnostics_channel.channel("fwknop:fw:rule-added");
 export const ruleRemovedChannel = diagnostics_channel.channel("fwknop:fw:rule-removed");
-/** Every batch sent to the backend: `{ seconds, rules, ok }` (metrics subscribe). */
-export const batchChannel = diagnostics_channel.channel("fwknop:fw:batch");
 
 export interface LedgerTimers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -279,12 +278,7 @@ export class GrantLedger {
       for (const p of plan) this.#committed(p.key, p.target);
       return new Map();
     }
-    const started = performance.now();
-    const report = (ok: boolean) => {
-      if (!batchChannel.hasSubscribers) return;
-      const seconds = (performance.now() - started) / 1000;
-      batchChannel.publish({ seconds, rules: add.length + remove.length, ok });
-    };
+    const report = batchTimer(add.length + remove.length);
     try {
       await this.#backend.apply(add, remove);
     } catch (e) {
@@ -435,7 +429,7 @@ export class GrantLedger {
     const what = n
       ? `${n.kind} rule to ${chain} for ${n.clientIp} -> ${n.dst} ${n.spec}`
       : `rule to ${chain} for ${describeRule(r)}`;
-    this.#log.info(`Added ${what}, expires at ${r.expiresAt}`);
+    logRuleEvent(this.#log, "grant.added", `Added ${what}, expires at ${r.expiresAt}`, r);
     if (ruleAddedChannel.hasSubscribers) ruleAddedChannel.publish({ rule: r, chain });
   }
 
@@ -447,7 +441,7 @@ export class GrantLedger {
     if (ruleRemovedChannel.hasSubscribers) ruleRemovedChannel.publish({ rule: r, chain, replaced });
     const line = `Removed rule from ${chain} with expire time of ${r.expiresAt} (${describeRule(r)})`;
     if (replaced) this.#log.debug(`${line}, replaced by a later expiry`);
-    else this.#log.info(line);
+    else logRuleEvent(this.#log, "grant.removed", line, r);
   }
 }
 

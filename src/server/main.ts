@@ -21,7 +21,7 @@ import { dumpConfig } from "./dump-config.js";
 import { GrantLedger } from "./grants.js";
 import { createIntakeFromConfig } from "./intake/select.js";
 import { generateKeys } from "./key-gen.js";
-import { startObservability } from "./observability.js";
+import { logFormatFromConfig, startObservability } from "./observability.js";
 import { checkCommandLinePaths, type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
 import { acquirePidFile, releasePidFile } from "./pid-file.js";
 import { openFileReplayCache } from "./replay/file-cache.js";
@@ -85,6 +85,7 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
     identity: config.get("SYSLOG_IDENTITY") ?? "fwknopd",
     facility: config.get("SYSLOG_FACILITY") ?? "LOG_DAEMON",
     verbosity: opts.verbose + (config.get("VERBOSE") ? config.int("VERBOSE") : 0),
+    format: logFormatFromConfig(config),
   });
   try {
     for (const w of bootWarnings) log.warn(w);

@@ -7,8 +7,13 @@
 import type diagnostics_channel from "node:diagnostics_channel";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { decisionChannel } from "./decision-log.js";
-import { type GrantCommitted, grantCommittedChannel, grantFailedChannel } from "./grant-events.js";
-import { batchChannel, ruleAddedChannel, ruleRemovedChannel } from "./grants.js";
+import {
+  batchChannel,
+  type GrantCommitted,
+  grantCommittedChannel,
+  grantFailedChannel,
+} from "./grant-events.js";
+import { ruleAddedChannel, ruleRemovedChannel } from "./grants.js";
 import type { Decision } from "./pipeline.js";
 
 /**

@@ -1,7 +1,8 @@
 /**
  * A real Prometheus server scrapes our fwknopd (METRICS_LISTEN on loopback inside the server's
  * namespace) while the C fwknop 2.6.10 client sends a known mix of knocks: the counters it
- * stores equal the outcomes, and `promtool check metrics` passes on our exposition.
+ * stores equal the outcomes, and `promtool check metrics` passes on our exposition. The same
+ * daemon logs with LOG_FORMAT json, so its stderr is checked as one JSON object per event.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -49,9 +50,12 @@ describe("Prometheus scrapes fwknopd: counters equal a known mix of knocks", () 
     pair = await createNetnsPair("metrics");
     await hideServices(pair.server);
     const access = accessStanza(good, { OPEN_PORTS: `tcp/${PORT}`, FW_ACCESS_TIMEOUT: "30" });
-    daemon = await startDaemon(writeConfigDir({ METRICS_LISTEN: METRICS }, access), {
-      netns: pair.server,
-    });
+    daemon = await startDaemon(
+      writeConfigDir({ METRICS_LISTEN: METRICS, LOG_FORMAT: "json" }, access),
+      {
+        netns: pair.server,
+      },
+    );
     prom = await startPrometheus(pair.server, [METRICS]);
   });
 
@@ -117,5 +121,44 @@ describe("Prometheus scrapes fwknopd: counters equal a known mix of knocks", () 
     assert.match(fetched.stdout, /^fwknopd_packets_total\{outcome="GRANTED"\} 1$/m);
     const lint = await run([PROMTOOL, "check", "metrics"], { input: fetched.stdout });
     assert.equal(lint.code, 0, `promtool check metrics: ${lint.stdout}${lint.stderr}`);
+  });
+
+  test("LOG_FORMAT json: every stderr line is one object; the knocks' events carry their fields", () => {
+    const lines = daemon.output().split("\n").filter(Boolean);
+    const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const e of events) {
+      assert.equal(typeof e.time, "string");
+      assert.ok(
+        ["error", "warn", "notice", "info", "debug"].includes(String(e.level)),
+        String(e.level),
+      );
+      assert.equal(typeof e.event, "string");
+      assert.equal(typeof e.message, "string");
+    }
+    const of = (name: string) => events.filter((e) => e.event === name);
+    const accepted = of("spa.accepted");
+    assert.equal(accepted.length, 1);
+    assert.deepEqual(
+      [accepted[0]?.srcIp, accepted[0]?.stanza, accepted[0]?.messageType, accepted[0]?.ports],
+      [pair.clientIp, 1, 1, `tcp/${PORT}`],
+    );
+    const added = of("grant.added");
+    assert.equal(added.length, 1);
+    assert.equal(added[0]?.srcIp, pair.clientIp);
+    assert.equal(added[0]?.ports, `tcp/${PORT}`);
+    assert.equal(typeof added[0]?.expiry, "number");
+    assert.equal(typeof added[0]?.grantId, "string");
+    const refusals = of("spa.refused").map((e) => [e.code, e.srcIp, e.stanza ?? null]);
+    assert.deepEqual(refusals, [
+      ["SPA_MSG_REPLAY", pair.clientIp, null],
+      ["FKO_ERROR_INVALID_DATA_HMAC_COMPAREFAIL", pair.clientIp, 1],
+      ["FKO_ERROR_INVALID_DATA_HMAC_COMPAREFAIL", pair.clientIp, 1],
+      ["SPA_MSG_TOO_OLD", pair.clientIp, 1],
+      ["FWK_ERR_SPA_PORTS_DENIED", pair.clientIp, 1],
+    ]);
+    assert.ok(
+      of("spa.refused").every((e) => e.level === "warn"),
+      "refusals at warning, as 2.6.10",
+    );
   });
 });

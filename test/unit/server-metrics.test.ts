@@ -10,8 +10,12 @@ import { test } from "node:test";
 import { loadServerConfig } from "../../src/config/server-config.js";
 import { FwknopError } from "../../src/errors.js";
 import { decisionChannel } from "../../src/server/decision-log.js";
-import { publishGrantCommitted, publishGrantFailed } from "../../src/server/grant-events.js";
-import { batchChannel, ruleRemovedChannel } from "../../src/server/grants.js";
+import {
+  batchChannel,
+  publishGrantCommitted,
+  publishGrantFailed,
+} from "../../src/server/grant-events.js";
+import { ruleRemovedChannel } from "../../src/server/grants.js";
 import { createMetrics } from "../../src/server/metrics.js";
 import {
   isLoopback,
