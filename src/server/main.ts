@@ -21,6 +21,7 @@ import { dumpConfig } from "./dump-config.js";
 import { GrantLedger } from "./grants.js";
 import { createIntakeFromConfig } from "./intake/select.js";
 import { generateKeys } from "./key-gen.js";
+import { systemdNotify } from "./notify.js";
 import { logFormatFromConfig, startObservability } from "./observability.js";
 import { checkCommandLinePaths, type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
 import { acquirePidFile, releasePidFile } from "./pid-file.js";
@@ -207,8 +208,10 @@ async function serve(
     log.info(`Got ${sig}. Exiting...`);
     finish(0);
   };
+  const systemd = systemdNotify({ log, status: () => daemon.countsSummary() });
   const onHup = () => {
     log.info("Got SIGHUP. Re-reading configs.");
+    systemd.reloading();
     try {
       const fresh = loadServerConfig({
         configFile: opts.configFile,
@@ -222,6 +225,7 @@ async function serve(
     } catch (e) {
       log.error(`Reload failed, keeping the running configuration: ${(e as Error).message}`);
     }
+    systemd.ready();
   };
   process.on("SIGTERM", onStop("SIGTERM"));
   process.on("SIGINT", onStop("SIGINT"));
@@ -240,8 +244,10 @@ async function serve(
     finish(e.code);
   });
   ready?.signal();
+  systemd.ready();
 
   const code = await finished;
+  systemd.stopping();
   process.removeAllListeners("SIGHUP");
   await daemon.stop();
   log.info(daemon.countsSummary());
@@ -251,6 +257,7 @@ async function serve(
   }
   await replay?.close();
   await observers.close();
+  await systemd.close();
   return code;
 }
 

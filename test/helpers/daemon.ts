@@ -112,6 +112,8 @@ export interface StartOptions {
   args?: string[];
   /** argv prefix run before everything (e.g. a private mount namespace, see syslog-capture). */
   wrap?: string[];
+  /** Extra environment variables for the daemon (e.g. NOTIFY_SOCKET). */
+  env?: Record<string, string>;
   /** Log line that means "ready" (default: the UDP server start line). */
   readyLog?: RegExp;
 }
@@ -136,7 +138,10 @@ export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Prom
   const argv = [...daemonArgv(opts.binary ?? OUR_FWKNOPD, cfg), ...(opts.args ?? [])];
   const inNs = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
   const full = [...(opts.wrap ?? []), ...inNs];
-  const proc = spawn(full[0] as string, full.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(full[0] as string, full.slice(1), {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...opts.env },
+  });
   let text = "";
   const waiters: { re: RegExp; since: number; resolve: (l: string) => void }[] = [];
   const onData = (d: Buffer) => {

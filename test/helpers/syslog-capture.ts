@@ -55,17 +55,24 @@ export function parseSyslogDatagram(text: string): SyslogLine | undefined {
   return { severity: pri % 8, facility: pri >> 3, tag: m[2] ?? "", msg: (m[3] ?? "").trimEnd() };
 }
 
-export function captureSyslog(): SyslogCapture {
+/** Binds a unix datagram socket at `path`; every datagram goes to `onMessage`. */
+export function bindDatagrams(path: string, onMessage: (text: string) => void): () => void {
   const addon = loadAddon();
   if (!addon) throw new Error("unix-dgram is not installed");
+  const sock = addon.createSocket("unix_dgram");
+  sock.on("error", () => {});
+  sock.on("message", (buf) => onMessage(buf.toString()));
+  sock.bind(path);
+  return () => sock.close();
+}
+
+export function captureSyslog(): SyslogCapture {
   const dir = mkdtempSync(join(tmpdir(), "fwk-syslog-"));
   const path = join(dir, "log");
   const lines: SyslogLine[] = [];
   const waiters: { re: RegExp; since: number; resolve: (l: SyslogLine) => void }[] = [];
-  const sock = addon.createSocket("unix_dgram");
-  sock.on("error", () => {});
-  sock.on("message", (buf) => {
-    const line = parseSyslogDatagram(buf.toString());
+  const close = bindDatagrams(path, (text) => {
+    const line = parseSyslogDatagram(text);
     if (!line) return;
     lines.push(line);
     for (const w of [...waiters]) {
@@ -75,7 +82,6 @@ export function captureSyslog(): SyslogCapture {
       }
     }
   });
-  sock.bind(path);
   return {
     path,
     lines,
@@ -98,7 +104,7 @@ export function captureSyslog(): SyslogCapture {
       });
     },
     close() {
-      sock.close();
+      close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
