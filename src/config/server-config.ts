@@ -6,12 +6,11 @@
 import { isUtf8 } from "node:buffer";
 import { readFileSync, statSync } from "node:fs";
 import { FwknopError } from "../errors.js";
+import { FIREWALL_TYPES, type FirewallType } from "../firewall/backend-names.js";
 import { isValidIpv4Addr } from "./address-list.js";
 import { checkChainSpecShape, parseChainSpec } from "./chain-spec.js";
 import {
   FIREWALL_PREFIX,
-  FIREWALL_TYPES,
-  type FirewallType,
   isKnownServerVariable,
   isReservedNftName,
   SERVER_VARIABLES,

@@ -8,22 +8,27 @@
  * only for the family FIREWALL_TYPE selects.
  */
 
-export const FIREWALL_TYPES = ["iptables", "nftables", "firewalld"] as const;
-export type FirewallType = (typeof FIREWALL_TYPES)[number];
+import type { FirewallType } from "../firewall/backend-names.js";
 
-/** Variable-name prefix of each backend's family (IPT_INPUT_ACCESS, ENABLE_FIREWD_SNAT, ...). */
+/**
+ * The firewall families whose chain variables fwknopd.conf may hold, whether or not this build
+ * has a backend for them (FIREWALL_TYPE accepts only firewall/backend-names.ts).
+ */
+export type ChainFamily = "iptables" | "nftables" | "firewalld";
+
+/** Variable-name prefix of each family (IPT_INPUT_ACCESS, ENABLE_FIREWD_SNAT, ...). */
 export const FIREWALL_PREFIX = {
   iptables: "IPT",
   firewalld: "FIREWD",
   nftables: "NFT",
-} as const satisfies Record<FirewallType, string>;
+} as const satisfies Record<ChainFamily | FirewallType, string>;
 
-/** Build-time default executable of each backend (Debian paths). */
+/** Build-time default executable of each family (Debian paths). */
 export const FIREWALL_DEFAULT_EXE = {
   iptables: "/usr/sbin/iptables",
   firewalld: "/usr/bin/firewall-cmd",
   nftables: "/usr/sbin/nft",
-} as const satisfies Record<FirewallType, string>;
+} as const satisfies Record<ChainFamily | FirewallType, string>;
 
 type Lookup = (name: string) => string | undefined;
 
@@ -36,7 +41,7 @@ export interface ServerVariable {
   /** Value must be a six-field chain specification. */
   readonly chainSpec?: true;
   /** Only checked (and only meaningful) when this backend is selected. */
-  readonly firewall?: FirewallType | "ipfw" | "pf";
+  readonly firewall?: ChainFamily | FirewallType | "ipfw" | "pf";
   /**
    * True for the variables the Debian fwknopd 2.6.10 (iptables build) knows, which its `-D` dump
    * prints in this order; false for other builds' families, 2.6.11 additions and our own.
@@ -58,7 +63,7 @@ function underRunDir(file: string): (get: Lookup) => string {
  * The IPT_* block; firewalld builds have the same variables with FIREWD in place of IPT, and our
  * nftables backend with NFT (there the chain specs only name our chains inside NFT_TABLE).
  */
-function chainFamily(prefix: "IPT" | "FIREWD" | "NFT", fw: FirewallType): ServerVariable[] {
+function chainFamily(prefix: "IPT" | "FIREWD" | "NFT", fw: ChainFamily): ServerVariable[] {
   const upstream = prefix === "IPT";
   const v = (name: string, def?: string): ServerVariable =>
     def === undefined ? { name, firewall: fw, upstream } : { name, def, firewall: fw, upstream };

@@ -1,47 +1,13 @@
 /**
- * The firewall seam. A backend only translates ledger operations (add/remove a batch of rules,
- * list what is installed, flush) into its tool's language; it never decides policy.
- * Backends are chosen by FIREWALL_TYPE through the registry at the bottom.
+ * The firewall seam (interface only). A backend only translates ledger operations (add/remove a
+ * batch of rules, list what is installed, flush) into its tool's language; it never decides
+ * policy. Backends are registered and chosen by FIREWALL_TYPE in select.ts.
  */
-import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
-import { DualStackIptablesBackend } from "./dual-stack.js";
-import { NftablesBackend } from "./nftables.js";
+import type { ChainKind, Rule } from "./rule.js";
 import type { FirewallSettings } from "./settings.js";
 
-export type Proto = "tcp" | "udp";
-export type ChainKind = "input" | "output" | "forward" | "dnat" | "snat" | "masquerade";
-
-/** What the log line says about a rule; set by the rule builder, absent on adopted rules. */
-export interface RuleNote {
-  /** Upstream kind word: access, OUTPUT, local NAT, FORWARD, FORWARD ALL, DNAT, DNAT ALL, SNAT, SNAT ALL. */
-  kind: string;
-  /** Effective client IP and destination as upstream logs them (`<ip> -> <dst>`). */
-  clientIp: string;
-  dst: string;
-  /** The access spec the client asked for, e.g. `tcp/22,udp/53`. */
-  spec: string;
-}
-
-export interface Rule {
-  chain: ChainKind;
-  proto?: Proto;
-  src?: string;
-  dst?: string;
-  dport?: number;
-  sport?: number;
-  toDestination?: string;
-  toSource?: string;
-  toPorts?: number;
-  /** Unix seconds; the rule is removed once the clock reaches it (upstream: `_exp_<ts>` ≤ now). */
-  expiresAt: number;
-  note?: RuleNote;
-  /**
-   * Where listInstalled() found the rule (`set`: an nftables set element). Rules without it (the
-   * ledger's own) are removed from wherever the backend would have added them.
-   */
-  via?: "ipset" | "set" | "chain";
-}
+export type { ChainKind, Proto, Rule, RuleNote } from "./rule.js";
 
 export interface FirewallBackend {
   readonly name: string;
@@ -68,33 +34,3 @@ export interface BackendOptions {
 }
 
 export type BackendFactory = (settings: FirewallSettings, opts: BackendOptions) => FirewallBackend;
-
-const registry = new Map<string, BackendFactory>([
-  ["iptables", (settings, opts) => new DualStackIptablesBackend(settings, opts)],
-  ["nftables", (settings, opts) => new NftablesBackend(settings, opts)],
-]);
-
-/** Names accepted as FIREWALL_TYPE. */
-export function backendNames(): string[] {
-  return [...registry.keys()];
-}
-
-export function registerBackend(name: string, factory: BackendFactory): void {
-  registry.set(name, factory);
-}
-
-/** The backend FIREWALL_TYPE names; unknown names are an operator error. */
-export function createFirewallBackend(
-  type: string,
-  settings: FirewallSettings,
-  opts: BackendOptions,
-): FirewallBackend {
-  const factory = registry.get(type.toLowerCase());
-  if (!factory) {
-    throw new FwknopError(
-      "FWK_ERR_FW_UNKNOWN_TYPE",
-      `Unknown FIREWALL_TYPE "${type}" (known: ${backendNames().join(", ")})`,
-    );
-  }
-  return factory(settings, opts);
-}

@@ -3,14 +3,14 @@
  * comments, so `iptables -L` looks exactly as with fwknopd 2.6.10 and each daemon can adopt the
  * other's rules. Unlike upstream, changes go in batches: one `iptables-restore --noflush` per
  * batch (atomic per table) instead of several iptables processes per rule. With ENABLE_IPT_IPSET
- * plain INPUT grants go to an ipset instead (see ipset.ts). One instance drives one family: IPv4
- * (`iptables`) or IPv6 (`ip6tables`, same chains and comments); dual-stack.ts combines the two.
+ * plain INPUT grants go to an ipset instead (see iptables-ipset.ts). One instance drives one family: IPv4
+ * (`iptables`) or IPv6 (`ip6tables`, same chains and comments); iptables-dual-stack.ts combines the two.
  */
 import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { type RunResult, run } from "../sys/run.js";
 import { CommandSession, type SessionOptions } from "../sys/session.js";
-import type { BackendOptions, ChainKind, FirewallBackend, Rule } from "./backend.js";
+import type { BackendOptions, FirewallBackend } from "./backend.js";
 import {
   addLine,
   createSetLines,
@@ -21,7 +21,8 @@ import {
   ipsetNames,
   parseSetList,
   setMatchArgs,
-} from "./ipset.js";
+} from "./iptables-ipset.js";
+import type { ChainKind, Rule } from "./rule.js";
 import { EXPIRE_COMMENT_PREFIX, hostAddress, ruleArgs } from "./rules.js";
 import type { ChainSpec, FirewallSettings } from "./settings.js";
 

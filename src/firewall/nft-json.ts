@@ -15,7 +15,7 @@
  * so that chain needs one rule accepting the mark (docs/firewall.md).
  */
 import { isIPv4, isIPv6 } from "node:net";
-import type { ChainKind, Proto, Rule } from "./backend.js";
+import type { ChainKind, Proto, Rule } from "./rule.js";
 import { EXPIRE_COMMENT_PREFIX, expireComment, hostAddress } from "./rules.js";
 
 /** What the builders need to know about our table. */

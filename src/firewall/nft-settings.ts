@@ -5,6 +5,7 @@
  */
 import type { ServerConfig } from "../config/server-config.js";
 import { FwknopError } from "../errors.js";
+import type { FirewallSettings } from "./settings.js";
 
 export interface NftSettings {
   /** Our table (family inet); everything we create lives in it, flush deletes it. */
@@ -13,6 +14,12 @@ export interface NftSettings {
   priority: number;
   /** Bit(s) OR-ed into the packet mark of granted traffic, for the admin's own accept rule. */
   mark: number;
+}
+
+/** What the nftables backend is built from: the shared settings plus its own. */
+export interface NftBackendSettings extends FirewallSettings {
+  /** NFT_TABLE, NFT_PRIORITY, NFT_MARK; the defaults when absent. */
+  nft?: NftSettings;
 }
 
 export const DEFAULT_NFT_SETTINGS: Readonly<NftSettings> = {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { type RunResult, run } from "../sys/run.js";
-import type { BackendOptions, ChainKind, FirewallBackend, Rule } from "./backend.js";
+import type { BackendOptions, FirewallBackend } from "./backend.js";
 import {
   applyCommands,
   elementOf,
@@ -23,9 +23,9 @@ import {
   parseListing,
   script,
 } from "./nft-json.js";
-import { DEFAULT_NFT_SETTINGS } from "./nft-settings.js";
+import { DEFAULT_NFT_SETTINGS, type NftBackendSettings } from "./nft-settings.js";
+import type { ChainKind, Rule } from "./rule.js";
 import { ruleKey } from "./rules.js";
-import type { FirewallSettings } from "./settings.js";
 
 export const NFT_LIST_HEADING = "Listing rules in fwknopd nftables table...";
 export const NFT_LIST_ALL_HEADING = "Listing the whole nftables ruleset...";
@@ -40,7 +40,7 @@ export class NftablesBackend implements FirewallBackend {
   readonly #log: Logger;
   readonly #netns: string | undefined;
 
-  constructor(settings: FirewallSettings, opts: BackendOptions) {
+  constructor(settings: NftBackendSettings, opts: BackendOptions) {
     if (!settings.exe) {
       throw new FwknopError("FWK_ERR_FW_NO_EXE", "No firewall command executable is set");
     }

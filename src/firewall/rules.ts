@@ -2,7 +2,7 @@
  * Pure rule building: which rules a grant creates (spec §11.1.3), the iptables argument list of
  * each (§11.1.2 templates, protocol numbers, `_exp_<ts>` comment) and rule identity for dedupe.
  */
-import type { ChainKind, Proto, Rule, RuleNote } from "./backend.js";
+import type { ChainKind, Proto, Rule, RuleNote } from "./rule.js";
 import type { ChainSpec, FirewallSettings } from "./settings.js";
 
 export interface GrantRequest {

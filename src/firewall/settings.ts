@@ -2,14 +2,14 @@
  * Firewall settings: the slice of fwknopd.conf (spec §9.2, the IPT_* family) that the firewall
  * backends and the rule builder need, as one plain typed object. Building it from a parsed
  * ServerConfig is settingsFromConfig(); tests build it by hand from defaultFirewallSettings().
+ * A backend's own variables (NFT_TABLE, ...) are added by select.ts:backendSettingsFromConfig().
  */
 import { isIPv4 } from "node:net";
 import { type ChainSpec, parseChainSpec } from "../config/chain-spec.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import { FwknopError } from "../errors.js";
-import type { ChainKind } from "./backend.js";
-import { type NftSettings, nftSettingsFromConfig } from "./nft-settings.js";
+import type { ChainKind } from "./rule.js";
 
 export type { ChainSpec };
 
@@ -37,8 +37,6 @@ export interface FirewallSettings {
    * ipset matched by one static rule in the INPUT chain, instead of one rule per grant.
    */
   ipset: boolean;
-  /** FIREWALL_TYPE nftables: NFT_TABLE, NFT_PRIORITY, NFT_MARK (nft-settings.ts). */
-  nft?: NftSettings;
 }
 
 export const DEFAULT_CHAIN_SPECS = {
@@ -124,7 +122,6 @@ export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
   const exe6 = cfg.get("FIREWALL_EXE_IPV6");
   if (exe6 !== undefined && exe6 !== "" && exe6.toLowerCase() !== "none") settings.exe6 = exe6;
   if (snatIp !== undefined && isIPv4(snatIp)) settings.snatTranslateIp = snatIp;
-  if (cfg.firewallType === "nftables") settings.nft = nftSettingsFromConfig(cfg);
   return settings;
 }
 

@@ -6,6 +6,7 @@
 import type { Logger } from "../log/logger.js";
 import { run } from "../sys/run.js";
 import type { CommandGrant, CycleGrant } from "./policy.js";
+import type { Timers } from "./timers.js";
 
 /** Upstream runs commands without a time limit; we give them a generous one. */
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
@@ -78,13 +79,30 @@ export function expandCycleCommand(template: string, grant: CycleGrant, facts: C
   });
 }
 
-/** Runs the open command now and schedules the close command (unless CMD_CYCLE_CLOSE is NONE). */
+export interface CommandCyclesOptions extends CommandContext {
+  /** Timer functions (default the global ones); tests inject fake ones. */
+  timers?: Timers;
+}
+
+/** A pending close command keeps the process alive, as upstream's cycle list does. */
+const globalTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/**
+ * Runs the open command now and schedules the close command (unless CMD_CYCLE_CLOSE is NONE).
+ * One pending close per command text: a re-knock before the close ran moves its deadline (to
+ * the later one) instead of scheduling the same close twice.
+ */
 export class CommandCycles {
-  /** Scheduled close commands by timer. */
-  private readonly pending = new Map<NodeJS.Timeout, string>();
+  /** Scheduled close commands: command text → timer and deadline (Unix seconds). */
+  private readonly pending = new Map<string, { handle: unknown; at: number }>();
   private readonly ctx: CommandContext;
-  constructor(ctx: CommandContext) {
-    this.ctx = ctx;
+  private readonly timers: Timers;
+  constructor(opts: CommandCyclesOptions) {
+    this.ctx = opts;
+    this.timers = opts.timers ?? globalTimers;
   }
 
   async open(grant: CycleGrant, facts: CycleFacts): Promise<boolean> {
@@ -97,14 +115,21 @@ export class CommandCycles {
         facts.clientTimeout !== undefined && facts.clientTimeout > 0
           ? facts.clientTimeout
           : (s.cmdCycleTimer ?? 0);
-      const closeCmd = expandCycleCommand(close, grant, facts);
-      const t = setTimeout(() => {
-        this.pending.delete(t);
-        void this.exec(closeCmd);
-      }, delay * 1000);
-      this.pending.set(t, closeCmd);
+      this.scheduleClose(expandCycleCommand(close, grant, facts), delay);
     }
     return ok;
+  }
+
+  private scheduleClose(cmd: string, delay: number): void {
+    const at = this.ctx.now() + delay;
+    const known = this.pending.get(cmd);
+    if (known && known.at >= at) return;
+    if (known) this.timers.clearTimeout(known.handle);
+    const handle = this.timers.setTimeout(() => {
+      this.pending.delete(cmd);
+      void this.exec(cmd);
+    }, delay * 1000);
+    this.pending.set(cmd, { handle, at });
   }
 
   private async exec(cmd: string): Promise<boolean> {
@@ -125,8 +150,8 @@ export class CommandCycles {
   async closeAll(): Promise<void> {
     const cmds = [...this.pending];
     this.pending.clear();
-    for (const [t, cmd] of cmds) {
-      clearTimeout(t);
+    for (const [cmd, { handle }] of cmds) {
+      this.timers.clearTimeout(handle);
       await this.exec(cmd);
     }
   }

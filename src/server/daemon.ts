@@ -4,24 +4,19 @@
  * Reload (SIGHUP / -R) swaps configuration without dropping active access.
  */
 
-import { lookup } from "node:dns/promises";
-import { isIPv4 } from "node:net";
-import type { AccessStanza } from "../config/access-config.js";
+import type { AccessStanza } from "../config/access-stanza.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import type { FirewallBackend } from "../firewall/backend.js";
-import { rulesForGrant } from "../firewall/rules.js";
 import type { FirewallSettings } from "../firewall/settings.js";
-import { logEvent } from "../log/event.js";
 import type { Logger } from "../log/logger.js";
-import { formatSpaDump } from "../protocol/dump.js";
-import { CommandCycles, runSpaCommand } from "./commands.js";
+import { type CommandContext, CommandCycles } from "./commands.js";
 import { DecisionLog } from "./decision-log.js";
-import { formatPorts, publishGrantCommitted, publishGrantFailed } from "./grant-events.js";
+import { dispatchGrant } from "./dispatch.js";
 import type { GrantLedger } from "./grants.js";
 import type { Candidate, Intake } from "./intake/intake.js";
+import { resolveNatStep } from "./nat-resolve.js";
 import { type PipelineContext, processCandidate } from "./pipeline.js";
-import type { AccessGrant } from "./policy.js";
 import type { ReplayCache } from "./replay/replay-cache.js";
 
 export interface DaemonParts {
@@ -31,9 +26,7 @@ export interface DaemonParts {
   intake: Intake;
   replay: ReplayCache | undefined;
   /** Absent when no stanza needs the firewall (all command cycles) or in --test mode. */
-  firewall:
-    | { backend: FirewallBackend; ledger: GrantLedger; settings: FirewallSettings }
-    | undefined;
+  firewall: { backend: FirewallBackend; ledger: GrantLedger } | undefined;
   testMode: boolean;
   /** Exit after this many candidate packets (0 = no limit). */
   packetLimit: number;
@@ -46,6 +39,7 @@ export class Daemon {
   private parts: DaemonParts;
   private ctx: PipelineContext;
   private readonly decisions: DecisionLog;
+  private readonly commands: CommandContext;
   private readonly cycles: CommandCycles;
   private packets = 0;
   private readonly now: () => number;
@@ -55,11 +49,12 @@ export class Daemon {
     this.now = parts.now ?? (() => Math.floor(Date.now() / 1000));
     this.ctx = pipelineContext(parts, this.now);
     this.decisions = new DecisionLog({ log: parts.log });
-    this.cycles = new CommandCycles({
+    this.commands = {
       log: parts.log,
       sudoExe: parts.config.get("SUDO_EXE") ?? "/usr/bin/sudo",
       now: this.now,
-    });
+    };
+    this.cycles = new CommandCycles(this.commands);
   }
 
   /** One line with the packet counts by outcome code, e.g. `GRANTED=3, SPA_MSG_REPLAY=1`. */
@@ -86,9 +81,8 @@ export class Daemon {
     stanzas: AccessStanza[],
     settings: FirewallSettings | undefined,
   ): void {
-    const firewall =
-      this.parts.firewall && settings ? { ...this.parts.firewall, settings } : this.parts.firewall;
-    this.parts = { ...this.parts, config, stanzas, firewall };
+    if (settings) this.parts.firewall?.ledger.useSettings(settings);
+    this.parts = { ...this.parts, config, stanzas };
     this.ctx = pipelineContext(this.parts, this.now);
   }
 
@@ -98,131 +92,28 @@ export class Daemon {
     this.decisions.close();
   }
 
+  /**
+   * The back half of the packet path, one straight walk: pipeline → NAT step → the decision,
+   * now final, recorded once (counts, logs, diagnostics_channel) → the grant to its owner.
+   */
   private async onCandidate(c: Candidate): Promise<void> {
     const { packetLimit } = this.parts;
     if (packetLimit > 0 && ++this.packets >= packetLimit) {
       // Process this last one, then stop taking more.
       setImmediate(this.parts.onLimit);
     }
-    const decision = await processCandidate(c, this.ctx);
+    const decided = await processCandidate(c, this.ctx);
+    const decision = await resolveNatStep(decided, {
+      dns: this.parts.config.bool("ENABLE_NAT_DNS"),
+    });
     this.decisions.record(c, decision);
     if (!decision.ok) return;
-    const { grant, message } = decision;
-    const log = this.parts.log;
-    logEvent(log, {
-      level: "info",
-      event: "spa.accepted",
-      message: `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${message.message}'`,
-      srcIp: c.srcIp,
-      stanza: grant.stanza.index,
-      messageType: grant.messageType,
-      ...(grant.kind === "command" ? {} : { ports: formatPorts(grant.ports) }),
+    await dispatchGrant(c, decision, {
+      log: this.parts.log,
+      ledger: this.parts.firewall?.ledger,
+      cycles: this.cycles,
+      commands: this.commands,
     });
-    // With -v, the field dump upstream prints for each decoded packet.
-    log.debug(
-      formatSpaDump({
-        ...message,
-        hmacType: grant.stanza.hmacKey ? grant.stanza.hmacType : undefined,
-        encryptionType: decision.encryption,
-        encMode: decision.encryption === "gpg" ? "Asymmetric" : grant.stanza.encMode,
-        finalData: decision.wire,
-      }),
-    );
-    switch (grant.kind) {
-      case "command":
-        await runSpaCommand(grant, {
-          log,
-          sudoExe: this.parts.config.get("SUDO_EXE") ?? "/usr/bin/sudo",
-          now: this.now,
-        });
-        return;
-      case "cmd-cycle":
-        await this.cycles.open(grant, {
-          packetSrcIp: c.srcIp,
-          packetDstIp: c.dstIp,
-          timestamp: message.timestamp,
-          clientTimeout: message.clientTimeout,
-        });
-        return;
-      case "access":
-        await this.openAccess(grant, c);
-        return;
-    }
-  }
-
-  private async openAccess(grant: AccessGrant, c: Candidate): Promise<void> {
-    const fw = this.parts.firewall;
-    const log = this.parts.log;
-    if (!fw) {
-      log.warn(
-        `Access for ${grant.clientIp} granted but firewall management is off; nothing to open.`,
-      );
-      return;
-    }
-    let nat: { ip: string; port: number } | undefined;
-    if (grant.nat) {
-      const ip = await this.resolveNatHost(grant.nat.host);
-      if (!ip) return;
-      nat = { ip, port: grant.nat.port };
-    }
-    const s = grant.stanza;
-    const rules = rulesForGrant(
-      {
-        clientIp: grant.clientIp,
-        packetDstIp: c.dstIp,
-        ports: grant.ports,
-        messageType: grant.messageType,
-        ...(nat ? { nat } : {}),
-        timeout: grant.timeout,
-        stanza: {
-          ...(s.forceSnat !== undefined ? { forceSnat: s.forceSnat } : {}),
-          ...(s.forceNat !== undefined ? { forceNat: s.forceNat } : {}),
-          forceMasquerade: s.forceMasquerade,
-          disableDnat: s.disableDnat,
-          forwardAll: s.forwardAll,
-        },
-      },
-      fw.settings,
-      this.now(),
-    );
-    try {
-      await fw.ledger.grant(rules);
-      publishGrantCommitted({
-        receivedAt: c.receivedAt,
-        committedAt: Date.now(),
-        backend: fw.backend.name,
-      });
-    } catch (e) {
-      publishGrantFailed(fw.backend.name);
-      log.error(
-        `Cannot add access rules for ${grant.clientIp}: ${(e as Error).message} [FWK_ERR_FW_APPLY]`,
-      );
-    }
-  }
-
-  private async resolveNatHost(host: string): Promise<string | undefined> {
-    if (isIPv4(host)) return host;
-    const log = this.parts.log;
-    if (!this.parts.config.bool("ENABLE_NAT_DNS")) {
-      log.warn(
-        `Invalid NAT IP in SPA message; resolving the hostname '${host}' is disabled [FWK_ERR_SPA_NAT_RESOLVE]`,
-      );
-      return undefined;
-    }
-    const valid =
-      host.length <= 254 && host.split(".").every((l) => /^[A-Za-z0-9-]{1,63}$/.test(l));
-    if (!valid) {
-      log.warn(`Invalid Hostname in NAT SPA message: '${host}' [FWK_ERR_SPA_NAT_RESOLVE]`);
-      return undefined;
-    }
-    try {
-      return (await lookup(host, { family: 4 })).address;
-    } catch {
-      log.warn(
-        `Unable to resolve Hostname in NAT SPA message: '${host}' [FWK_ERR_SPA_NAT_RESOLVE]`,
-      );
-      return undefined;
-    }
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * Observation of pipeline decisions: counts every outcome by code, publishes it on
- * diagnostics_channel for metrics subscribers, and logs it — with a rate limit, so a flood
+ * Observation of pipeline decisions: the one place a final Decision is published. Counts every
+ * outcome by code, publishes it on diagnostics_channel for metrics subscribers, and logs it — with a rate limit, so a flood
  * of junk cannot turn the log into the bottleneck (or fill the disk). Suppressed lines are
  * summarised periodically so nothing is lost silently.
  */
@@ -66,19 +66,6 @@ export class DecisionLog {
     const ip = c.srcIp;
     const messageType = d.message?.messageType;
     const typed = messageType === undefined ? {} : { messageType };
-    if (d.outcomes.length === 0) {
-      // Replay and no-source-match details already name the source, in 2.6.10's wording.
-      const text = d.detail.includes(ip) ? d.detail : `[${ip}] ${d.detail}`;
-      logEvent(this.log, {
-        level: "warn",
-        event: "spa.refused",
-        message: `${text} [${d.code}]`,
-        code: d.code,
-        srcIp: ip,
-        ...typed,
-      });
-      return;
-    }
     for (const o of d.outcomes) {
       logEvent(this.log, {
         level: "info",
@@ -97,6 +84,19 @@ export class DecisionLog {
         ...typed,
       });
     }
+    // Refused before any stanza (replay, no source match, precheck) or after the stanzas (the
+    // NAT step): one line of its own. Replay and no-source-match details name the source already,
+    // in 2.6.10's wording.
+    if (d.outcomes.some((o) => o.code === d.code)) return;
+    const text = d.detail.includes(ip) ? d.detail : `[${ip}] ${d.detail}`;
+    logEvent(this.log, {
+      level: "warn",
+      event: "spa.refused",
+      message: `${text} [${d.code}]`,
+      code: d.code,
+      srcIp: ip,
+      ...typed,
+    });
   }
 
   /** Log through the rate limit. */

@@ -1,5 +1,5 @@
 /** -D/--dump-config: every fwknopd.conf variable in upstream order, then each access stanza. */
-import type { AccessStanza } from "../config/access-config.js";
+import type { AccessStanza } from "../config/access-stanza.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { serverVariable } from "../config/server-variables.js";
 

@@ -6,7 +6,7 @@
  * signature (step 10, before the replay digest is recorded), while fwknopd compares the signer
  * with GPG_FINGERPRINT_ID / GPG_REMOTE_ID only after recording it (step 12).
  */
-import type { AccessStanza } from "../config/access-config.js";
+import type { AccessStanza } from "../config/access-stanza.js";
 import type { GpgSignature } from "../crypto/gpg.js";
 import { ok, type Result, reject } from "../errors.js";
 

@@ -8,9 +8,9 @@ import { ruleKey } from "../firewall/rules.js";
 import { logEvent } from "../log/event.js";
 import type { Logger } from "../log/logger.js";
 
-/** `{ receivedAt, committedAt, backend }`: the grant's rules are in the firewall. */
+/** `{ receivedAt, committedAt }`: the grant's rules are in the firewall. */
 export const grantCommittedChannel = diagnostics_channel.channel("fwknop:grant:committed");
-/** `{ backend }`: the ledger could not apply the grant's rules (FWK_ERR_FW_APPLY). */
+/** The ledger could not apply a grant's rules (FWK_ERR_FW_APPLY). */
 export const grantFailedChannel = diagnostics_channel.channel("fwknop:grant:failed");
 
 /** Every batch the ledger sends to the backend: `{ seconds, rules, ok }`. */
@@ -20,15 +20,14 @@ export interface GrantCommitted {
   /** Milliseconds since the epoch: when the knock was read, and when its rules were in place. */
   receivedAt: number;
   committedAt: number;
-  backend: string;
 }
 
 export function publishGrantCommitted(e: GrantCommitted): void {
   if (grantCommittedChannel.hasSubscribers) grantCommittedChannel.publish(e);
 }
 
-export function publishGrantFailed(backend: string): void {
-  if (grantFailedChannel.hasSubscribers) grantFailedChannel.publish({ backend });
+export function publishGrantFailed(): void {
+  if (grantFailedChannel.hasSubscribers) grantFailedChannel.publish({});
 }
 
 /** `tcp/22,udp/53`: the access spec as log lines and events show it. */

@@ -12,25 +12,28 @@
  */
 import diagnostics_channel from "node:diagnostics_channel";
 import type { FirewallBackend, Rule } from "../firewall/backend.js";
-import { describeRule, ruleKey } from "../firewall/rules.js";
+import { describeRule, type GrantRequest, ruleKey, rulesForGrant } from "../firewall/rules.js";
+import type { FirewallSettings } from "../firewall/settings.js";
+import { defaultFirewallSettings } from "../firewall/settings.js";
 import type { Logger } from "../log/logger.js";
+import { DeadlineHeap } from "./deadline-heap.js";
 import { batchTimer, logRuleEvent } from "./grant-events.js";
+import { realTimers, type Timers } from "./timers.js";
 
 /** Every rule the ledger put into / took out of the firewall: `{ rule, chain }` (metrics subscribe). */
 export const ruleAddedChannel = diagnostics_channel.channel("fwknop:fw:rule-added");
 export const ruleRemovedChannel = diagnostics_channel.channel("fwknop:fw:rule-removed");
 
-export interface LedgerTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type { Timers as LedgerTimers } from "./timers.js";
 
 export interface GrantLedgerOptions {
   log: Logger;
   /** Unix time in milliseconds (default Date.now). */
   now?: () => number;
   /** Timer functions (default the global ones); tests inject fake ones. */
-  timers?: LedgerTimers;
+  timers?: Timers;
+  /** What grantAccess() builds rules from (default: upstream's, only FWKNOP_INPUT). */
+  settings?: FirewallSettings;
   /** First retry delay after a failed batch, doubled per consecutive failure (default 1 s). */
   retryMs?: number;
   /** Upper bound of the retry delay (default 30 s). */
@@ -60,7 +63,8 @@ export class GrantLedger {
   readonly #backend: FirewallBackend;
   readonly #log: Logger;
   readonly #now: () => number;
-  readonly #timers: LedgerTimers;
+  readonly #timers: Timers;
+  #settings: FirewallSettings;
   readonly #retryMs: number;
   readonly #maxRetryMs: number;
   readonly #sweepMs: number;
@@ -87,10 +91,8 @@ export class GrantLedger {
     this.#backend = backend;
     this.#log = opts.log;
     this.#now = opts.now ?? Date.now;
-    this.#timers = opts.timers ?? {
-      setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-    };
+    this.#timers = opts.timers ?? realTimers;
+    this.#settings = opts.settings ?? defaultFirewallSettings();
     this.#retryMs = opts.retryMs ?? 1000;
     this.#maxRetryMs = opts.maxRetryMs ?? 30_000;
     this.#retryDelay = this.#retryMs;
@@ -101,6 +103,16 @@ export class GrantLedger {
   /** Number of rules currently granted (wanted open). */
   get size(): number {
     return this.#active;
+  }
+
+  /** Reload: later grants are built from these settings; open rules stay as they are. */
+  useSettings(settings: FirewallSettings): void {
+    this.#settings = settings;
+  }
+
+  /** Open (or extend) the rules one access grant needs, built here from the firewall settings. */
+  grantAccess(request: GrantRequest): Promise<void> {
+    return this.grant(rulesForGrant(request, this.#settings, Math.floor(this.#now() / 1000)));
   }
 
   /**
@@ -442,55 +454,5 @@ export class GrantLedger {
     const line = `Removed rule from ${chain} with expire time of ${r.expiresAt} (${describeRule(r)})`;
     if (replaced) this.#log.debug(`${line}, replaced by a later expiry`);
     else logRuleEvent(this.#log, "grant.removed", line, r);
-  }
-}
-
-/** Binary min-heap of (deadline, key); entries may go stale and are skipped when popped. */
-class DeadlineHeap {
-  readonly #items: { at: number; key: string }[] = [];
-
-  push(at: number, key: string): void {
-    this.#items.push({ at, key });
-    let i = this.#items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (this.#at(parent) <= at) break;
-      this.#swap(i, parent);
-      i = parent;
-    }
-  }
-
-  peek(): { at: number; key: string } | undefined {
-    return this.#items[0];
-  }
-
-  pop(): { at: number; key: string } | undefined {
-    const top = this.#items[0];
-    const last = this.#items.pop();
-    if (this.#items.length === 0 || last === undefined) return top;
-    this.#items[0] = last;
-    for (let i = 0; ; ) {
-      const l = 2 * i + 1;
-      let m = i;
-      if (this.#at(l) < this.#at(m)) m = l;
-      if (this.#at(l + 1) < this.#at(m)) m = l + 1;
-      if (m === i) break;
-      this.#swap(i, m);
-      i = m;
-    }
-    return top;
-  }
-
-  #at(i: number): number {
-    return this.#items[i]?.at ?? Number.POSITIVE_INFINITY;
-  }
-
-  #swap(i: number, j: number): void {
-    const a = this.#items[i];
-    const b = this.#items[j];
-    if (a && b) {
-      this.#items[i] = b;
-      this.#items[j] = a;
-    }
   }
 }

@@ -9,8 +9,9 @@ import { type AccessStanza, loadAccessConfig } from "../config/access-config.js"
 import { loadServerConfig, type ServerConfig } from "../config/server-config.js";
 import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import { ERRORS, FwknopError } from "../errors.js";
-import { createFirewallBackend, type FirewallBackend } from "../firewall/backend.js";
-import { type FirewallSettings, settingsFromConfig } from "../firewall/settings.js";
+import type { FirewallBackend } from "../firewall/backend.js";
+import { backendSettingsFromConfig, createFirewallBackend } from "../firewall/select.js";
+import type { FirewallSettings } from "../firewall/settings.js";
 import { createLogger } from "../log/create-logger.js";
 import type { Logger } from "../log/logger.js";
 import { VERSION } from "../version.js";
@@ -97,7 +98,7 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
 }
 
 async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger): Promise<number> {
-  const backend = () => makeBackend(config, opts, log);
+  const backend = () => makeBackend(config, backendSettingsFromConfig(config), opts, log);
 
   if (opts.action === "fw-list" || opts.action === "fw-list-all") {
     process.stdout.write(await backend().listText(opts.action === "fw-list-all"));
@@ -220,7 +221,7 @@ async function serve(
         warn: (m) => log.warn(m),
       });
       const stanzas = loadAccessConfig(accessOptions(fresh, log));
-      daemon.reload(fresh, stanzas, firewall ? settingsFromConfig(fresh) : undefined);
+      daemon.reload(fresh, stanzas, firewall ? backendSettingsFromConfig(fresh) : undefined);
       log.info(`Configs re-read: ${stanzas.length} access stanza(s); active grants kept.`);
     } catch (e) {
       log.error(`Reload failed, keeping the running configuration: ${(e as Error).message}`);
@@ -264,11 +265,15 @@ async function serve(
 interface RunningFirewall {
   backend: FirewallBackend;
   ledger: GrantLedger;
-  settings: FirewallSettings;
 }
 
-function makeBackend(config: ServerConfig, opts: DaemonOptions, log: Logger): FirewallBackend {
-  return createFirewallBackend(config.firewallType, settingsFromConfig(config), {
+function makeBackend(
+  config: ServerConfig,
+  settings: FirewallSettings,
+  opts: DaemonOptions,
+  log: Logger,
+): FirewallBackend {
+  return createFirewallBackend(config.firewallType, settings, {
     log,
     noCheckSupport: opts.noIptCheckSupport,
   });
@@ -285,12 +290,13 @@ async function startFirewall(
   opts: DaemonOptions,
   log: Logger,
 ): Promise<RunningFirewall> {
-  const backend = makeBackend(config, opts, log);
+  const settings = backendSettingsFromConfig(config);
+  const backend = makeBackend(config, settings, opts, log);
   const flush = flushWanted(config, "INIT");
   await backend.init({ flush });
-  const ledger = new GrantLedger(backend, { log });
+  const ledger = new GrantLedger(backend, { log, settings });
   if (!flush) await ledger.adopt();
-  return { backend, ledger, settings: settingsFromConfig(config) };
+  return { backend, ledger };
 }
 
 function pidFile(config: ServerConfig): string {

@@ -4,7 +4,7 @@
  * Returns one Decision; it never throws on hostile input and never touches the firewall.
  */
 
-import type { AccessStanza } from "../config/access-config.js";
+import type { AccessStanza } from "../config/access-stanza.js";
 import { DEFAULT_GPG_EXE, type GpgSignature, gpgDecrypt } from "../crypto/gpg.js";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
 import { b64Decode } from "../protocol/base64.js";
@@ -65,12 +65,6 @@ export type Decision =
       outcomes: StanzaOutcome[];
     };
 
-/**
- * Digests of packets being processed right now: a duplicate that arrives while the first copy
- * is still between lookup and record must count as a replay too.
- */
-const inFlight = new Set<string>();
-
 export async function processCandidate(c: Candidate, ctx: PipelineContext): Promise<Decision> {
   const pre = precheck(c.payload, ctx.precheck);
   if (!pre.ok)
@@ -88,24 +82,11 @@ export async function processCandidate(c: Candidate, ctx: PipelineContext): Prom
   }
 
   const digest = ctx.replay ? replayDigest(wire) : "";
-  if (ctx.replay) {
-    // Claim the digest before the first await, so a concurrent copy sees it as in flight.
-    if (inFlight.has(digest)) return replayed(c, entryFor(c, digest, ctx.now()));
-    inFlight.add(digest);
-    const seen = await ctx.replay.lookup(digest).catch((e: unknown) => {
-      inFlight.delete(digest);
-      throw e;
-    });
-    if (seen) {
-      inFlight.delete(digest);
-      return replayed(c, seen);
-    }
-  }
-  try {
-    return await evaluateStanzas(c, wire, forwardedFor, digest, ctx);
-  } finally {
-    inFlight.delete(digest);
-  }
+  // A known digest is refused before any crypto; a copy still in flight is caught by the claim
+  // once it authenticates (evaluateStanzas).
+  const seen = await ctx.replay?.lookup(digest);
+  if (seen) return replayed(c, seen);
+  return evaluateStanzas(c, wire, forwardedFor, digest, ctx);
 }
 
 async function evaluateStanzas(
@@ -154,9 +135,11 @@ async function evaluateStanzas(
 
     // Upstream records the digest as soon as a packet authenticates, before the age, user and
     // port checks: an authentic packet that is refused cannot be retried by an eavesdropper.
+    // The claim is atomic: of two copies in flight, the one that claims second is the replay.
     if (ctx.replay && !recorded && !ctx.policy.testMode) {
       recorded = true;
-      await ctx.replay.add(entryFor(c, digest, now));
+      const first = await ctx.replay.claim(entryFor(c, digest, now));
+      if (first) return replayed(c, first);
     }
 
     if (decoded.value.signatures && stanza.gpgRequireSig) {

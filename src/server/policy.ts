@@ -3,7 +3,7 @@
  * A pure function of (decoded message, stanza, packet facts, settings, now): the daemon, --test
  * mode and rejection explanations all use it.
  */
-import type { AccessStanza } from "../config/access-config.js";
+import type { AccessStanza } from "../config/access-stanza.js";
 import { type PortSpec, parsePortList } from "../config/port-list.js";
 import { type ErrorCode, reject } from "../errors.js";
 import { MessageType, type MessageTypeId } from "../protocol/constants.js";

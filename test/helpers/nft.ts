@@ -3,7 +3,7 @@
  * SPA host, and backend settings that run `nft` from PATH.
  */
 
-import { DEFAULT_NFT_SETTINGS } from "../../src/firewall/nft-settings.js";
+import { DEFAULT_NFT_SETTINGS, type NftBackendSettings } from "../../src/firewall/nft-settings.js";
 import { defaultFirewallSettings, type FirewallSettings } from "../../src/firewall/settings.js";
 import { runChecked } from "../../src/sys/run.js";
 
@@ -36,6 +36,6 @@ export async function defaultDropFilter(
   await runChecked(["nft", "-f", "-"], { netns: ns, input: `${lines.join("\n")}\n` });
 }
 
-export function nftSettings(over: Partial<FirewallSettings> = {}): FirewallSettings {
+export function nftSettings(over: Partial<FirewallSettings> = {}): NftBackendSettings {
   return { ...defaultFirewallSettings(), exe: "nft", nft: { ...DEFAULT_NFT_SETTINGS }, ...over };
 }

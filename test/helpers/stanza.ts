@@ -1,5 +1,5 @@
 /** Builds an access stanza with upstream defaults for pipeline and policy tests. */
-import type { AccessStanza } from "../../src/config/access-config.js";
+import type { AccessStanza } from "../../src/config/access-stanza.js";
 import { parseAddressList } from "../../src/config/address-list.js";
 
 export function makeStanza(overrides: Partial<AccessStanza> = {}): AccessStanza {

@@ -300,9 +300,9 @@ describe("loadAccessConfig: stanza variables", () => {
     );
     fails(
       `SOURCE ANY\n${K}FORCE_SNAT 192.168.10.1\n`,
-      /FORCE_SNAT requires either ENABLE_FIREWD_FORWARDING or ENABLE_FIREWD_LOCAL_NAT/,
+      /FORCE_SNAT requires either ENABLE_NFT_FORWARDING or ENABLE_NFT_LOCAL_NAT/,
       "FWK_ERR_CONFIG_STANZA",
-      "FIREWALL_TYPE firewalld\nENABLE_IPT_FORWARDING Y\n",
+      "FIREWALL_TYPE nftables\nENABLE_IPT_FORWARDING Y\n",
     );
   });
 

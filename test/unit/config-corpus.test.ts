@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { loadAccessConfig } from "../../src/config/access-config.js";
 import { loadServerConfig } from "../../src/config/server-config.js";
 import { ERRORS, FwknopError } from "../../src/errors.js";
+import { FIREWALL_TYPES } from "../../src/firewall/backend-names.js";
 
 // Compiled to dist/test/unit; the data stays in the source tree.
 const CORPUS = fileURLToPath(new URL("../../../test/corpus/config/", import.meta.url));
@@ -60,7 +61,8 @@ describe("config bad-input corpus", () => {
     test(`${name}: ${expect.note}`, () => {
       const dir = materialise(name);
       const warnings: string[] = [];
-      const sub = (s: string) => s.replaceAll("{dir}", dir);
+      const sub = (s: string) =>
+        s.replaceAll("{dir}", dir).replaceAll("{backends}", FIREWALL_TYPES.join(", "));
       if (expect.status === 0) {
         load(dir, warnings);
         if (expect.warning !== undefined)

@@ -11,6 +11,8 @@ import {
 } from "../../src/config/server-config.js";
 import { SERVER_VARIABLES } from "../../src/config/server-variables.js";
 import { FwknopError } from "../../src/errors.js";
+import { FIREWALL_TYPES } from "../../src/firewall/backend-names.js";
+import { backendNames } from "../../src/firewall/select.js";
 
 const work = mkdtempSync(join(tmpdir(), "fwknop-server-config-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -160,11 +162,7 @@ describe("loadServerConfig: defaults and order", () => {
     const b = load("", { cli: { FWKNOP_RUN_DIR: "/srv/run" } }).cfg;
     assert.equal(b.get("FWKNOP_PID_FILE"), "/srv/run/fwknopd.pid");
     assert.equal(load("FIREWALL_TYPE nftables\n").cfg.get("FIREWALL_EXE"), "/usr/sbin/nft");
-    assert.equal(load("FIREWALL_TYPE FirewallD\n").cfg.firewallType, "firewalld");
-    assert.equal(
-      load("FIREWALL_TYPE firewalld\n").cfg.get("FIREWALL_EXE"),
-      "/usr/bin/firewall-cmd",
-    );
+    assert.equal(load("FIREWALL_TYPE NFTables\n").cfg.firewallType, "nftables");
   });
 
   test("bool() is 'starts with Y/y', int() is the leading integer", () => {
@@ -366,8 +364,8 @@ describe("loadServerConfig: fatal checks", () => {
       /To_chain is empty/,
     );
     fails(
-      "FIREWALL_TYPE firewalld\nFIREWD_INPUT_ACCESS ACCEPT, filter, INPUT\n",
-      /:2: Invalid FIREWD_INPUT_ACCESS specification/,
+      "FIREWALL_TYPE nftables\nNFT_INPUT_ACCESS ACCEPT, filter, INPUT\n",
+      /:2: Invalid NFT_INPUT_ACCESS specification/,
     );
   });
 
@@ -378,9 +376,18 @@ describe("loadServerConfig: fatal checks", () => {
       "FWK_ERR_CONFIG_VALUE",
     );
     fails(
-      "FIREWALL_TYPE ipfw\n",
-      /:1: FIREWALL_TYPE 'ipfw' is not one of iptables, nftables, firewalld/,
+      "FIREWALL_TYPE ipchains\n",
+      new RegExp(`:1: FIREWALL_TYPE 'ipchains' is not one of ${FIREWALL_TYPES.join(", ")}$`),
     );
+  });
+
+  test("FIREWALL_TYPE accepts exactly the backends select.ts registers", () => {
+    for (const name of ["iptables", "nftables", "firewalld", "pf", "ipfw"]) {
+      const registered = backendNames().includes(name);
+      if (registered) assert.equal(load(`FIREWALL_TYPE ${name}\n`).cfg.firewallType, name);
+      else fails(`FIREWALL_TYPE ${name}\n`, new RegExp(`FIREWALL_TYPE '${name}' is not one of`));
+    }
+    assert.deepEqual(backendNames(), [...FIREWALL_TYPES]);
   });
 
   test("missing files and directories", () => {
@@ -412,11 +419,8 @@ describe("natEnabled", () => {
     assert.equal(natEnabled(load("").cfg), false);
     assert.equal(natEnabled(load("ENABLE_IPT_FORWARDING Y\n").cfg), true);
     assert.equal(natEnabled(load("ENABLE_IPT_LOCAL_NAT Y\n").cfg), true);
-    assert.equal(natEnabled(load("FIREWALL_TYPE firewalld\nENABLE_IPT_FORWARDING Y\n").cfg), false);
-    assert.equal(
-      natEnabled(load("FIREWALL_TYPE firewalld\nENABLE_FIREWD_LOCAL_NAT Y\n").cfg),
-      true,
-    );
+    assert.equal(natEnabled(load("FIREWALL_TYPE nftables\nENABLE_IPT_FORWARDING Y\n").cfg), false);
+    assert.equal(natEnabled(load("FIREWALL_TYPE nftables\nENABLE_NFT_LOCAL_NAT Y\n").cfg), true);
     assert.equal(natEnabled(load("FIREWALL_TYPE nftables\nENABLE_NFT_FORWARDING Y\n").cfg), true);
   });
 });

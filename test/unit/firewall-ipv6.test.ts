@@ -5,11 +5,17 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadServerConfig } from "../../src/config/server-config.js";
 import { ip6tablesSibling } from "../../src/config/server-variables.js";
-import { createFirewallBackend, type Rule } from "../../src/firewall/backend.js";
-import { isIpv6Rule } from "../../src/firewall/dual-stack.js";
-import { createSetLines, fitsSet, ipsetNames, parseSetList } from "../../src/firewall/ipset.js";
 import { parseRuleLine } from "../../src/firewall/iptables.js";
+import { isIpv6Rule } from "../../src/firewall/iptables-dual-stack.js";
+import {
+  createSetLines,
+  fitsSet,
+  ipsetNames,
+  parseSetList,
+} from "../../src/firewall/iptables-ipset.js";
+import type { Rule } from "../../src/firewall/rule.js";
 import { type GrantRequest, ruleArgs, ruleKey, rulesForGrant } from "../../src/firewall/rules.js";
+import { createFirewallBackend } from "../../src/firewall/select.js";
 import {
   DEFAULT_CHAIN_SPECS,
   defaultFirewallSettings,

@@ -8,8 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { loadServerConfig } from "../../src/config/server-config.js";
-import type { Rule } from "../../src/firewall/backend.js";
-import { createFirewallBackend } from "../../src/firewall/backend.js";
 import {
   applyCommands,
   elementOf,
@@ -21,8 +19,9 @@ import {
   parseListing,
   ruleExprs,
 } from "../../src/firewall/nft-json.js";
+import type { Rule } from "../../src/firewall/rule.js";
 import { ruleKey } from "../../src/firewall/rules.js";
-import { settingsFromConfig } from "../../src/firewall/settings.js";
+import { backendSettingsFromConfig, createFirewallBackend } from "../../src/firewall/select.js";
 import { silentLogger } from "../../src/log/logger.js";
 
 const MARK = 0x2000_0000;
@@ -392,7 +391,7 @@ describe("FIREWALL_TYPE nftables settings", () => {
   const settingsOf = (text: string) => {
     const path = join(work, `c${++seq}.conf`);
     writeFileSync(path, `FIREWALL_TYPE nftables\n${text}`, { mode: 0o600 });
-    return settingsFromConfig(loadServerConfig({ configFile: path, warn: () => {} }));
+    return backendSettingsFromConfig(loadServerConfig({ configFile: path, warn: () => {} }));
   };
 
   test("defaults: table fwknop, priority -10, mark 0x20000000, nft, FWKNOP_INPUT only", () => {

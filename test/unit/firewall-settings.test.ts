@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { loadServerConfig } from "../../src/config/server-config.js";
-import { createFirewallBackend } from "../../src/firewall/backend.js";
+import { createFirewallBackend } from "../../src/firewall/select.js";
 import { settingsFromConfig } from "../../src/firewall/settings.js";
 import { silentLogger } from "../../src/log/logger.js";
 

@@ -83,6 +83,18 @@ test("a missing file is created 0600 with the upstream header; adds append upstr
   await again.close();
 });
 
+test("claim is check-and-insert: of two claims of one digest at once, exactly one records it", async (t) => {
+  const path = join(tempDir(t), "digest.cache");
+  const cache = await openFileReplayCache(options(path, recorder()));
+  const later = { ...entry(3), srcIp: "198.18.9.9" };
+  const [a, b] = await Promise.all([cache.claim(entry(3)), cache.claim(later)]);
+  assert.equal(a, undefined);
+  assert.deepEqual(b, entry(3));
+  assert.equal(cache.size, 1);
+  await cache.close();
+  assert.equal(readFileSync(path, "utf8"), DIGEST_FILE_HEADER + line(entry(3)));
+});
+
 test("reads the digest.cache written by the C fwknopd 2.6.10", async (t) => {
   const path = join(tempDir(t), "digest.cache");
   copyFileSync(C_FIXTURE, path);

@@ -42,8 +42,8 @@ test("decisions, grants and batches on the channels become counters and histogra
     publish({ ok: false, code: "SPA_MSG_REPLAY" });
     publish({ ok: false, code: "SPA_MSG_REPLAY" });
     publish({ ok: false, code: "SPA_MSG_TOO_OLD" });
-    publishGrantCommitted({ receivedAt: 1000, committedAt: 1004, backend: "iptables" });
-    publishGrantFailed("iptables");
+    publishGrantCommitted({ receivedAt: 1000, committedAt: 1004 });
+    publishGrantFailed();
     batchChannel.publish({ seconds: 0.002, rules: 3, ok: true });
     batchChannel.publish({ seconds: 0.5, rules: 1, ok: false });
     ruleRemovedChannel.publish({ rule: {}, chain: "FWKNOP_INPUT", replaced: false });

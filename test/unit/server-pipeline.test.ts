@@ -17,8 +17,10 @@ function memoryReplay(): ReplayCache & { entries: Map<string, ReplayEntry> } {
   return {
     entries,
     lookup: async (d) => entries.get(d),
-    add: async (e) => {
-      entries.set(e.digest, e);
+    claim: async (e) => {
+      const first = entries.get(e.digest);
+      if (!first) entries.set(e.digest, e);
+      return first;
     },
     get size() {
       return entries.size;
@@ -90,6 +92,26 @@ describe("processCandidate", () => {
     const c = knock();
     const results = await Promise.all([processCandidate(c, ctx), processCandidate(c, ctx)]);
     assert.equal(results.filter((r) => r.ok).length, 1);
+  });
+
+  test("two identical junk packets in flight are both refused for what they are, not as a replay", async () => {
+    const ctx = context();
+    const junk = knock({}, { key: KEY, hmac: Buffer.from("another-hmac-key-xyz") });
+    const results = await Promise.all([processCandidate(junk, ctx), processCandidate(junk, ctx)]);
+    for (const r of results) {
+      assert.ok(!r.ok);
+      assert.equal(r.code, "FKO_ERROR_INVALID_DATA_HMAC_COMPAREFAIL");
+    }
+    assert.equal(ctx.replay?.size, 0);
+  });
+
+  test("of two copies in flight the second to authenticate is the replay", async () => {
+    const ctx = context();
+    const c = knock();
+    const [a, b] = await Promise.all([processCandidate(c, ctx), processCandidate(c, ctx)]);
+    assert.ok(a.ok);
+    assert.ok(!b.ok);
+    assert.equal(b.code, "SPA_MSG_REPLAY");
   });
 
   test("wrong HMAC key and wrong encryption key are refused with libfko codes", async () => {

@@ -58,6 +58,8 @@ export interface FileReplayCache extends ReplayCache {
   readonly path: string;
   /** False when digests are kept in memory only (file unreadable or unwritable). */
   readonly persistent: boolean;
+  /** Remembers a digest unconditionally (a known one is not written twice). */
+  add(entry: ReplayEntry): Promise<void>;
 }
 
 export async function openFileReplayCache(opts: FileReplayCacheOptions): Promise<FileReplayCache> {
@@ -151,6 +153,14 @@ class DigestFileCache implements FileReplayCache {
   lookup(digest: string): Promise<ReplayEntry | undefined> {
     const row = this.#table.find(digest);
     return Promise.resolve(row < 0 ? undefined : this.#table.entry(row));
+  }
+
+  /** Find and insert happen in one synchronous step, so no other claim can come between. */
+  async claim(e: ReplayEntry): Promise<ReplayEntry | undefined> {
+    const row = this.#table.find(e.digest);
+    if (row >= 0) return this.#table.entry(row);
+    await this.add(e);
+    return undefined;
   }
 
   add(e: ReplayEntry): Promise<void> {

@@ -18,10 +18,20 @@ export interface ReplayEntry {
   time: number;
 }
 
+/**
+ * The pipeline looks a digest up before any crypto (cheap refusal of a known replay) and claims
+ * it only once the packet authenticated (C fwknopd's rule: junk never burns a digest, so two
+ * identical junk packets in flight are both refused for what they are, not as replays).
+ */
 export interface ReplayCache {
   lookup(digest: string): Promise<ReplayEntry | undefined>;
-  /** Remembers a digest; persistence failures are logged, never thrown. */
-  add(entry: ReplayEntry): Promise<void>;
+  /**
+   * Atomic check-and-insert: remembers `entry` unless its digest is already remembered, and
+   * answers with the entry that was there first (undefined: this call recorded it). Of two
+   * copies of one packet claimed at the same time, in one process or across a cluster, exactly
+   * one gets undefined. Persistence failures are logged, never thrown.
+   */
+  claim(entry: ReplayEntry): Promise<ReplayEntry | undefined>;
   /** Number of digests currently remembered. */
   readonly size: number;
   /** Finishes pending writes and releases the store. */

@@ -4,7 +4,7 @@
  * by one static rule per set in the INPUT chain. The kernel expires entries itself, so access
  * closes on time even if the daemon dies; lookups are a hash probe instead of a chain walk.
  */
-import type { Rule } from "./backend.js";
+import type { Rule } from "./rule.js";
 import { EXPIRE_COMMENT_PREFIX, expireComment } from "./rules.js";
 import type { ChainSpec } from "./settings.js";
 

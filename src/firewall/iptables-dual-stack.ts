@@ -11,8 +11,9 @@
  */
 import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
-import type { BackendOptions, ChainKind, FirewallBackend, Rule } from "./backend.js";
+import type { BackendOptions, FirewallBackend } from "./backend.js";
 import { IptablesBackend } from "./iptables.js";
+import type { ChainKind, Rule } from "./rule.js";
 import { isIpv6Text } from "./rules.js";
 import type { FirewallSettings } from "./settings.js";
 

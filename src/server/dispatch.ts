@@ -1,0 +1,101 @@
+/**
+ * The last stage of the packet path: a recorded, final grant goes to its owner — access to the
+ * grant ledger (which builds and commits the rules), an SPA command to the command runner, a
+ * command cycle to CommandCycles. Nothing here decides or counts; the decision is final.
+ */
+import { logEvent } from "../log/event.js";
+import type { Logger } from "../log/logger.js";
+import { formatSpaDump } from "../protocol/dump.js";
+import { type CommandContext, type CommandCycles, runSpaCommand } from "./commands.js";
+import { formatPorts, publishGrantCommitted, publishGrantFailed } from "./grant-events.js";
+import type { GrantLedger } from "./grants.js";
+import type { Candidate } from "./intake/intake.js";
+import type { Decision } from "./pipeline.js";
+import type { AccessGrant } from "./policy.js";
+
+export type GrantedDecision = Extract<Decision, { ok: true }>;
+
+export interface DispatchTargets {
+  log: Logger;
+  /** Absent when the firewall is not managed (every stanza a command cycle). */
+  ledger: GrantLedger | undefined;
+  cycles: CommandCycles;
+  commands: CommandContext;
+}
+
+export async function dispatchGrant(
+  c: Candidate,
+  decision: GrantedDecision,
+  to: DispatchTargets,
+): Promise<void> {
+  const { grant, message } = decision;
+  logEvent(to.log, {
+    level: "info",
+    event: "spa.accepted",
+    message: `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${message.message}'`,
+    srcIp: c.srcIp,
+    stanza: grant.stanza.index,
+    messageType: grant.messageType,
+    ...(grant.kind === "command" ? {} : { ports: formatPorts(grant.ports) }),
+  });
+  // With -v, the field dump upstream prints for each decoded packet.
+  to.log.debug(
+    formatSpaDump({
+      ...message,
+      hmacType: grant.stanza.hmacKey ? grant.stanza.hmacType : undefined,
+      encryptionType: decision.encryption,
+      encMode: decision.encryption === "gpg" ? "Asymmetric" : grant.stanza.encMode,
+      finalData: decision.wire,
+    }),
+  );
+  switch (grant.kind) {
+    case "command":
+      await runSpaCommand(grant, to.commands);
+      return;
+    case "cmd-cycle":
+      await to.cycles.open(grant, {
+        packetSrcIp: c.srcIp,
+        packetDstIp: c.dstIp,
+        timestamp: message.timestamp,
+        clientTimeout: message.clientTimeout,
+      });
+      return;
+    case "access":
+      await openAccess(grant, c, to);
+      return;
+  }
+}
+
+async function openAccess(grant: AccessGrant, c: Candidate, to: DispatchTargets): Promise<void> {
+  if (!to.ledger) {
+    to.log.warn(
+      `Access for ${grant.clientIp} granted but firewall management is off; nothing to open.`,
+    );
+    return;
+  }
+  const s = grant.stanza;
+  try {
+    await to.ledger.grantAccess({
+      clientIp: grant.clientIp,
+      packetDstIp: c.dstIp,
+      ports: grant.ports,
+      messageType: grant.messageType,
+      // resolveNatStep left an IPv4 address as the NAT host.
+      ...(grant.nat ? { nat: { ip: grant.nat.host, port: grant.nat.port } } : {}),
+      timeout: grant.timeout,
+      stanza: {
+        ...(s.forceSnat !== undefined ? { forceSnat: s.forceSnat } : {}),
+        ...(s.forceNat !== undefined ? { forceNat: s.forceNat } : {}),
+        forceMasquerade: s.forceMasquerade,
+        disableDnat: s.disableDnat,
+        forwardAll: s.forwardAll,
+      },
+    });
+    publishGrantCommitted({ receivedAt: c.receivedAt, committedAt: Date.now() });
+  } catch (e) {
+    publishGrantFailed();
+    to.log.error(
+      `Cannot add access rules for ${grant.clientIp}: ${(e as Error).message} [FWK_ERR_FW_APPLY]`,
+    );
+  }
+}

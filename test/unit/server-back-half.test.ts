@@ -1,0 +1,240 @@
+/**
+ * The back half of the packet path: the NAT step yields a Decision, the decision is recorded
+ * once when final, the dispatch stage hands grants to their owner, command cycles dedupe.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { loadServerConfig } from "../../src/config/server-config.js";
+import type { ChainKind, FirewallBackend, Rule } from "../../src/firewall/backend.js";
+import { encodeSpa, type SpaMessage } from "../../src/protocol/spa.js";
+import { CommandCycles } from "../../src/server/commands.js";
+import { Daemon } from "../../src/server/daemon.js";
+import { GrantLedger } from "../../src/server/grants.js";
+import type { Candidate, Intake } from "../../src/server/intake/intake.js";
+import { resolveNatStep } from "../../src/server/nat-resolve.js";
+import type { Decision } from "../../src/server/pipeline.js";
+import type { CycleGrant } from "../../src/server/policy.js";
+import type { Timers } from "../../src/server/timers.js";
+import { recorder } from "../helpers/recording-logger.js";
+import { makeStanza } from "../helpers/stanza.js";
+
+const NOW = 1_700_000_000;
+const KEY = Buffer.from("back-half-key-0123456789");
+const HMAC = Buffer.from("back-half-hmac-key-0123456789");
+const dir = mkdtempSync(join(tmpdir(), "fwk-back-half-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function knock(over: Partial<SpaMessage>): Candidate {
+  const r = encodeSpa(
+    {
+      randomValue: String(randomBytes(8).readBigUInt64BE() % 10n ** 16n).padStart(16, "1"),
+      username: "alice",
+      timestamp: NOW,
+      version: "3.0.0",
+      messageType: 1,
+      message: "198.18.0.2,tcp/22",
+      ...over,
+    },
+    { encKey: KEY, encMode: "CBC", hmacKey: HMAC, hmacType: "sha256" },
+    { digestType: "sha256", salt: randomBytes(8) },
+  );
+  assert.ok(r.ok);
+  return {
+    payload: Buffer.from(r.value.wire),
+    srcIp: "198.18.0.2",
+    srcPort: 40000,
+    dstIp: "198.18.0.1",
+    dstPort: 62201,
+    proto: 17,
+    receivedAt: NOW * 1000,
+  };
+}
+
+/** An intake the test feeds by hand. */
+class HandIntake implements Intake {
+  readonly name = "hand";
+  #handler: ((c: Candidate) => unknown) | undefined;
+  async start(onCandidate: (c: Candidate) => void): Promise<void> {
+    this.#handler = onCandidate;
+  }
+  async stop(): Promise<void> {}
+  async feed(c: Candidate): Promise<void> {
+    await this.#handler?.(c);
+  }
+}
+
+class RecordingBackend implements FirewallBackend {
+  readonly name = "recording";
+  added: Rule[] = [];
+  async init(): Promise<void> {}
+  async apply(add: readonly Rule[]): Promise<void> {
+    this.added.push(...add);
+  }
+  async listInstalled(): Promise<Rule[]> {
+    return [];
+  }
+  async flush(): Promise<void> {}
+  async listText(): Promise<string> {
+    return "";
+  }
+  chainName(kind: ChainKind): string {
+    return `FWKNOP_${kind.toUpperCase()}`;
+  }
+}
+
+async function daemonFor(conf: string) {
+  const path = join(dir, `fwknopd-${randomBytes(4).toString("hex")}.conf`);
+  writeFileSync(path, `ENABLE_DIGEST_PERSISTENCE N\n${conf}`, { mode: 0o600 });
+  const config = loadServerConfig({ configFile: path, warn: () => {} });
+  const log = recorder();
+  const backend = new RecordingBackend();
+  const ledger = new GrantLedger(backend, { log, now: () => NOW * 1000, sweepMs: 0 });
+  const intake = new HandIntake();
+  const daemon = new Daemon({
+    config,
+    stanzas: [makeStanza({ key: KEY, hmacKey: HMAC })],
+    log,
+    intake,
+    replay: undefined,
+    firewall: { backend, ledger },
+    testMode: false,
+    packetLimit: 0,
+    onLimit: () => {},
+    now: () => NOW,
+  });
+  await daemon.start();
+  return { daemon, intake, backend, ledger, log };
+}
+
+describe("the NAT step", () => {
+  const granted = (host: string): Decision => ({
+    ok: true,
+    grant: {
+      kind: "access",
+      stanza: makeStanza(),
+      clientIp: "198.18.0.2",
+      timeout: 30,
+      messageType: 2,
+      username: "alice",
+      ports: [{ proto: "tcp", port: 22 }],
+      nat: { host, port: 22 },
+    },
+    message: {
+      randomValue: "1".repeat(16),
+      username: "alice",
+      timestamp: NOW,
+      version: "3.0.0",
+      messageType: 2,
+      message: "198.18.0.2,tcp/22",
+      natAccess: `${host},22`,
+    } as Extract<Decision, { ok: true }>["message"],
+    encryption: "rijndael",
+    wire: "x",
+    outcomes: [],
+  });
+
+  test("an IPv4 NAT host passes unchanged; a name is resolved to its address", async () => {
+    const d = granted("192.0.2.9");
+    assert.equal(await resolveNatStep(d, { dns: false }), d);
+    const r = await resolveNatStep(granted("db.example"), {
+      dns: true,
+      resolve: async () => "192.0.2.10",
+    });
+    assert.ok(r.ok && r.grant.kind === "access");
+    assert.deepEqual(r.grant.nat, { host: "192.0.2.10", port: 22 });
+  });
+
+  test("an unresolvable, invalid or disallowed host is a refusal with its code", async () => {
+    const cases: [string, boolean, RegExp][] = [
+      ["db.example", false, /resolving the hostname 'db\.example' is disabled/],
+      ["bad_host!", true, /Invalid Hostname in NAT SPA message: 'bad_host!'/],
+      ["db.example", true, /Unable to resolve Hostname in NAT SPA message: 'db\.example'/],
+    ];
+    for (const [host, dns, detail] of cases) {
+      const r = await resolveNatStep(granted(host), {
+        dns,
+        resolve: async () => {
+          throw new Error("NXDOMAIN");
+        },
+      });
+      assert.ok(!r.ok);
+      assert.equal(r.code, "FWK_ERR_SPA_NAT_RESOLVE");
+      assert.equal(r.authenticated, true);
+      assert.match(r.detail, detail);
+    }
+  });
+});
+
+describe("Daemon: one decision per packet, recorded when final", () => {
+  test("a NAT knock whose host cannot be resolved is counted as refused, never as granted", async () => {
+    const { daemon, intake, backend, log } = await daemonFor(
+      "ENABLE_IPT_FORWARDING Y\nENABLE_NAT_DNS N\n",
+    );
+    await intake.feed(knock({ messageType: 2, natAccess: "db.example,22" }));
+    assert.match(daemon.countsSummary(), /FWK_ERR_SPA_NAT_RESOLVE=1/);
+    assert.doesNotMatch(daemon.countsSummary(), /GRANTED/);
+    assert.equal(backend.added.length, 0);
+    assert.ok(log.lines.some((l) => /^warn: .*is disabled \[FWK_ERR_SPA_NAT_RESOLVE\]$/.test(l)));
+    await daemon.stop();
+  });
+
+  test("an access grant goes to the ledger, which builds and commits its rules", async () => {
+    const { daemon, intake, backend, ledger } = await daemonFor("");
+    await intake.feed(knock({}));
+    assert.match(daemon.countsSummary(), /GRANTED=1/);
+    assert.deepEqual(
+      backend.added.map((r) => [r.chain, r.src, r.dport, r.expiresAt]),
+      [["input", "198.18.0.2", 22, NOW + 30]],
+    );
+    await daemon.stop();
+    await ledger.stop();
+  });
+});
+
+describe("CommandCycles", () => {
+  test("a re-knock before the close ran moves the pending close instead of adding one", async () => {
+    let now = NOW;
+    const timers: Timers & { live: Map<number, number> } = {
+      live: new Map(),
+      setTimeout(_fn, ms) {
+        const id = this.live.size + 1 + Math.random();
+        this.live.set(id, ms);
+        return id;
+      },
+      clearTimeout(h) {
+        this.live.delete(h as number);
+      },
+    };
+    const cycles = new CommandCycles({
+      log: recorder(),
+      sudoExe: "/usr/bin/sudo",
+      now: () => now,
+      timers,
+    });
+    const grant: CycleGrant = {
+      kind: "cmd-cycle",
+      stanza: makeStanza({ cmdCycleOpen: "true", cmdCycleClose: "true $IP", cmdCycleTimer: 60 }),
+      clientIp: "198.18.0.2",
+      timeout: 60,
+      messageType: 1,
+      username: "alice",
+      ports: [{ proto: "tcp", port: 22 }],
+    };
+    const facts = {
+      packetSrcIp: "198.18.0.2",
+      packetDstIp: "198.18.0.1",
+      timestamp: NOW,
+      clientTimeout: undefined,
+    };
+    await cycles.open(grant, facts);
+    now += 10;
+    await cycles.open(grant, facts);
+    assert.deepEqual([...timers.live.values()], [60_000]);
+    await cycles.closeAll();
+    assert.equal(timers.live.size, 0);
+  });
+});
