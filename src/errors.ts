@@ -232,6 +232,7 @@ export const ERRORS = {
   FWK_ERR_CLIENT_FILE:
     "A client file (rc file, .fwknop.run, key file, -B file) cannot be read or written",
   FWK_ERR_CLIENT_SSH_PROXY: "The SSH helper could not reach the service after knocking",
+  FWK_ERR_CLIENT_VERIFY: "--verify: a requested TCP port did not open after the knock",
 
   // --- process and runtime ---
   FWK_ERR_CMD_FAILED: "An external command exited with a non-zero status",
