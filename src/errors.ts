@@ -242,6 +242,7 @@ export const ERRORS = {
   FWK_ERR_PID_FILE: "The PID file cannot be created, read or written",
   FWK_ERR_DAEMON_START: "The background daemon exited or timed out before reporting ready",
   FWK_ERR_INTAKE_BIND: "The UDP server socket could not be bound to its address and port",
+  FWK_ERR_EXPLAIN_INPUT: "fwknopd --explain cannot read its input file (or stdin)",
   FWK_ERR_METRICS_BIND: "The metrics endpoint (METRICS_LISTEN) could not listen on its address",
   FWK_ERR_PCAP_TCPDUMP:
     "Live capture could not start: tcpdump is missing or refused the interface/filter",

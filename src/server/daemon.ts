@@ -117,7 +117,11 @@ export class Daemon {
   }
 }
 
-function pipelineContext(parts: DaemonParts, now: () => number): PipelineContext {
+/** The pipeline's view of the configuration (also used by `--explain`). */
+export function pipelineContext(
+  parts: Pick<DaemonParts, "config" | "stanzas" | "replay" | "log" | "testMode">,
+  now: () => number,
+): PipelineContext {
   const cfg = parts.config;
   return {
     stanzas: parts.stanzas,

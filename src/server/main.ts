@@ -19,6 +19,7 @@ import { controlRunningDaemon } from "./control.js";
 import { Daemon } from "./daemon.js";
 import { becomeDaemon, type DaemonReady } from "./daemonize.js";
 import { dumpConfig } from "./dump-config.js";
+import { runExplain } from "./explain-main.js";
 import { GrantLedger } from "./grants.js";
 import { createIntakeFromConfig } from "./intake/select.js";
 import { generateKeys } from "./key-gen.js";
@@ -114,6 +115,10 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
   if (opts.action === "dump-config") {
     process.stdout.write(dumpConfig(config, stanzas));
     return 0;
+  }
+  if (opts.action === "explain") {
+    const out = (t: string) => void process.stdout.write(t);
+    return runExplain(opts.explainFile ?? "-", config, stanzas, log, out);
   }
   if (opts.exitParseConfig) {
     log.info("Configs parsed, exiting.");

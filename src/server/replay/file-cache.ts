@@ -102,6 +102,31 @@ export async function openFileReplayCache(opts: FileReplayCacheOptions): Promise
   return cache;
 }
 
+/**
+ * The digests of `path` for reading only (`fwknopd --explain`): `claim` answers like `lookup`
+ * and nothing is ever recorded or written; a missing or unreadable file is an empty cache.
+ */
+export function openReadOnlyReplayCache(path: string, log: Logger): ReplayCache {
+  let table: DigestTable;
+  try {
+    table = loadFile(path, 0, log).table;
+  } catch {
+    table = new DigestTable(16);
+  }
+  const lookup = (digest: string) => {
+    const row = table.find(digest);
+    return Promise.resolve(row < 0 ? undefined : table.entry(row));
+  };
+  return {
+    lookup,
+    claim: (e) => lookup(e.digest),
+    get size() {
+      return table.size;
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
 interface FileStats {
   /** Entry lines the file holds (live, stale, duplicate or malformed). */
   lines: number;
