@@ -35,7 +35,7 @@ export function loadAccessConfig(opts: AccessConfigOptions): AccessStanza[] {
   });
   const folder =
     opts.folder ?? (opts.file === undefined ? opts.server.get("ACCESS_FOLDER") : undefined);
-  const file = opts.file ?? opts.server.get("ACCESS_FILE") ?? "/etc/fwknop/access.conf";
+  const file = opts.file ?? opts.server.get("ACCESS_FILE");
   if (folder !== undefined) reader.parseFolder(folder);
   else reader.parseFile(file);
   if (reader.stanzas.length === 0) {

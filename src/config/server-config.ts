@@ -10,25 +10,32 @@ import { FIREWALL_TYPES, type FirewallType } from "../firewall/backend-names.js"
 import { isValidIpv4Addr } from "./address-list.js";
 import { checkChainSpecShape, parseChainSpec } from "./chain-spec.js";
 import {
-  FIREWALL_PREFIX,
+  type DefaultedVariableName,
+  FAMILY_VARIABLES,
   isKnownServerVariable,
   isReservedNftName,
   SERVER_VARIABLES,
+  type ServerVariableName,
   serverVariable,
 } from "./server-variables.js";
 import { parseCInt, tokenizeConfig } from "./tokenizer.js";
 
 export interface ServerConfig {
-  /** Effective value: file < -O overrides < command line, defaults for what is still unset. */
-  get(name: string): string | undefined;
+  /**
+   * Effective value: file < -O overrides < command line, defaults for what is still unset; a
+   * variable with a default is never undefined.
+   */
+  get<N extends ServerVariableName>(
+    name: N,
+  ): N extends DefaultedVariableName ? string : string | undefined;
   /** Upstream's boolean test: the value starts with Y or y. */
-  bool(name: string): boolean;
+  bool(name: ServerVariableName): boolean;
   /** Leading integer of the value (strtol-style); 0 when unset. */
-  int(name: string): number;
+  int(name: ServerVariableName): number;
   /** Every variable in upstream order (reserved NFT_* names last), for the -D dump. */
   entries(): [name: string, value: string | undefined][];
   /** Where the effective value came from: "file:line", "command line" or "default". */
-  where(name: string): string | undefined;
+  where(name: ServerVariableName): string | undefined;
   /** The backend FIREWALL_TYPE selects. */
   readonly firewallType: FirewallType;
 }
@@ -160,22 +167,21 @@ function fatal(code: "FWK_ERR_CONFIG_RANGE" | "FWK_ERR_CONFIG_VALUE", msg: strin
 }
 
 /** Whether the firewall will use the chain a *_ACCESS variable describes (spec §11.1 table). */
-function chainInUse(name: string, values: Map<string, Setting>): boolean {
-  const m = /^([A-Z]+)_(INPUT|OUTPUT|FORWARD|DNAT|SNAT|MASQUERADE)_ACCESS$/.exec(name);
+function chainInUse(name: string, type: FirewallType, values: Map<string, Setting>): boolean {
+  const f = FAMILY_VARIABLES[type];
   const on = (v: string): boolean => /^y/i.test(values.get(v)?.value ?? "");
-  if (!m) return true;
-  const [, p, kind] = m;
-  const nat = on(`ENABLE_${p}_FORWARDING`) || on(`ENABLE_${p}_LOCAL_NAT`);
-  switch (kind) {
-    case "INPUT":
-      return true;
-    case "OUTPUT":
-      return on(`ENABLE_${p}_OUTPUT`);
-    case "FORWARD":
-    case "DNAT":
+  const nat = on(f.forwarding) || on(f.localNat);
+  switch (name) {
+    case f.chains.output:
+      return on(f.output);
+    case f.chains.forward:
+    case f.chains.dnat:
       return nat;
+    case f.chains.snat:
+    case f.chains.masquerade:
+      return nat && on(f.snat);
     default:
-      return nat && on(`ENABLE_${p}_SNAT`);
+      return true;
   }
 }
 
@@ -202,7 +208,7 @@ function validate(
     }
     if (v.chainSpec) {
       // Upstream checks the shape of every chain variable but positions only of chains in use.
-      const spec = chainInUse(v.name, values)
+      const spec = chainInUse(v.name, type, values)
         ? parseChainSpec(s.value)
         : checkChainSpecShape(s.value);
       if (!spec.ok) {
@@ -221,7 +227,7 @@ function validate(
     );
   }
   const snatIp = values.get("SNAT_TRANSLATE_IP");
-  const snatOn = /^y/i.test(values.get(`ENABLE_${FIREWALL_PREFIX[type]}_SNAT`)?.value ?? "");
+  const snatOn = /^y/i.test(values.get(FAMILY_VARIABLES[type].snat)?.value ?? "");
   if (snatOn && snatIp !== undefined && !isValidIpv4Addr(snatIp.value)) {
     fatal(
       "FWK_ERR_CONFIG_VALUE",
@@ -295,7 +301,8 @@ export function loadServerConfig(opts: ServerConfigOptions): ServerConfig {
   const nftNames = [...values.keys()].filter(isReservedNftName);
   return {
     firewallType,
-    get: lookup,
+    // Every defaulted variable got its value above, so the narrower type holds.
+    get: lookup as ServerConfig["get"],
     bool: (name) => /^y/i.test(lookup(name) ?? ""),
     int: (name) => parseCInt(lookup(name) ?? "0").value,
     where: (name) => values.get(name)?.where,
@@ -308,8 +315,8 @@ export function loadServerConfig(opts: ServerConfigOptions): ServerConfig {
 
 /** True when the selected backend's NAT switches (…_FORWARDING or …_LOCAL_NAT) are on. */
 export function natEnabled(cfg: ServerConfig): boolean {
-  const p = FIREWALL_PREFIX[cfg.firewallType];
-  return cfg.bool(`ENABLE_${p}_FORWARDING`) || cfg.bool(`ENABLE_${p}_LOCAL_NAT`);
+  const f = FAMILY_VARIABLES[cfg.firewallType];
+  return cfg.bool(f.forwarding) || cfg.bool(f.localNat);
 }
 
 export { serverVariable };

@@ -9,6 +9,7 @@
  */
 
 import type { FirewallType } from "../firewall/backend-names.js";
+import type { ChainKind } from "../firewall/rule.js";
 
 /**
  * The firewall families whose chain variables fwknopd.conf may hold, whether or not this build
@@ -16,12 +17,80 @@ import type { FirewallType } from "../firewall/backend-names.js";
  */
 export type ChainFamily = "iptables" | "nftables" | "firewalld";
 
-/** Variable-name prefix of each family (IPT_INPUT_ACCESS, ENABLE_FIREWD_SNAT, ...). */
-export const FIREWALL_PREFIX = {
-  iptables: "IPT",
-  firewalld: "FIREWD",
-  nftables: "NFT",
-} as const satisfies Record<ChainFamily | FirewallType, string>;
+/** The names of one family's chain variables, each written out in full so grep finds it. */
+export interface FamilyVariables {
+  forwarding: string;
+  localNat: string;
+  snat: string;
+  output: string;
+  flushAtInit: string;
+  flushAtExit: string;
+  /** `*_ACCESS` chain specifications by chain kind. */
+  chains: Record<ChainKind, string>;
+  commentCheck: string;
+}
+
+/**
+ * Each family's variables: IPT_* (upstream's iptables build), FIREWD_* (its firewalld build, same
+ * set), NFT_* (our nftables backend; there the chain specs only name our chains in NFT_TABLE).
+ */
+export const FAMILY_VARIABLES = {
+  iptables: {
+    forwarding: "ENABLE_IPT_FORWARDING",
+    localNat: "ENABLE_IPT_LOCAL_NAT",
+    snat: "ENABLE_IPT_SNAT",
+    output: "ENABLE_IPT_OUTPUT",
+    flushAtInit: "FLUSH_IPT_AT_INIT",
+    flushAtExit: "FLUSH_IPT_AT_EXIT",
+    chains: {
+      input: "IPT_INPUT_ACCESS",
+      output: "IPT_OUTPUT_ACCESS",
+      forward: "IPT_FORWARD_ACCESS",
+      dnat: "IPT_DNAT_ACCESS",
+      snat: "IPT_SNAT_ACCESS",
+      masquerade: "IPT_MASQUERADE_ACCESS",
+    },
+    commentCheck: "ENABLE_IPT_COMMENT_CHECK",
+  },
+  firewalld: {
+    forwarding: "ENABLE_FIREWD_FORWARDING",
+    localNat: "ENABLE_FIREWD_LOCAL_NAT",
+    snat: "ENABLE_FIREWD_SNAT",
+    output: "ENABLE_FIREWD_OUTPUT",
+    flushAtInit: "FLUSH_FIREWD_AT_INIT",
+    flushAtExit: "FLUSH_FIREWD_AT_EXIT",
+    chains: {
+      input: "FIREWD_INPUT_ACCESS",
+      output: "FIREWD_OUTPUT_ACCESS",
+      forward: "FIREWD_FORWARD_ACCESS",
+      dnat: "FIREWD_DNAT_ACCESS",
+      snat: "FIREWD_SNAT_ACCESS",
+      masquerade: "FIREWD_MASQUERADE_ACCESS",
+    },
+    commentCheck: "ENABLE_FIREWD_COMMENT_CHECK",
+  },
+  nftables: {
+    forwarding: "ENABLE_NFT_FORWARDING",
+    localNat: "ENABLE_NFT_LOCAL_NAT",
+    snat: "ENABLE_NFT_SNAT",
+    output: "ENABLE_NFT_OUTPUT",
+    flushAtInit: "FLUSH_NFT_AT_INIT",
+    flushAtExit: "FLUSH_NFT_AT_EXIT",
+    chains: {
+      input: "NFT_INPUT_ACCESS",
+      output: "NFT_OUTPUT_ACCESS",
+      forward: "NFT_FORWARD_ACCESS",
+      dnat: "NFT_DNAT_ACCESS",
+      snat: "NFT_SNAT_ACCESS",
+      masquerade: "NFT_MASQUERADE_ACCESS",
+    },
+    commentCheck: "ENABLE_NFT_COMMENT_CHECK",
+  },
+} as const satisfies Record<ChainFamily | FirewallType, FamilyVariables>;
+
+type Flat<T> = T extends string ? T : T extends object ? Flat<T[keyof T]> : never;
+/** Every chain-family variable name. */
+type FamilyVariableName = Flat<typeof FAMILY_VARIABLES>;
 
 /** Build-time default executable of each family (Debian paths). */
 export const FIREWALL_DEFAULT_EXE = {
@@ -59,41 +128,49 @@ function underRunDir(file: string): (get: Lookup) => string {
   };
 }
 
-/**
- * The IPT_* block; firewalld builds have the same variables with FIREWD in place of IPT, and our
- * nftables backend with NFT (there the chain specs only name our chains inside NFT_TABLE).
- */
-function chainFamily(prefix: "IPT" | "FIREWD" | "NFT", fw: ChainFamily): ServerVariable[] {
-  const upstream = prefix === "IPT";
-  const v = (name: string, def?: string): ServerVariable =>
-    def === undefined ? { name, firewall: fw, upstream } : { name, def, firewall: fw, upstream };
-  const chain = (name: string, def: string): ServerVariable => ({
+/** A chain-family variable; every one has a default. */
+interface FamilyEntry extends ServerVariable {
+  readonly name: FamilyVariableName;
+  readonly def: string;
+}
+
+/** One family's block, in upstream's order (SNAT_TRANSLATE_IP is listed in the iptables block). */
+function chainFamily(
+  fw: ChainFamily,
+): readonly (FamilyEntry | { readonly name: "SNAT_TRANSLATE_IP"; readonly upstream: true })[] {
+  const f = FAMILY_VARIABLES[fw];
+  const upstream = fw === "iptables";
+  const v = (name: FamilyVariableName, def: string): FamilyEntry => ({
     name,
     def,
-    chainSpec: true,
     firewall: fw,
     upstream,
   });
+  const chain = (kind: ChainKind, def: string): FamilyEntry => ({
+    ...v(f.chains[kind], def),
+    chainSpec: true,
+  });
   return [
-    v(`ENABLE_${prefix}_FORWARDING`, "N"),
-    v(`ENABLE_${prefix}_LOCAL_NAT`, "N"),
-    v(`ENABLE_${prefix}_SNAT`, "N"),
-    // Shared by both families; listed once, in the iptables block.
-    ...(upstream ? [{ name: "SNAT_TRANSLATE_IP", upstream: true }] : []),
-    v(`ENABLE_${prefix}_OUTPUT`, "N"),
-    v(`FLUSH_${prefix}_AT_INIT`, "Y"),
-    v(`FLUSH_${prefix}_AT_EXIT`, "Y"),
-    chain(`${prefix}_INPUT_ACCESS`, "ACCEPT, filter, INPUT, 1, FWKNOP_INPUT, 1"),
-    chain(`${prefix}_OUTPUT_ACCESS`, "ACCEPT, filter, OUTPUT, 1, FWKNOP_OUTPUT, 1"),
-    chain(`${prefix}_FORWARD_ACCESS`, "ACCEPT, filter, FORWARD, 1, FWKNOP_FORWARD, 1"),
-    chain(`${prefix}_DNAT_ACCESS`, "DNAT, nat, PREROUTING, 1, FWKNOP_PREROUTING, 1"),
-    chain(`${prefix}_SNAT_ACCESS`, "SNAT, nat, POSTROUTING, 1, FWKNOP_POSTROUTING, 1"),
-    chain(`${prefix}_MASQUERADE_ACCESS`, "MASQUERADE, nat, POSTROUTING, 1, FWKNOP_MASQUERADE, 1"),
-    v(`ENABLE_${prefix}_COMMENT_CHECK`, "Y"),
+    v(f.forwarding, "N"),
+    v(f.localNat, "N"),
+    v(f.snat, "N"),
+    // Shared by every family; listed once, in the iptables block.
+    ...(upstream ? [{ name: "SNAT_TRANSLATE_IP", upstream: true } as const] : []),
+    v(f.output, "N"),
+    v(f.flushAtInit, "Y"),
+    v(f.flushAtExit, "Y"),
+    chain("input", "ACCEPT, filter, INPUT, 1, FWKNOP_INPUT, 1"),
+    chain("output", "ACCEPT, filter, OUTPUT, 1, FWKNOP_OUTPUT, 1"),
+    chain("forward", "ACCEPT, filter, FORWARD, 1, FWKNOP_FORWARD, 1"),
+    chain("dnat", "DNAT, nat, PREROUTING, 1, FWKNOP_PREROUTING, 1"),
+    chain("snat", "SNAT, nat, POSTROUTING, 1, FWKNOP_POSTROUTING, 1"),
+    chain("masquerade", "MASQUERADE, nat, POSTROUTING, 1, FWKNOP_MASQUERADE, 1"),
+    v(f.commentCheck, "Y"),
   ];
 }
 
-export const SERVER_VARIABLES: readonly ServerVariable[] = [
+/** The table, with each entry's literal type (names and defaults) for the types below. */
+const TABLE = [
   { name: "CONFIG_FILE", def: `${ETC}/fwknopd.conf`, upstream: true },
   { name: "OVERRIDE_CONFIG", upstream: true },
   { name: "PCAP_INTF", def: "eth0", upstream: true },
@@ -131,12 +208,12 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
   { name: "ENABLE_DESTINATION_RULE", def: "N", upstream: true },
   { name: "ENABLE_RULE_PREPEND", def: "N", upstream: true },
   { name: "ENABLE_NAT_DNS", def: "Y", upstream: true },
-  ...chainFamily("IPT", "iptables"),
+  ...chainFamily("iptables"),
   // Ours: INPUT grants as ipset entries with kernel timeouts (src/firewall/settings.ts).
   { name: "ENABLE_IPT_IPSET", def: "N", firewall: "iptables", upstream: false },
-  ...chainFamily("FIREWD", "firewalld"),
+  ...chainFamily("firewalld"),
   // Ours: the nftables backend (src/firewall/nftables.ts, docs/firewall.md).
-  ...chainFamily("NFT", "nftables"),
+  ...chainFamily("nftables"),
   { name: "NFT_TABLE", def: "fwknop", firewall: "nftables", upstream: false },
   { name: "NFT_PRIORITY", def: "-10", range: [-1000, 1000], firewall: "nftables", upstream: false },
   { name: "NFT_MARK", def: "0x20000000", firewall: "nftables", upstream: false },
@@ -198,7 +275,18 @@ export const SERVER_VARIABLES: readonly ServerVariable[] = [
   { name: "METRICS_LISTEN", upstream: false },
   { name: "METRICS_ALLOW_REMOTE", def: "N", upstream: false },
   { name: "LOG_FORMAT", def: "text", upstream: false },
-];
+] as const satisfies readonly ServerVariable[];
+
+export const SERVER_VARIABLES: readonly ServerVariable[] = TABLE;
+
+/** Every fwknopd.conf variable name: a typo is a compile error. */
+export type ServerVariableName = (typeof TABLE)[number]["name"];
+
+/** The names whose default always yields a value: ServerConfig.get() never answers undefined. */
+export type DefaultedVariableName = Extract<
+  (typeof TABLE)[number],
+  { readonly def: string | ((get: Lookup) => string) }
+>["name"];
 
 /**
  * The IPv6 tool next to an iptables binary: /usr/sbin/iptables → /usr/sbin/ip6tables,

@@ -32,11 +32,11 @@ export const DEFAULT_NFT_SETTINGS: Readonly<NftSettings> = {
 const NFT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 export function nftSettingsFromConfig(cfg: ServerConfig): NftSettings {
-  const table = cfg.get("NFT_TABLE") ?? DEFAULT_NFT_SETTINGS.table;
+  const table = cfg.get("NFT_TABLE");
   if (!NFT_NAME.test(table)) {
     throw new FwknopError("FWK_ERR_CONFIG_VALUE", `Invalid NFT_TABLE name '${table}'`);
   }
-  const markText = cfg.get("NFT_MARK") ?? String(DEFAULT_NFT_SETTINGS.mark);
+  const markText = cfg.get("NFT_MARK");
   const mark = /^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(markText) ? Number(markText) : Number.NaN;
   if (!(mark > 0 && mark <= 0xffff_ffff)) {
     throw new FwknopError(
@@ -44,10 +44,5 @@ export function nftSettingsFromConfig(cfg: ServerConfig): NftSettings {
       `Invalid NFT_MARK '${markText}' (a non-zero 32-bit number, e.g. 0x20000000)`,
     );
   }
-  const priority = cfg.get("NFT_PRIORITY");
-  return {
-    table,
-    priority: priority === undefined ? DEFAULT_NFT_SETTINGS.priority : cfg.int("NFT_PRIORITY"),
-    mark,
-  };
+  return { table, priority: cfg.int("NFT_PRIORITY"), mark };
 }

@@ -7,7 +7,7 @@
 import { isIPv4 } from "node:net";
 import { type ChainSpec, parseChainSpec } from "../config/chain-spec.js";
 import type { ServerConfig } from "../config/server-config.js";
-import { FIREWALL_PREFIX } from "../config/server-variables.js";
+import { FAMILY_VARIABLES } from "../config/server-variables.js";
 import { FwknopError } from "../errors.js";
 import type { ChainKind } from "./rule.js";
 
@@ -88,18 +88,17 @@ export function defaultFirewallSettings(): FirewallSettings {
  * (IPT_* for iptables); chain specs were validated when the configuration was loaded.
  */
 export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
-  const p = FIREWALL_PREFIX[cfg.firewallType];
-  const on = (name: string) => cfg.bool(`ENABLE_${p}_${name}`);
+  const f = FAMILY_VARIABLES[cfg.firewallType];
   const kinds = activeChainKinds({
-    output: on("OUTPUT"),
-    forwarding: on("FORWARDING"),
-    localNat: on("LOCAL_NAT"),
-    snat: on("SNAT"),
+    output: cfg.bool(f.output),
+    forwarding: cfg.bool(f.forwarding),
+    localNat: cfg.bool(f.localNat),
+    snat: cfg.bool(f.snat),
   });
   const chains: Partial<Record<ChainKind, ChainSpec>> = {};
   for (const kind of kinds) {
-    const name = `${p}_${CHAIN_VARIABLE[kind]}_ACCESS`;
-    const parsed = parseChainSpec(cfg.get(name) ?? "");
+    const name = f.chains[kind];
+    const parsed = parseChainSpec(cfg.get(name));
     if (!parsed.ok) {
       throw new FwknopError(
         "FWK_ERR_CONFIG_CHAIN_SPEC",
@@ -110,26 +109,18 @@ export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
   }
   const snatIp = cfg.get("SNAT_TRANSLATE_IP");
   const settings: FirewallSettings = {
-    exe: cfg.get("FIREWALL_EXE") ?? "",
+    exe: cfg.get("FIREWALL_EXE"),
     chains,
     prepend: cfg.bool("ENABLE_RULE_PREPEND"),
     destinationRule: cfg.bool("ENABLE_DESTINATION_RULE"),
-    snat: on("SNAT"),
-    commentCheck: on("COMMENT_CHECK"),
+    snat: cfg.bool(f.snat),
+    commentCheck: cfg.bool(f.commentCheck),
     checkSupport: true,
-    ipset: on("IPSET"),
+    // Our ENABLE_IPT_IPSET exists only in the iptables family.
+    ipset: cfg.firewallType === "iptables" && cfg.bool("ENABLE_IPT_IPSET"),
   };
   const exe6 = cfg.get("FIREWALL_EXE_IPV6");
   if (exe6 !== undefined && exe6 !== "" && exe6.toLowerCase() !== "none") settings.exe6 = exe6;
   if (snatIp !== undefined && isIPv4(snatIp)) settings.snatTranslateIp = snatIp;
   return settings;
 }
-
-const CHAIN_VARIABLE = {
-  input: "INPUT",
-  output: "OUTPUT",
-  forward: "FORWARD",
-  dnat: "DNAT",
-  snat: "SNAT",
-  masquerade: "MASQUERADE",
-} as const satisfies Record<ChainKind, string>;

@@ -5,17 +5,12 @@
  */
 import type { EventLogger, LogEvent, LogLevel } from "./event.js";
 import { formatJsonEvent, plainEvent } from "./json-format.js";
+import type { LogSink } from "./logger.js";
 import { createStderrSink, type LineWriter } from "./stderr-sink.js";
 import { createSyslogSink, SYSLOG_FACILITIES, type SyslogFacility } from "./syslog-sink.js";
 
 /** syslog(3) severities; the Logger methods map onto them one to one. */
 export const SEVERITY = { error: 3, warn: 4, notice: 5, info: 6, debug: 7 } as const;
-
-/** Where formatted messages go; `severity` is a syslog severity. */
-export interface LogSink {
-  write(severity: number, msg: string): void;
-  close(): Promise<void>;
-}
 
 export interface LoggerOptions {
   /** -f: log to stderr (and not to syslog unless `syslog`). */

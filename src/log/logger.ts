@@ -11,6 +11,12 @@ export interface Logger {
   debug(msg: string): void;
 }
 
+/** Where formatted messages go (stderr, syslog); `severity` is a syslog severity. */
+export interface LogSink {
+  write(severity: number, msg: string): void;
+  close(): Promise<void>;
+}
+
 /** A logger that drops everything: for tests and for tools that stay silent. */
 export const silentLogger: Logger = {
   error() {},

@@ -3,7 +3,7 @@
  * prints, so the harness strings operators wait for ("Kicking off UDP server ...") match.
  */
 import { fstatSync } from "node:fs";
-import type { LogSink } from "./create-logger.js";
+import type { LogSink } from "./logger.js";
 
 export interface LineWriter {
   write(text: string): unknown;

@@ -9,11 +9,11 @@
  *
  * Like syslog(3), a missing socket means messages are dropped, never that the daemon stops.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { getSystemErrorName } from "node:util";
+import { type LongLivedChild, startChild } from "../sys/child.js";
 import { loadUnixDgram, type UnixDgramModule, type UnixDgramSocket } from "../sys/unix-dgram.js";
-import type { LogSink } from "./create-logger.js";
+import type { LogSink } from "./logger.js";
 
 /** Facility codes (syslog.h) for the SYSLOG_FACILITY values fwknopd accepts. */
 export const SYSLOG_FACILITIES = {
@@ -129,7 +129,7 @@ function errName(err: Error): string {
 function createLoggerSink(opts: SyslogSinkOptions): LogSink {
   const socketPath = opts.socketPath ?? "/dev/log";
   const facility = SYSLOG_FACILITIES[opts.facility];
-  let child: ChildProcess | undefined;
+  let child: LongLivedChild | undefined;
   let retryAt = 0;
   let problemReported = false;
   let dropped = 0;
@@ -139,33 +139,28 @@ function createLoggerSink(opts: SyslogSinkOptions): LogSink {
     problemReported = true;
   };
 
-  const start = (): ChildProcess | undefined => {
+  const start = (): LongLivedChild | undefined => {
     if (Date.now() < retryAt) return undefined;
     if (!existsSync(socketPath)) {
       retryAt = Date.now() + RETRY_MS;
       problem(`syslog socket ${socketPath} does not exist; syslog messages are dropped`);
       return undefined;
     }
-    const c = spawn(
-      "logger",
-      ["--prio-prefix", "-t", opts.identity, `--id=${process.pid}`, "-u", socketPath],
-      { stdio: ["pipe", "ignore", "pipe"] },
+    // A daemon exits when its work is done; the logging child must not keep it alive.
+    const c = startChild(
+      ["logger", "--prio-prefix", "-t", opts.identity, `--id=${process.pid}`, "-u", socketPath],
+      { pipes: { stdin: true, stderr: true }, unref: true },
     );
     const errText: string[] = [];
     c.stderr?.on("data", (d: Buffer) => errText.push(d.toString()));
-    c.stdin?.on("error", () => {});
-    c.on("error", (e) => problem(`cannot run logger(1) for syslog: ${e.message}`));
-    c.on("exit", (code) => {
+    void c.exited.then(({ code, error }) => {
       if (child === c) child = undefined;
       retryAt = Date.now() + RETRY_MS;
-      if (code !== 0) {
+      if (error) problem(`cannot run logger(1) for syslog: ${error.message}`);
+      else if (code !== 0) {
         problem(`logger(1) exited with status ${code}: ${errText.join("").trim()}`);
       }
     });
-    // A daemon exits when its work is done; the logging child must not keep it alive.
-    c.unref();
-    (c.stdin as { unref?: () => void } | null)?.unref?.();
-    (c.stderr as { unref?: () => void } | null)?.unref?.();
     problemReported = false;
     return c;
   };
@@ -192,18 +187,8 @@ function createLoggerSink(opts: SyslogSinkOptions): LogSink {
     close() {
       const c = child;
       child = undefined;
-      if (!c?.stdin || c.exitCode !== null) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          c.kill();
-          resolve();
-        }, 2000);
-        c.once("exit", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        c.stdin?.end();
-      });
+      if (!c?.stdin || !c.running) return Promise.resolve();
+      return c.stop({ ask: "end-stdin", graceMs: 2000 }).then(() => {});
     },
   };
 }

@@ -21,7 +21,7 @@ import {
   validateNatAccess,
   validateUsername,
 } from "./fields.js";
-import type { DecodedSpa } from "./spa.js";
+import type { DecodedSpa } from "./message.js";
 
 /** Digest candidates by text length; SHA-256/SHA3-256 and SHA-512/SHA3-512 share lengths. */
 const DIGESTS_BY_LENGTH: ReadonlyMap<number, readonly DigestName[]> = new Map([

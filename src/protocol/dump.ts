@@ -13,7 +13,7 @@ import {
   type EncryptionMode,
   MESSAGE_TYPE_NAMES,
 } from "./constants.js";
-import type { SpaMessage } from "./spa.js";
+import type { SpaMessage } from "./message.js";
 
 export interface SpaDump extends SpaMessage {
   digestType?: DigestName | undefined;

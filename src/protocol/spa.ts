@@ -26,24 +26,9 @@ import {
   validateNatAccess,
   validateUsername,
 } from "./fields.js";
+import type { DecodedSpa, SpaMessage } from "./message.js";
 
-export interface SpaMessage {
-  /** 16 decimal digits. */
-  randomValue: string;
-  username: string;
-  /** Unix seconds. */
-  timestamp: number;
-  /** libfko always writes "3.0.0"; older clients sent other values. */
-  version: string;
-  messageType: MessageTypeId;
-  /** `allowIP,proto/port[,…]`, or `allowIP,command` for type 0. */
-  message: string;
-  /** `host,port` for the NAT types. */
-  natAccess?: string;
-  serverAuth?: string;
-  /** Seconds; promotes the type to its client-timeout variant when > 0. */
-  clientTimeout?: number;
-}
+export type { DecodedSpa, SpaMessage } from "./message.js";
 
 export interface SpaKeys {
   /** Rijndael passphrase bytes (KEY or decoded KEY_BASE64), at most 32. */
@@ -64,13 +49,6 @@ export interface EncodedSpa {
   /** Ciphertext text with its `U2FsdGVkX1` prefix (what the HMAC covers). */
   ciphertext: string;
   hmac?: string;
-}
-
-export interface DecodedSpa extends SpaMessage {
-  digestType: DigestName;
-  digest: string;
-  /** Inner message before the digest, as received. */
-  encoded: string;
 }
 
 export interface EncodeOptions {

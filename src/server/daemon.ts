@@ -6,11 +6,11 @@
 
 import type { AccessStanza } from "../config/access-stanza.js";
 import type { ServerConfig } from "../config/server-config.js";
-import { FIREWALL_PREFIX } from "../config/server-variables.js";
 import type { FirewallBackend } from "../firewall/backend.js";
 import type { FirewallSettings } from "../firewall/settings.js";
 import type { Logger } from "../log/logger.js";
 import { type CommandContext, CommandCycles } from "./commands.js";
+import { grantStageSettings, pipelineSettings } from "./daemon-settings.js";
 import { DecisionLog } from "./decision-log.js";
 import { dispatchGrant } from "./dispatch.js";
 import type { GrantLedger } from "./grants.js";
@@ -51,7 +51,7 @@ export class Daemon {
     this.decisions = new DecisionLog({ log: parts.log });
     this.commands = {
       log: parts.log,
-      sudoExe: parts.config.get("SUDO_EXE") ?? "/usr/bin/sudo",
+      sudoExe: grantStageSettings(parts.config).sudoExe,
       now: this.now,
     };
     this.cycles = new CommandCycles(this.commands);
@@ -104,7 +104,7 @@ export class Daemon {
     }
     const decided = await processCandidate(c, this.ctx);
     const decision = await resolveNatStep(decided, {
-      dns: this.parts.config.bool("ENABLE_NAT_DNS"),
+      dns: grantStageSettings(this.parts.config).natDns,
     });
     this.decisions.record(c, decision);
     if (!decision.ok) return;
@@ -122,23 +122,13 @@ export function pipelineContext(
   parts: Pick<DaemonParts, "config" | "stanzas" | "replay" | "log" | "testMode">,
   now: () => number,
 ): PipelineContext {
-  const cfg = parts.config;
+  const { precheck, policy } = pipelineSettings(parts.config);
   return {
     stanzas: parts.stanzas,
     replay: parts.replay,
     now,
     info: (line) => parts.log.info(line),
-    precheck: {
-      http: cfg.bool("ENABLE_SPA_OVER_HTTP"),
-      anyUserAgent: cfg.bool("ALLOW_ANY_USER_AGENT"),
-      xForwardedFor: cfg.bool("ENABLE_X_FORWARDED_FOR"),
-    },
-    policy: {
-      packetAging: cfg.bool("ENABLE_SPA_PACKET_AGING"),
-      maxPacketAge: cfg.int("MAX_SPA_PACKET_AGE"),
-      natForwarding: cfg.bool(`ENABLE_${FIREWALL_PREFIX[cfg.firewallType]}_FORWARDING`),
-      localNat: cfg.bool(`ENABLE_${FIREWALL_PREFIX[cfg.firewallType]}_LOCAL_NAT`),
-      testMode: parts.testMode,
-    },
+    precheck,
+    policy: { ...policy, testMode: parts.testMode },
   };
 }

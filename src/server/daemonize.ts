@@ -5,9 +5,9 @@
  * written, socket bound), or "err <message>". The parent then exits 0, or 1 after printing
  * the child's error, which is what an operator or init script sees from the C daemon too.
  */
-import { spawn } from "node:child_process";
 import { closeSync, writeSync } from "node:fs";
 import { FwknopError } from "../errors.js";
+import { startChild } from "../sys/child.js";
 import { DAEMON_CHILD_FLAG } from "./options.js";
 
 const CHANNEL_FD = 3;
@@ -53,11 +53,12 @@ export async function becomeDaemon(
 export function spawnDaemon(opts: SpawnDaemonOptions = {}): Promise<{ pid: number }> {
   const argv = opts.argv ?? [...process.argv.slice(1), DAEMON_CHILD_FLAG];
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const child = spawn(process.execPath, [...process.execArgv, ...argv], {
+  // The ready channel is the child's fd 3 (CHANNEL_FD).
+  const child = startChild([process.execPath, ...process.execArgv, ...argv], {
     detached: true,
-    stdio: ["ignore", "ignore", "ignore", "pipe"],
+    channel: true,
   });
-  const channel = child.stdio[CHANNEL_FD];
+  const channel = child.channel;
   return new Promise((resolve, reject) => {
     let said = "";
     let settled = false;
@@ -74,7 +75,6 @@ export function spawnDaemon(opts: SpawnDaemonOptions = {}): Promise<{ pid: numbe
       child.kill("SIGKILL");
       finish(`fwknopd did not report ready within ${timeoutMs} ms; stopped it`);
     }, timeoutMs);
-    child.once("error", (e) => finish(`cannot start the background fwknopd: ${e.message}`));
     channel?.on("data", (d: Buffer) => {
       said += d.toString();
       const nl = said.indexOf("\n");
@@ -83,7 +83,8 @@ export function spawnDaemon(opts: SpawnDaemonOptions = {}): Promise<{ pid: numbe
       finish(line === "ok" ? undefined : line.replace(/^err /, ""));
     });
     channel?.on("error", () => {});
-    child.once("exit", (code, signal) => {
+    void child.exited.then(({ code, signal, error }) => {
+      if (error) return finish(`cannot start the background fwknopd: ${error.message}`);
       const how = signal ? `signal ${signal}` : `status ${code}`;
       finish(`fwknopd exited with ${how} before it was ready`);
     });

@@ -12,10 +12,11 @@ import type { ServerConfig } from "../config/server-config.js";
 import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { pipelineContext } from "./daemon.js";
+import { fileSettings, grantStageSettings } from "./daemon-settings.js";
 import { explainCandidate, formatExplanation } from "./explain.js";
 import type { Candidate } from "./intake/intake.js";
 import { decodeFrame, PcapStreamParser } from "./intake/pcap-reader.js";
-import { openReadOnlyReplayCache } from "./replay/file-cache.js";
+import { openReadOnlyReplayCache } from "./replay/read-only-cache.js";
 
 const PCAP_MAGICS = new Set([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1]);
 
@@ -36,19 +37,16 @@ export async function runExplain(
     );
   }
   const candidates = isPcap(input) ? fromPcap(input, file) : fromLines(input, config);
-  const replay = config.bool("ENABLE_DIGEST_PERSISTENCE")
-    ? openReadOnlyReplayCache(
-        config.get("DIGEST_FILE") ?? `${config.get("FWKNOP_RUN_DIR")}/digest.cache`,
-        log,
-      )
-    : undefined;
+  const { digestFile } = fileSettings(config);
+  const replay = digestFile === undefined ? undefined : openReadOnlyReplayCache(digestFile, log);
+  const { natDns } = grantStageSettings(config);
   let n = 0;
   for (const c of candidates) {
     n++;
     const at = Math.floor(c.receivedAt / 1000);
     // testMode off: the verdict says what the daemon would do; nothing here can act on it.
     const ctx = pipelineContext({ config, stanzas, replay, log, testMode: false }, () => at);
-    const e = await explainCandidate(c, { ctx, natDns: config.bool("ENABLE_NAT_DNS") });
+    const e = await explainCandidate(c, { ctx, natDns });
     const proto = c.proto === 6 ? "tcp" : c.proto === 1 ? "icmp" : "udp";
     out(
       formatExplanation(
@@ -87,7 +85,7 @@ function fromPcap(b: Buffer, file: string): Candidate[] {
 }
 
 function fromLines(b: Buffer, config: ServerConfig): Candidate[] {
-  const port = config.int("UDPSERV_PORT") || 62201;
+  const port = config.int("UDPSERV_PORT");
   const now = Date.now();
   const out: Candidate[] = [];
   for (const raw of b.toString("latin1").split("\n")) {

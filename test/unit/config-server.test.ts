@@ -9,7 +9,7 @@ import {
   type ServerConfig,
   type ServerConfigOptions,
 } from "../../src/config/server-config.js";
-import { SERVER_VARIABLES } from "../../src/config/server-variables.js";
+import { SERVER_VARIABLES, type ServerVariableName } from "../../src/config/server-variables.js";
 import { FwknopError } from "../../src/errors.js";
 import { FIREWALL_TYPES } from "../../src/firewall/backend-names.js";
 import { backendNames } from "../../src/firewall/select.js";
@@ -308,8 +308,9 @@ describe("loadServerConfig: fatal checks", () => {
     for (const v of SERVER_VARIABLES) {
       if (!v.range || (v.firewall !== undefined && v.firewall !== "iptables")) continue;
       const [lo, hi] = v.range;
-      assert.equal(load(`${v.name} ${lo}\n`).cfg.int(v.name), lo);
-      assert.equal(load(`${v.name} ${hi}\n`).cfg.int(v.name), hi);
+      const name = v.name as ServerVariableName;
+      assert.equal(load(`${v.name} ${lo}\n`).cfg.int(name), lo);
+      assert.equal(load(`${v.name} ${hi}\n`).cfg.int(name), hi);
       for (const bad of [lo - 1, hi + 1]) {
         fails(
           `${v.name} ${bad}\n`,

@@ -6,11 +6,11 @@
  * Both modes can end on their own (tcpdump lost its interface, the file is consumed), which the
  * plain Intake seam cannot express: they also expose `ended`, which the daemon turns into an exit.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { FwknopError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
+import { type LongLivedChild, startChild } from "../../sys/child.js";
 import type { Candidate, Intake } from "./intake.js";
 import { decodeFrame, type PcapRecord, PcapStreamParser } from "./pcap-reader.js";
 import { MAX_DATAGRAM } from "./udp.js";
@@ -115,7 +115,7 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake & {
   // lags one request behind; earlier tcpdump runs (capture restarts) are added on.
   const drops = { before: 0, current: undefined as number | undefined, askedAt: 0 };
   let onCandidate: ((c: Candidate) => void) | undefined;
-  let child: ChildProcess | undefined;
+  let child: LongLivedChild | undefined;
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
   let endWith: (e: IntakeEnd) => void = () => {};
@@ -128,8 +128,7 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake & {
   const launch = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const argv = tcpdumpArgv(o);
-      const [cmd, ...args] = argv;
-      const c = spawn(cmd ?? "tcpdump", args, { stdio: ["ignore", "pipe", "pipe"] });
+      const c = startChild(argv, { pipes: { stdout: true, stderr: true } });
       child = c;
       let stderr = "";
       let ready = false;
@@ -147,7 +146,6 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake & {
           : `Cannot capture on ${o.intf}: ${why}`;
         reject(new FwknopError("FWK_ERR_PCAP_TCPDUMP", msg, { cause }));
       };
-      c.once("error", (e) => fail(e.message, e));
       c.stderr?.on("data", (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-4096);
         const counts = [...d.toString().matchAll(/(\d+) packets? dropped by kernel/g)].at(-1);
@@ -172,10 +170,11 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake & {
           c.kill("SIGKILL");
         }
       });
-      c.once("close", (code, signal) => {
+      void c.exited.then(({ code, signal, error }) => {
         clearTimeout(timer);
         drops.before += drops.current ?? 0;
         drops.current = undefined;
+        if (error) return fail(error.message, error);
         const last = lastLine(stderr) || `exit status ${code ?? signal}`;
         if (!ready) fail(last);
         else if (child === c && !stopping) lost(last);
@@ -218,7 +217,7 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake & {
     ended,
     kernelDrops() {
       const c = child;
-      if (c && c.exitCode === null && Date.now() - drops.askedAt >= 1000) {
+      if (c?.running && Date.now() - drops.askedAt >= 1000) {
         drops.askedAt = Date.now();
         c.kill("SIGUSR1");
       }
@@ -242,15 +241,8 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake & {
       process.off("exit", killOnExit);
       const c = child;
       child = undefined;
-      if (!c || c.exitCode !== null || c.signalCode !== null) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => c.kill("SIGKILL"), KILL_GRACE_MS);
-        c.once("close", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        c.kill("SIGTERM");
-      });
+      if (!c?.running) return;
+      await c.stop({ ask: "SIGTERM", graceMs: KILL_GRACE_MS });
     },
   };
 }

@@ -60,8 +60,8 @@ export function createIntakeFromConfig(
 
 export function liveOptionsFromConfig(cfg: ServerConfig, log: Logger): PcapLiveOptions {
   return {
-    intf: cfg.get("PCAP_INTF") ?? "eth0",
-    filter: cfg.get("PCAP_FILTER") ?? "",
+    intf: cfg.get("PCAP_INTF"),
+    filter: cfg.get("PCAP_FILTER"),
     snaplen: cfg.int("MAX_SNIFF_BYTES"),
     promisc: cfg.bool("ENABLE_PCAP_PROMISC"),
     // Upstream reads only the command-line flag, never the config variable of the same name.
