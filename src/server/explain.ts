@@ -32,9 +32,17 @@ export type Stage =
   | "stanza"
   | "hmac"
   | "decrypt"
+  | "decode"
   | "gpg"
   | "policy"
   | "nat";
+
+/** Codes of the decryption itself; other codec failures come from decoding the plaintext. */
+const DECRYPT_CODES = new Set<ErrorCode>([
+  "FKO_ERROR_DECRYPTION_FAILURE",
+  "FKO_ERROR_DECRYPTION_SIZE",
+  "FKO_ERROR_INVALID_DATA_ENCRYPT_TYPE_UNKNOWN",
+]);
 
 export interface StanzaWalk {
   stanza: number;
@@ -177,7 +185,8 @@ async function walkStanza(
   if (!decoded.ok) {
     if (gpgStanza && encClass === "gpg") return walkGpg(c, stanza, o, lines);
     hints.push(...decryptHints(wire, stanza));
-    return stop("decrypt", decoded.code, `Rijndael ${stanza.encMode}: ${decoded.detail}`);
+    const stage = DECRYPT_CODES.has(decoded.code) ? "decrypt" : "decode";
+    return stop(stage, decoded.code, `Rijndael ${stanza.encMode}: ${decoded.detail}`);
   }
   lines.push(`decrypt: Rijndael ${stanza.encMode}, digest ${decoded.value.digestType} verified`);
   return policyStep(c, decoded.value, stanza, o, lines, hints);
