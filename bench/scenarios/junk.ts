@@ -13,29 +13,39 @@ const RATES = [10_000, 50_000, 100_000];
 const SECONDS = 5;
 const VALID = 100;
 
+export interface FloodOptions {
+  /** Extra fwknopd.conf variables (e.g. METRICS_LISTEN). */
+  conf?: Record<string, string>;
+  /** Runs in the server namespace for the length of the flood (e.g. a metrics scraper). */
+  alongside?: (serverNs: string, seconds: number) => Promise<unknown>;
+  seconds?: number;
+}
+
 export async function flood(
   kind: DaemonKind,
   rate: number,
   capture: "udp" | "pcap" = "udp",
-): Promise<{ share: number; achieved: number; dropped: number }> {
+  opts: FloodOptions = {},
+): Promise<{ share: number; achieved: number; dropped: number; alongside: unknown }> {
+  const seconds = opts.seconds ?? SECONDS;
   const keys = newKeys();
   const net = await createBenchNet();
   try {
     const d = await startBenchDaemon({
       kind,
       netns: net.pair.server,
-      conf: {},
+      conf: opts.conf ?? {},
       access: accessFor(keys, { FW_ACCESS_TIMEOUT: "3600" }),
       capture,
     });
     try {
       const target = { host: net.pair.serverIp, port: SPA_PORT };
       const before = await udpCounters(net.pair.server);
-      const [junk] = await Promise.all([
+      const [junk, , alongside] = await Promise.all([
         runAgent<{ achievedRate: number }>(
           net.pair.client,
           "junk",
-          { ...target, rate, seconds: SECONDS },
+          { ...target, rate, seconds },
           60_000,
         ),
         runAgent(
@@ -47,10 +57,11 @@ export async function flood(
             hiddenPort: HIDDEN_PORT,
             first: 0,
             count: VALID,
-            rate: VALID / SECONDS,
+            rate: VALID / seconds,
           },
           60_000,
         ),
+        opts.alongside?.(net.pair.server, seconds),
       ]);
       await settle(() => d.granted.size, VALID, 3000, 30_000);
       const after = await udpCounters(net.pair.server);
@@ -58,6 +69,7 @@ export async function flood(
         share: (100 * d.granted.size) / VALID,
         achieved: junk.achievedRate,
         dropped: after.rcvbufErrors - before.rcvbufErrors,
+        alongside,
       };
     } finally {
       await d.stop();
