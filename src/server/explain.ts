@@ -53,8 +53,11 @@ export interface StanzaWalk {
 }
 
 export interface Explanation {
+  /** Before the stanzas: precheck, source, replay. */
   steps: string[];
   stanzas: StanzaWalk[];
+  /** After the stanzas: the NAT step. */
+  after: string[];
   outcome:
     | { granted: true; detail: string }
     | { granted: false; code: ErrorCode; stage: Stage; detail: string };
@@ -75,6 +78,7 @@ export async function explainCandidate(c: Candidate, o: ExplainOptions): Promise
   const refused = (stage: Stage): Explanation => ({
     steps,
     stanzas: [],
+    after: [],
     outcome: outcomeOf(decision, stage),
     hints,
   });
@@ -116,10 +120,14 @@ export async function explainCandidate(c: Candidate, o: ExplainOptions): Promise
   const stage: Stage = decision.ok
     ? "policy"
     : (telling?.stage ?? (decision.code === "FWK_ERR_SPA_NAT_RESOLVE" ? "nat" : "policy"));
+  const after: string[] = [];
   if (!decision.ok && decision.code === "FWK_ERR_SPA_NAT_RESOLVE") {
-    steps.push(`nat: ${decision.detail} -> FWK_ERR_SPA_NAT_RESOLVE`);
+    after.push(`nat: ${decision.detail} -> FWK_ERR_SPA_NAT_RESOLVE`);
+  } else if (!decision.ok && !telling) {
+    // Never expected: say so rather than pretend the walk found the pipeline's reason.
+    after.push(`pipeline: ${decision.code} (not reproduced by the walk above)`);
   }
-  return { steps, stanzas, outcome: outcomeOf(decision, stage), hints };
+  return { steps, stanzas, after, outcome: outcomeOf(decision, stage), hints };
 }
 
 function outcomeOf(d: Decision, stage: Stage): Explanation["outcome"] {
@@ -247,6 +255,7 @@ export function formatExplanation(title: string, e: Explanation): string {
     out.push(`  ${w.lines[0]}`);
     for (const l of w.lines.slice(1)) out.push(`    ${l}`);
   }
+  for (const a of e.after) out.push(`  ${a}`);
   const r = e.outcome;
   out.push(
     r.granted
