@@ -13,6 +13,7 @@ import { DAEMON_BINARY, DAEMON_KINDS, type DaemonKind } from "./lib/daemon.js";
 import "./lib/reaper.js";
 import { renderMarkdown, renderSvg } from "./lib/report.js";
 import type { Measurement, Scenario } from "./lib/result.js";
+import { capacity } from "./scenarios/capacity.js";
 import { capture } from "./scenarios/capture.js";
 import { expiry } from "./scenarios/expiry.js";
 import { idle } from "./scenarios/idle.js";
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, Scenario> = {
   throughput,
   latency,
   junk,
+  capacity,
   expiry,
   replay,
   idle,

@@ -241,6 +241,10 @@ export const ERRORS = {
   FWK_ERR_PID_RUNNING: "Another fwknopd instance is running (its PID file names a live fwknopd)",
   FWK_ERR_PID_FILE: "The PID file cannot be created, read or written",
   FWK_ERR_DAEMON_START: "The background daemon exited or timed out before reporting ready",
+  FWK_ERR_INTERNAL:
+    "A bug: a caller broke an internal contract (an intake started twice, a value its type excludes)",
+  FWK_ERR_SERVER_USAGE:
+    "An fwknopd command-line option is unknown, lacks its argument, has an invalid value or conflicts with another",
   FWK_ERR_INTAKE_BIND: "The UDP server socket could not be bound to its address and port",
   FWK_ERR_EXPLAIN_INPUT: "fwknopd --explain cannot read its input file (or stdin)",
   FWK_ERR_METRICS_BIND: "The metrics endpoint (METRICS_LISTEN) could not listen on its address",

@@ -12,11 +12,17 @@ export function pace(
   ratePerSec: number,
   emit: (i: number) => void,
   maxBatch = 256,
+  opts: { maxMs?: number } = {},
 ): Promise<PaceResult> {
   const start = performance.now();
   let i = 0;
   return new Promise((resolve) => {
     const tick = () => {
+      // A rate above what the sender can reach ends on time, not on count.
+      if (opts.maxMs !== undefined && performance.now() - start >= opts.maxMs) {
+        resolve({ sent: i, elapsedMs: performance.now() - start });
+        return;
+      }
       const due = Math.min(
         count,
         Math.floor(((performance.now() - start) / 1000) * ratePerSec) + 1,

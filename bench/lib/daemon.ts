@@ -10,20 +10,41 @@ import { C_FWKNOPD, daemonArgv, OUR_FWKNOPD, writeConfigDir } from "../../test/h
 import { vethDevice } from "../../test/helpers/netns.js";
 import { track } from "./reaper.js";
 
-/** Our daemon in its default chain mode, ours with ENABLE_IPT_IPSET Y, and fwknopd 2.6.10. */
-export type DaemonKind = "ours" | "ours-ipset" | "c";
+/**
+ * Our daemon in its default chain mode (iptables, one rule per grant), ours with
+ * ENABLE_IPT_IPSET Y, ours with FIREWALL_TYPE nftables (kernel-timed sets), and fwknopd 2.6.10.
+ */
+export type DaemonKind = "ours" | "ours-ipset" | "ours-nft" | "c";
 
-export const DAEMON_KINDS: readonly DaemonKind[] = ["ours", "ours-ipset", "c"];
+export const DAEMON_KINDS: readonly DaemonKind[] = ["ours", "ours-ipset", "ours-nft", "c"];
 
 export const DAEMON_BINARY: Record<DaemonKind, string> = {
   ours: OUR_FWKNOPD,
   "ours-ipset": OUR_FWKNOPD,
+  "ours-nft": OUR_FWKNOPD,
   c: C_FWKNOPD,
 };
 
-/** Variants that differ only in the firewall layout: only firewall-bound scenarios run them all. */
+/**
+ * Variants that differ from "ours" only in the iptables layout: only firewall-bound scenarios
+ * run them. The nftables variant is a firewall of its own (another tool, another packet path
+ * through the kernel) and runs in every scenario where a firewall is involved.
+ */
 export function firewallVariant(kind: DaemonKind): boolean {
   return kind === "ours-ipset";
+}
+
+/** Config lines that select each variant's firewall. */
+const KIND_CONF: Record<DaemonKind, Record<string, string>> = {
+  ours: {},
+  "ours-ipset": { ENABLE_IPT_IPSET: "Y" },
+  "ours-nft": { FIREWALL_TYPE: "nftables" },
+  c: {},
+};
+
+/** The variable that keeps (N) or flushes (Y) the firewall's grants at start, per variant. */
+export function flushAtInitVariable(kind: DaemonKind): string {
+  return kind === "ours-nft" ? "FLUSH_NFT_AT_INIT" : "FLUSH_IPT_AT_INIT";
 }
 
 /** Both daemons log this line once per rule they add (upstream wording). */
@@ -44,6 +65,8 @@ export interface BenchDaemon {
   alive(): boolean;
   /** SIGTERM, then SIGKILL after graceMs; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once, as a crash would end it (no exit cleanup); resolves when it is gone. */
+  kill9(): Promise<void>;
 }
 
 export interface StartBench {
@@ -60,7 +83,7 @@ export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
   const capture = o.capture ?? "udp";
   const conf = {
     ...o.conf,
-    ...(o.kind === "ours-ipset" ? { ENABLE_IPT_IPSET: "Y" } : {}),
+    ...KIND_CONF[o.kind],
     ...(capture === "pcap"
       ? {
           ENABLE_UDP_SERVER: "N",
@@ -70,7 +93,14 @@ export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
       : {}),
   };
   const cfg = writeConfigDir(conf, o.access);
-  const argv = daemonArgv(DAEMON_BINARY[o.kind], cfg);
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles our daemons live (Node refuses
+  // --cpu-prof in NODE_OPTIONS, and that would profile every helper too).
+  const nodeArgs =
+    o.kind === "c" ? [] : (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const argv = [
+    ...(nodeArgs.length > 0 ? [process.execPath, ...nodeArgs] : []),
+    ...daemonArgv(DAEMON_BINARY[o.kind], cfg),
+  ];
   // `ip netns exec` execs the daemon, so the child's pid is the daemon's pid.
   const proc = track(
     spawn("ip", ["netns", "exec", o.netns, ...argv], { stdio: ["ignore", "pipe", "pipe"] }),
@@ -108,6 +138,10 @@ export async function startBenchDaemon(o: StartBench): Promise<BenchDaemon> {
         waiters.add(w);
         void exited.then(() => w.done(undefined));
       });
+    },
+    async kill9() {
+      if (d.alive()) proc.kill("SIGKILL");
+      await exited;
     },
     async stop(graceMs = 15_000) {
       if (d.alive()) {

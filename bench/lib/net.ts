@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_NFT_SETTINGS } from "../../src/firewall/nft-settings.js";
 import { runChecked } from "../../src/sys/run.js";
 import type { BenchKeys } from "../../test/helpers/bench-knock.js";
 import {
@@ -18,6 +19,8 @@ import type { DaemonKind } from "./daemon.js";
 import { track } from "./reaper.js";
 
 export const SPA_PORT = 62201;
+/** NFT_MARK as hex, for the bench host's accept-the-mark rule. */
+const NFT_MARK = `0x${DEFAULT_NFT_SETTINGS.mark.toString(16)}`;
 export const HIDDEN_PORT = 2222;
 /** Client addresses 198.18.0.10 … 198.18.0.109, one per latency probe (a new grant each). */
 export const PROBE_ADDRESSES = 100;
@@ -44,6 +47,10 @@ export async function createBenchNet(): Promise<BenchNet> {
     await ipt("-A", "INPUT", "-i", "lo", "-j", "ACCEPT");
     await ipt("-A", "INPUT", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT");
     await ipt("-A", "INPUT", "-p", "udp", "--dport", String(SPA_PORT), "-j", "ACCEPT");
+    // What docs/firewall.md asks of a default-drop host for our nftables backend: its table
+    // accepts a grant in its own chain and marks the packet, and this chain accepts the mark.
+    // The other daemons never set the mark.
+    await ipt("-A", "INPUT", "-m", "mark", "--mark", `${NFT_MARK}/${NFT_MARK}`, "-j", "ACCEPT");
     await ipt(
       "-A",
       "INPUT",
@@ -70,9 +77,10 @@ export async function createBenchNet(): Promise<BenchNet> {
 
 /**
  * Pre-inserts `count` grants as the daemon itself writes them (with an `_exp_` marker), for a
- * daemon started with FLUSH_IPT_AT_INIT N to adopt: rules in FWKNOP_INPUT, or for our ipset mode
- * entries of the FWKNOP_INPUT set. Addresses come from 198.19.0.0/16 and the port varies past
- * 65,536 grants, so every one is a distinct grant.
+ * daemon started with FLUSH_IPT_AT_INIT (FLUSH_NFT_AT_INIT) N to adopt: rules in FWKNOP_INPUT,
+ * entries of the FWKNOP_INPUT set in our ipset mode, elements of our table's allow4 set with
+ * nftables. Addresses come from 198.19.0.0/16 and the port varies past 65,536 grants, so every
+ * one is a distinct grant.
  */
 export async function preloadGrants(
   ns: string,
@@ -82,6 +90,34 @@ export async function preloadGrants(
 ): Promise<void> {
   const who = (i: number) => [`198.19.${(i >> 8) & 255}.${i & 255}`, 10_000 + (i >> 16)] as const;
   const lines: string[] = [];
+  if (kind === "ours-nft") {
+    // Elements of the set our nftables backend creates (src/firewall/nft-json.ts), so it adopts
+    // them; the kernel times them out like the daemon's own.
+    const ttl = expiresAt - Math.floor(Date.now() / 1000);
+    const t = DEFAULT_NFT_SETTINGS.table;
+    lines.push(
+      `table inet ${t} {`,
+      "  set allow4 {",
+      "    type ipv4_addr . inet_proto . inet_service; flags timeout;",
+      "  }",
+      "}",
+    );
+    // In slices: one `add element` per 10,000 keeps each nft command line-sized.
+    for (let i = 0; i < count; i += 10_000) {
+      const elems: string[] = [];
+      for (let j = i; j < Math.min(count, i + 10_000); j++) {
+        const [ip, port] = who(j);
+        elems.push(`${ip} . tcp . ${port} timeout ${ttl}s comment "_exp_${expiresAt}"`);
+      }
+      lines.push(`add element inet ${t} allow4 { ${elems.join(", ")} }`);
+    }
+    await runChecked(["nft", "-f", "-"], {
+      netns: ns,
+      input: `${lines.join("\n")}\n`,
+      timeoutMs: 120_000,
+    });
+    return;
+  }
   if (kind === "ours-ipset") {
     // The same set definition our backend creates (src/firewall/ipset.ts), so it adopts it.
     lines.push("create FWKNOP_INPUT hash:ip,port family inet timeout 0 comment maxelem 1048576");
@@ -184,4 +220,17 @@ export async function udpCounters(
   const [head, vals] = snmp.filter((l) => l.startsWith("Udp:")).map((l) => l.split(/\s+/));
   const get = (k: string) => Number(vals?.[head?.indexOf(k) ?? -1] ?? Number.NaN);
   return { inDatagrams: get("InDatagrams"), rcvbufErrors: get("RcvbufErrors") };
+}
+
+/** Bytes queued on the UDP sockets bound to `port` in `ns` (rx_queue of /proc/net/udp). */
+export async function udpQueueBytes(ns: string, port: number): Promise<number> {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const table = (await runChecked(["cat", "/proc/net/udp"], { netns: ns })).stdout.split("\n");
+  let total = 0;
+  for (const line of table.slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (!cols[1]?.endsWith(suffix)) continue;
+    total += Number.parseInt(cols[4]?.split(":")[1] ?? "0", 16);
+  }
+  return total;
 }

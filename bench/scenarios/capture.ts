@@ -2,11 +2,11 @@
  * Scenario 7, sniffing mode: both daemons capture on the server's veth (libpcap for the C
  * daemon, tcpdump for ours) instead of listening on a UDP socket — upstream's default mode, in
  * which the SPA port needs no ACCEPT rule. Measured: knock-to-open latency with no other grants,
- * and the share of valid knocks granted under a 50k packets/s junk flood.
+ * and the share of valid knocks granted under a 50k packets/s flood of the most expensive junk.
  */
 import { firewallVariant } from "../lib/daemon.js";
 import { type Measurement, percentile, type ScenarioContext } from "../lib/result.js";
-import { flood } from "./junk.js";
+import { flood, WORST_SHAPE } from "./junk.js";
 import { samples } from "./latency.js";
 
 const TRIALS = 50;
@@ -19,7 +19,7 @@ export async function capture(ctx: ScenarioContext): Promise<Measurement[]> {
   const p99: Measurement = { ...base, metric: "knock-to-open p99", better: "lower", values: {} };
   const junk: Measurement = {
     scenario: "capture",
-    condition: `pcap mode, ${JUNK_RATE / 1000}k junk packets/s for 5 s`,
+    condition: `pcap mode, ${JUNK_RATE / 1000}k junk packets/s (${WORST_SHAPE}) for 5 s`,
     metric: "valid knocks granted",
     unit: "%",
     better: "higher",

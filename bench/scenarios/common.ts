@@ -4,7 +4,12 @@
  */
 import { randomBytes } from "node:crypto";
 import type { BenchKeys } from "../../test/helpers/bench-knock.js";
-import { type BenchDaemon, type DaemonKind, startBenchDaemon } from "../lib/daemon.js";
+import {
+  type BenchDaemon,
+  type DaemonKind,
+  flushAtInitVariable,
+  startBenchDaemon,
+} from "../lib/daemon.js";
 import { type BenchNet, preloadGrants } from "../lib/net.js";
 import { sleep } from "../lib/result.js";
 
@@ -68,7 +73,7 @@ export async function startWithOthers(o: WithOthers): Promise<BenchDaemon> {
   return startBenchDaemon({
     kind: o.kind,
     netns: o.net.pair.server,
-    conf: { FLUSH_IPT_AT_INIT: o.others > 0 ? "N" : "Y" },
+    conf: { [flushAtInitVariable(o.kind)]: o.others > 0 ? "N" : "Y" },
     access: o.access,
     ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
     ...(o.capture !== undefined ? { capture: o.capture } : {}),

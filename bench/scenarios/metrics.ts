@@ -34,7 +34,7 @@ export async function metrics(ctx: ScenarioContext): Promise<Measurement[]> {
   };
   const rows: Measurement[] = [];
   for (const scraped of [false, true]) {
-    const r = await flood("ours", RATE, "udp", {
+    const r = await flood("ours", RATE, "udp", undefined, {
       seconds,
       ...(scraped
         ? {

@@ -80,6 +80,17 @@ async function load(kind: DaemonKind, ns: string, digestFile: string): Promise<L
   return { seconds, maxRssMb: kb / 1024 };
 }
 
+/**
+ * Three loads: the fastest time (start-up time is noise-prone on a shared machine, and noise
+ * only ever adds) and the median peak RSS.
+ */
+async function loadBest(kind: DaemonKind, ns: string, digestFile: string): Promise<Load> {
+  const runs: Load[] = [];
+  for (let i = 0; i < 3; i++) runs.push(await load(kind, ns, digestFile));
+  const rss = runs.map((r) => r.maxRssMb).sort((a, b) => a - b);
+  return { seconds: Math.min(...runs.map((r) => r.seconds)), maxRssMb: rss[1] as number };
+}
+
 export async function replay(ctx: ScenarioContext): Promise<Measurement[]> {
   const dir = mkdtempSync(join(tmpdir(), "fwk-bench-digests-"));
   // A namespace keeps even a daemon that misreads its options away from the host firewall.
@@ -88,32 +99,32 @@ export async function replay(ctx: ScenarioContext): Promise<Measurement[]> {
     const now = Math.floor(Date.now() / 1000);
     const empty: Partial<Record<DaemonKind, Load>> = {};
     const emptyFile = join(dir, "empty.cache");
-    for (const kind of ctx.kinds.filter((k) => !firewallVariant(k))) {
+    for (const kind of ctx.kinds.filter((k) => !firewallVariant(k) && k !== "ours-nft")) {
       writeDigestFile(emptyFile, 0, now);
-      empty[kind] = await load(kind, pair.server, emptyFile);
+      empty[kind] = await loadBest(kind, pair.server, emptyFile);
     }
     const out: Measurement[] = [];
     for (const size of ctx.quick ? [100_000] : SIZES) {
       const file = join(dir, `digest-${size}.cache`);
       const label = `${size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`} digests on disk`;
       const big = size === 1_000_000;
-      const row = (metric: string, unit: string, goal: number): Measurement => ({
+      const row = (metric: string, unit: string, goal?: number): Measurement => ({
         scenario: "replay",
         condition: label,
         metric,
         unit,
         better: "lower",
         values: {},
-        ...(big ? { goal: { op: "<=" as const, value: goal } } : {}),
+        ...(big && goal !== undefined ? { goal: { op: "<=" as const, value: goal } } : {}),
       });
-      const time = row("start-up time, whole process", "s", 0.3);
-      const timeCache = row("start-up time beyond an empty cache", "s", 0.3);
-      const mem = row("peak RSS, whole process", "MB", 64);
-      const memCache = row("peak RSS beyond an empty cache", "MB", 64);
-      for (const kind of ctx.kinds.filter((k) => !firewallVariant(k))) {
+      const time = row("start-up time, whole process", "s");
+      const timeCache = row("start-up time beyond an empty cache", "s", 0.25);
+      const mem = row("peak RSS, whole process", "MB");
+      const memCache = row("peak RSS beyond an empty cache", "MB", 48);
+      for (const kind of ctx.kinds.filter((k) => !firewallVariant(k) && k !== "ours-nft")) {
         // The page cache is warm for every daemon: the file is rewritten just before each load.
-        writeDigestFile(file, size, now);
-        const r = await load(kind, pair.server, file);
+        writeDigestFile(file, size, Math.floor(Date.now() / 1000));
+        const r = await loadBest(kind, pair.server, file);
         ctx.log(`replay ${kind} ${label}: ${r.seconds.toFixed(3)} s, ${r.maxRssMb.toFixed(1)} MB`);
         time.values[kind] = r.seconds;
         mem.values[kind] = r.maxRssMb;

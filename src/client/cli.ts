@@ -3,15 +3,7 @@
  * choose files and stanzas, read ~/.fwknoprc ([default], then the -n stanza), then apply the
  * remaining options so the command line wins. Every refusal is one error line.
  */
-import {
-  closeSync,
-  constants,
-  existsSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, constants, existsSync, lstatSync, openSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { findStanza, parseFwknoprc, type RcStanza } from "../config/fwknoprc.js";
@@ -19,6 +11,7 @@ import { FwknopError } from "../errors.js";
 import { getoptLong, type ParsedOption } from "../sys/getopt.js";
 import { CLIENT_OPTIONS, clientOption, newRunRequest, type RunRequest } from "./options.js";
 import { RC_TEMPLATE } from "./rc-template.js";
+import { readClientFile } from "./read-file.js";
 import { defaultSettings, findRcVariable } from "./settings.js";
 
 export const PROG = "fwknop";
@@ -123,13 +116,7 @@ function applyStanza(req: RunRequest, stanza: RcStanza, file: string): void {
 
 /** The last saved command line as argv (program name dropped). */
 export function readRunFile(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new FwknopError("FWK_ERR_CLIENT_FILE", `Could not open ${path}: ${(e as Error).message}`);
-  }
-  return text
+  return readClientFile(path)
     .split(/[ \t\r\n]+/)
     .filter((w) => w !== "")
     .slice(1);
@@ -176,16 +163,7 @@ export function parseCli(argv: readonly string[], env: CliEnv): ParsedCli {
   if (!req.noRcFile && rc !== undefined) {
     if (!existsSync(rc)) createRcTemplate(rc, env.notice);
     for (const w of rcFileWarnings(rc)) env.notice(w);
-    let text: string;
-    try {
-      text = readFileSync(rc, "utf8");
-    } catch (e) {
-      throw new FwknopError(
-        "FWK_ERR_CLIENT_FILE",
-        `Could not open config file: ${rc}: ${(e as Error).message}`,
-      );
-    }
-    stanzas = parseFwknoprc(text);
+    stanzas = parseFwknoprc(readClientFile(rc, "config file"));
     if (!req.stanzaList) {
       const def = findStanza(stanzas, "default");
       if (def) applyStanza(req, def, rc);

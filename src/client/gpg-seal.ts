@@ -4,9 +4,10 @@
  * binary OpenPGP message becomes unpadded base64. It must start with `hQ` (an old-format
  * session-key packet), because the wire drops those two characters and fwknopd puts them back.
  */
+
+import { b64uEncode } from "../crypto/base64.js";
 import { DEFAULT_GPG_EXE } from "../crypto/gpg.js";
 import { FwknopError } from "../errors.js";
-import { b64uEncode } from "../protocol/base64.js";
 import { B64_GPG_PREFIX } from "../protocol/constants.js";
 import { run } from "../sys/run.js";
 

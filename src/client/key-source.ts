@@ -3,10 +3,11 @@
  * as an option or rc variable, --stdin / --fd, a key file (-G, --get-hmac-key), else a prompt on
  * the terminal with echo off.
  */
-import { openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { openSync, readSync, writeSync } from "node:fs";
 import { ReadStream } from "node:tty";
 import { FwknopError } from "../errors.js";
 import type { RunRequest } from "./options.js";
+import { readClientFile } from "./read-file.js";
 import { type KeyText, keyBytes, MAX_CLIENT_KEY_LEN } from "./settings.js";
 
 /** Key files: `<destination>: <key>` lines; the last line for the destination wins. */
@@ -23,16 +24,7 @@ export function keyFromFile(text: string, destination: string): string | undefin
 }
 
 function readKeyFile(path: string, destination: string): Buffer {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new FwknopError(
-      "FWK_ERR_CLIENT_FILE",
-      `Could not open config file: ${path}: ${(e as Error).message}`,
-    );
-  }
-  const key = keyFromFile(text, destination);
+  const key = keyFromFile(readClientFile(path, "config file"), destination);
   if (key === undefined) {
     throw new FwknopError(
       "FWK_ERR_CLIENT_KEY",

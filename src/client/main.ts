@@ -8,16 +8,18 @@ import { userInfo } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { findStanza, parseFwknoprc, updateFwknoprc } from "../config/fwknoprc.js";
 import { DEFAULT_GPG_EXE } from "../crypto/gpg.js";
-import { FwknopError } from "../errors.js";
+import { formatKeyLines, generateKeyPair } from "../crypto/key-gen.js";
+import { ERRORS, FwknopError } from "../errors.js";
 import { formatSpaDump, type SpaDump } from "../protocol/dump.js";
 import { isAllowIpv6, isValidIpv4Text } from "../protocol/fields.js";
 import { decodeSpa, effectiveMessageType } from "../protocol/spa.js";
 import { type BuiltPacket, buildPacket, type GpgSeal, portFromRandom } from "./build.js";
 import { type ParsedCli, PROG, parseCli } from "./cli.js";
 import { gpgSeal } from "./gpg-seal.js";
+import { provisioningText } from "./key-provisioning.js";
 import { gatherKeys, type KeyIo, readLineFromFd } from "./key-source.js";
-import { formatKeyLines, generateKeys, provisioningText } from "./keygen.js";
 import type { RunRequest } from "./options.js";
+import { readClientFile } from "./read-file.js";
 import { resolveExternalIp } from "./resolve-ip.js";
 import { RC_VARIABLES } from "./settings.js";
 import { parseProxyTarget, relay, waitForPort } from "./ssh-proxy.js";
@@ -174,7 +176,19 @@ function saveRcStanza(
 
 function runKeyGen(cli: ParsedCli, io: ClientIo): number {
   const req = cli.request;
-  const keys = generateKeys(req.settings.hmacType, req.keyLen, req.hmacKeyLen);
+  const generated = generateKeyPair(
+    {
+      hmacType: req.settings.hmacType,
+      ...(req.keyLen !== undefined ? { keyLen: req.keyLen } : {}),
+      ...(req.hmacKeyLen !== undefined ? { hmacKeyLen: req.hmacKeyLen } : {}),
+    },
+    randomBytes,
+  );
+  if (!generated.ok) {
+    const { code, detail } = generated;
+    throw new FwknopError(code, `fwknop: fko_key_gen: ${ERRORS[code]} (${detail})`);
+  }
+  const keys = generated.value;
   if (req.keyGenFile !== undefined) {
     try {
       writeFileSync(req.keyGenFile, formatKeyLines(keys), { mode: 0o600 });
@@ -192,8 +206,8 @@ function runKeyGen(cli: ParsedCli, io: ClientIo): number {
     // The generated keys replace any key given on the command line.
     for (const v of ["KEY", "KEY_BASE64", "HMAC_KEY", "HMAC_KEY_BASE64"]) req.given.delete(v);
     const extra: [string, string][] = [
-      ["KEY_BASE64", keys.keyB64],
-      ["HMAC_KEY_BASE64", keys.hmacKeyB64],
+      ["KEY_BASE64", keys.key.toString("base64")],
+      ["HMAC_KEY_BASE64", keys.hmacKey.toString("base64")],
     ];
     if (!req.given.has("USE_HMAC")) extra.push(["USE_HMAC", "Y"]);
     const rc = saveRcStanza(cli, io, extra);
@@ -386,16 +400,7 @@ export async function runClient(argv: readonly string[], io: ClientIo): Promise<
           "FWK_ERR_CLIENT_FILE",
           "--show-last needs a home directory or -E FILE",
         );
-      let text: string;
-      try {
-        text = readFileSync(path, "utf8");
-      } catch (e) {
-        throw new FwknopError(
-          "FWK_ERR_CLIENT_FILE",
-          `Could not open ${path}: ${(e as Error).message}`,
-        );
-      }
-      io.out(`Last fwknop client command line: ${text}\n`);
+      io.out(`Last fwknop client command line: ${readClientFile(path)}\n`);
       return 0;
     }
     if (req.stanzaList) {

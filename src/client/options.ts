@@ -3,7 +3,7 @@
  * does to the run. Options with an rc twin name it in `rcVar`: their value goes through the rc
  * reader (one validation for both sources) and `--save-rc-stanza` writes that variable.
  */
-import { isBase64Text } from "../protocol/base64.js";
+import { isBase64Text } from "../crypto/base64.js";
 import { parseDigestName, parseEncryptionMode } from "../protocol/constants.js";
 import type { OptionSpec } from "../sys/getopt.js";
 import {

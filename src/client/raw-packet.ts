@@ -3,7 +3,9 @@
  * tcpraw (IP + TCP SYN, seq 1, window 32767, checksum left 0) and icmp (IP + ICMP with its
  * checksum; echo requests carry a random id and sequence 1). TTL 255 as upstream. Pure.
  */
+
 import { isIPv4 } from "node:net";
+import { FwknopError } from "../errors.js";
 
 export type RawMode = "udpraw" | "tcpraw" | "icmp";
 
@@ -33,7 +35,7 @@ export function inetChecksum(buf: Buffer): number {
 }
 
 function ipv4Bytes(ip: string): Buffer {
-  if (!isIPv4(ip)) throw new Error(`not an IPv4 address: ${ip}`);
+  if (!isIPv4(ip)) throw new FwknopError("FWK_ERR_CLIENT_SEND", `not an IPv4 address: ${ip}`);
   return Buffer.from(ip.split(".").map(Number));
 }
 

@@ -37,7 +37,7 @@ function fetchText(url: URL, userAgent: string | undefined, timeoutMs: number): 
       (res) => {
         if ((res.statusCode ?? 0) >= 400) {
           res.resume();
-          reject(new Error(`HTTP status ${res.statusCode}`));
+          reject(new FwknopError("FWK_ERR_CLIENT_RESOLVE", `HTTP status ${res.statusCode}`));
           return;
         }
         const chunks: Buffer[] = [];
@@ -45,14 +45,17 @@ function fetchText(url: URL, userAgent: string | undefined, timeoutMs: number): 
         res.on("data", (c: Buffer) => {
           size += c.length;
           // An address fits in a few bytes; refuse to buffer a large page.
-          if (size > 65536) req.destroy(new Error("response too large"));
+          if (size > 65536)
+            req.destroy(new FwknopError("FWK_ERR_CLIENT_RESOLVE", "response too large"));
           else chunks.push(c);
         });
         res.on("end", () => resolve(Buffer.concat(chunks).toString("latin1")));
         res.on("error", reject);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on("timeout", () =>
+      req.destroy(new FwknopError("FWK_ERR_CLIENT_RESOLVE", `no answer within ${timeoutMs} ms`)),
+    );
     req.on("error", reject);
   });
 }

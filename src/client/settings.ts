@@ -5,7 +5,7 @@
  * the current setting is written back by `--save-rc-stanza`. Command-line options that have an rc
  * twin go through the same readers, so both sources accept the same values.
  */
-import { b64Decode, isBase64Text } from "../protocol/base64.js";
+import { b64Decode, isBase64Text } from "../crypto/base64.js";
 import {
   DIGEST_DISPLAY_NAMES,
   type DigestName,

@@ -9,7 +9,7 @@ import { parsePortList } from "./port-list.js";
 import type { ServerConfig } from "./server-config.js";
 
 /** Values of a stanza that sets none of these variables. */
-const STANZA_DEFAULTS = {
+export const STANZA_DEFAULTS = {
   hmacType: "sha256",
   encMode: "CBC",
   fwAccessTimeout: 30,

@@ -4,7 +4,7 @@
  * the upstream wording; list values (ports, addresses, GPG ids) are parsed when the stanza is
  * finished (access-defaults.ts), so those errors name the line that set them.
  */
-import { b64Decode, isBase64Text } from "../protocol/base64.js";
+import { b64Decode, isBase64Text } from "../crypto/base64.js";
 import { parseDigestName, parseEncryptionMode } from "../protocol/constants.js";
 import type { AccountLookup } from "../sys/accounts.js";
 import { isDirectory } from "../sys/file-kind.js";
@@ -145,6 +145,29 @@ function list(name: string, field: ListField, keyFile?: true): AccessVariable {
   return keyFile ? { name, keyFile, set } : { name, set };
 }
 
+/** CMD_EXEC_USER, CMD_SUDO_EXEC_USER: the user's ids, looked up as the line is read. */
+function execUserVariable(name: string, field: "cmdExecUser" | "cmdSudoExecUser"): AccessVariable {
+  return {
+    name,
+    set: (d, value, cx) => {
+      d[field] = execUser(value, cx);
+    },
+  };
+}
+
+/** CMD_EXEC_GROUP, CMD_SUDO_EXEC_GROUP. */
+function execGroupVariable(
+  name: string,
+  field: "cmdExecGroup" | "cmdSudoExecGroup",
+): AccessVariable {
+  return {
+    name,
+    set: (d, value, cx) => {
+      d[field] = execGroup(value, cx);
+    },
+  };
+}
+
 function execUser(value: string, cx: VariableContext) {
   const pw = cx.accounts.user(value);
   if (!pw) {
@@ -248,30 +271,10 @@ export const ACCESS_VARIABLES: readonly AccessVariable[] = [
   },
   flag("ENABLE_CMD_EXEC", "enableCmdExec"),
   flag("ENABLE_CMD_SUDO_EXEC", "enableCmdSudoExec"),
-  {
-    name: "CMD_EXEC_USER",
-    set: (d, value, cx) => {
-      d.cmdExecUser = execUser(value, cx);
-    },
-  },
-  {
-    name: "CMD_SUDO_EXEC_USER",
-    set: (d, value, cx) => {
-      d.cmdSudoExecUser = execUser(value, cx);
-    },
-  },
-  {
-    name: "CMD_EXEC_GROUP",
-    set: (d, value, cx) => {
-      d.cmdExecGroup = execGroup(value, cx);
-    },
-  },
-  {
-    name: "CMD_SUDO_EXEC_GROUP",
-    set: (d, value, cx) => {
-      d.cmdSudoExecGroup = execGroup(value, cx);
-    },
-  },
+  execUserVariable("CMD_EXEC_USER", "cmdExecUser"),
+  execUserVariable("CMD_SUDO_EXEC_USER", "cmdSudoExecUser"),
+  execGroupVariable("CMD_EXEC_GROUP", "cmdExecGroup"),
+  execGroupVariable("CMD_SUDO_EXEC_GROUP", "cmdSudoExecGroup"),
   text("CMD_CYCLE_OPEN", "cmdCycleOpen"),
   text("CMD_CYCLE_CLOSE", "cmdCycleClose"),
   {

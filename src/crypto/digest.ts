@@ -3,8 +3,8 @@
  * hmac.ts, the HMAC. Output is unpadded base64, as libfko writes it.
  */
 import { createHash } from "node:crypto";
-import { b64uEncode } from "../protocol/base64.js";
-import type { DigestName } from "../protocol/constants.js";
+import type { DigestName } from "./algorithms.js";
+import { b64uEncode } from "./base64.js";
 
 /** Node/OpenSSL algorithm names. SHA3 is FIPS-202 SHA-3, as libfko uses. */
 export const NODE_HASH_NAMES: Readonly<Record<DigestName, string>> = {
@@ -52,7 +52,9 @@ export const DIGEST_BLOCK_SIZES: Readonly<Record<DigestName, number>> = {
 
 export function digestRaw(type: DigestName, data: string | Buffer): Buffer {
   const h = createHash(NODE_HASH_NAMES[type]);
-  h.update(typeof data === "string" ? Buffer.from(data, "latin1") : data);
+  // A string goes in with its encoding named: no intermediate Buffer per packet.
+  if (typeof data === "string") h.update(data, "latin1");
+  else h.update(data);
   return h.digest();
 }
 

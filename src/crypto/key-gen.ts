@@ -3,7 +3,7 @@
  * HMAC key whose default length follows the HMAC type. Pure: random bytes come in as a function.
  */
 import { ok, type Result, reject } from "../errors.js";
-import type { DigestName } from "../protocol/constants.js";
+import type { DigestName } from "./algorithms.js";
 
 /** Default HMAC key lengths; SHA3 types have none upstream (a length must be given). */
 const DEFAULT_HMAC_KEY_LEN: Partial<Record<DigestName, number>> = {

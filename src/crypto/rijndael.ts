@@ -4,9 +4,9 @@
  * unpadded base64 output. Decryption is as lenient as libfko's.
  */
 import { createCipheriv, createDecipheriv, createHash } from "node:crypto";
-import { ok, type Result, reject } from "../errors.js";
-import { b64Decode, b64uEncode, isBase64Text } from "../protocol/base64.js";
-import { B64_RIJNDAEL_SALT, type EncryptionMode, LIMITS } from "../protocol/constants.js";
+import { FwknopError, ok, type Result, reject } from "../errors.js";
+import { B64_RIJNDAEL_SALT, type EncryptionMode, RIJNDAEL_LIMITS as LIMITS } from "./algorithms.js";
+import { b64Decode, b64uEncode, isBase64Text } from "./base64.js";
 
 const SALTED = Buffer.from("Salted__", "latin1");
 const BLOCK = LIMITS.RIJNDAEL_BLOCKSIZE;
@@ -74,8 +74,13 @@ export function rijndaelEncrypt(
   salt: Buffer,
 ): string {
   const name = cipherName(mode);
-  if (!name) throw new Error("rijndaelEncrypt: Asymmetric mode is GPG, not Rijndael");
-  if (salt.length !== LIMITS.SALT_LEN) throw new Error("rijndaelEncrypt: salt must be 8 bytes");
+  if (!name)
+    throw new FwknopError(
+      "FWK_ERR_INTERNAL",
+      "rijndaelEncrypt: Asymmetric mode is GPG, not Rijndael",
+    );
+  if (salt.length !== LIMITS.SALT_LEN)
+    throw new FwknopError("FWK_ERR_INTERNAL", "rijndaelEncrypt: salt must be 8 bytes");
   const { key, iv } = deriveKeyIv(kdfInput(pass, mode), salt);
   const c = createCipheriv(name, key, mode === "ECB" ? null : iv);
   c.setAutoPadding(false);

@@ -14,7 +14,9 @@
  * accept only ends our base chain, and the admin's default-drop chain on the same hook still runs,
  * so that chain needs one rule accepting the mark (docs/firewall.md).
  */
+
 import { isIPv4, isIPv6 } from "node:net";
+import { FwknopError } from "../errors.js";
 import type { ChainKind, Proto, Rule } from "./rule.js";
 import { EXPIRE_COMMENT_PREFIX, expireComment, hostAddress } from "./rules.js";
 
@@ -173,7 +175,7 @@ export function elementTimeout(r: Rule, nowSec: number): number {
 
 function elementCommand(verb: "add" | "delete", table: string, r: Rule, nowSec: number) {
   const e = elementOf(r);
-  if (!e) throw new Error("rule does not fit a set");
+  if (!e) throw new FwknopError("FWK_ERR_INTERNAL", "rule does not fit a set");
   const elem = {
     elem: {
       val: { concat: e.val },
@@ -263,7 +265,8 @@ export function applyCommands(
       continue;
     }
     const chain = l.chains[r.chain];
-    if (chain === undefined) throw new Error(`no active ${r.chain} chain`);
+    if (chain === undefined)
+      throw new FwknopError("FWK_ERR_FW_CHAIN_INACTIVE", `no active ${r.chain} chain`);
     const rule = {
       family: FAMILY,
       table: l.table,

@@ -2,6 +2,7 @@
  * Pure rule building: which rules a grant creates (spec §11.1.3), the iptables argument list of
  * each (§11.1.2 templates, protocol numbers, `_exp_<ts>` comment) and rule identity for dedupe.
  */
+import { hasNatField, isLocalNatType } from "../protocol/constants.js";
 import type { ChainKind, Proto, Rule, RuleNote } from "./rule.js";
 import type { ChainSpec, FirewallSettings } from "./settings.js";
 
@@ -43,11 +44,6 @@ export function isIpv6Text(addr: string): boolean {
   return addr.includes(":");
 }
 
-/** Message types that ask for NAT: NAT access (2/4) and local NAT (5/6). */
-function isNatType(t: GrantRequest["messageType"]): boolean {
-  return t === 2 || t === 4 || t === 5 || t === 6;
-}
-
 /**
  * The rules one granted SPA request creates, each expiring at now + timeout (Unix seconds).
  * Rules for chains that are not active are not produced.
@@ -62,7 +58,7 @@ export function rulesForGrant(req: GrantRequest, settings: FirewallSettings, now
   const rules: Rule[] = [];
 
   const natTarget = req.stanza.forceNat ?? req.nat;
-  if (!isNatType(req.messageType) && !req.stanza.forceNat) {
+  if (!hasNatField(req.messageType) && !req.stanza.forceNat) {
     for (const { proto, port } of req.ports) {
       rules.push({
         chain: "input",
@@ -92,7 +88,7 @@ export function rulesForGrant(req: GrantRequest, settings: FirewallSettings, now
   if (!natTarget || !first) return rules;
   const { ip: natIp, port: natPort } = natTarget;
   const all = req.stanza.forwardAll;
-  const local = req.messageType === 5 || req.messageType === 6;
+  const local = isLocalNatType(req.messageType);
 
   if (local) {
     rules.push({

@@ -9,8 +9,10 @@
  *
  * Like syslog(3), a missing socket means messages are dropped, never that the daemon stops.
  */
+
 import { existsSync } from "node:fs";
 import { getSystemErrorName } from "node:util";
+import { FwknopError } from "../errors.js";
 import { type LongLivedChild, startChild } from "../sys/child.js";
 import { loadUnixDgram, type UnixDgramModule, type UnixDgramSocket } from "../sys/unix-dgram.js";
 import type { LogSink } from "./logger.js";
@@ -50,7 +52,8 @@ export function createSyslogSink(opts: SyslogSinkOptions): LogSink {
   const wanted = opts.transport ?? "auto";
   const addon = wanted === "logger" ? undefined : loadUnixDgram();
   if (addon) return createDatagramSink(addon, opts);
-  if (wanted === "unix-dgram") throw new Error("the unix-dgram package is not installed");
+  if (wanted === "unix-dgram")
+    throw new FwknopError("FWK_ERR_INTERNAL", "the unix-dgram package is not installed");
   return createLoggerSink(opts);
 }
 

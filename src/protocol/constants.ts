@@ -3,6 +3,12 @@
  * names fwknop prints, and the size limits of lib/fko_limits.h (spec §2.2, §3.2, §3.7, §4.1).
  */
 
+import type { DigestName, EncryptionMode, SymmetricMode } from "../crypto/algorithms.js";
+import { RIJNDAEL_LIMITS } from "../crypto/algorithms.js";
+
+export type { DigestName, EncryptionMode, SymmetricMode } from "../crypto/algorithms.js";
+export { B64_RIJNDAEL_SALT } from "../crypto/algorithms.js";
+
 /** SPA message types (`fko_message_type_t`), as carried in field 5 of the inner message. */
 export const MessageType = {
   COMMAND: 0,
@@ -30,18 +36,25 @@ export function isMessageTypeId(n: number): n is MessageTypeId {
   return Number.isInteger(n) && n >= 0 && n <= 6;
 }
 
-/** Types that carry a NAT access field (field 7). */
-export function hasNatField(t: MessageTypeId): boolean {
-  return t === 2 || t === 4 || t === 5 || t === 6;
+/** NAT through the server to another host (ENABLE_*_FORWARDING): types 2 and 4. */
+export function isForwardNatType(t: number): boolean {
+  return t === MessageType.NAT_ACCESS || t === MessageType.CLIENT_TIMEOUT_NAT_ACCESS;
+}
+
+/** NAT to a port of the server itself (ENABLE_*_LOCAL_NAT): types 5 and 6. */
+export function isLocalNatType(t: number): boolean {
+  return t === MessageType.LOCAL_NAT_ACCESS || t === MessageType.CLIENT_TIMEOUT_LOCAL_NAT_ACCESS;
+}
+
+/** Types that ask for NAT and carry a NAT access field (field 7). */
+export function hasNatField(t: number): boolean {
+  return isForwardNatType(t) || isLocalNatType(t);
 }
 
 /** Types that carry a client timeout field (field 9). */
 export function hasTimeoutField(t: MessageTypeId): boolean {
   return t === 3 || t === 4 || t === 6;
 }
-
-/** Digest algorithms; one list serves the inner digest and the HMAC. */
-export type DigestName = "md5" | "sha1" | "sha256" | "sha384" | "sha512" | "sha3_256" | "sha3_512";
 
 export const DIGEST_NAMES: readonly DigestName[] = [
   "md5",
@@ -81,10 +94,6 @@ export function parseDigestName(s: string): DigestName | undefined {
   return DIGEST_NAMES.find((d) => d === lower);
 }
 
-export type EncryptionMode = "CBC" | "ECB" | "CFB" | "OFB" | "CTR" | "legacy" | "Asymmetric";
-
-/** Modes usable with Rijndael (everything but the GPG placeholder). */
-export type SymmetricMode = Exclude<EncryptionMode, "Asymmetric">;
 export const SYMMETRIC_MODES: readonly SymmetricMode[] = [
   "CBC",
   "ECB",
@@ -127,9 +136,6 @@ export const ENCRYPTION_TYPE_DISPLAY_NAMES = { rijndael: "Rijndael", gpg: "GPG" 
 
 /** Size limits (lib/fko_limits.h, common headers, fwknopd). "Max" sizes are exclusive. */
 export const LIMITS = {
-  /** Encoded, plaintext and encrypted texts must be shorter than this. */
-  MAX_SPA_ENCODED_MSG_SIZE: 1500,
-  MIN_SPA_ENCODED_MSG_SIZE: 36,
   MAX_SPA_CMD_LEN: 1400,
   MAX_SPA_USERNAME_SIZE: 64,
   MAX_SPA_MESSAGE_SIZE: 256,
@@ -147,12 +153,8 @@ export const LIMITS = {
   MAX_PROTO_STR_LEN: 4,
   MAX_PORT_STR_LEN: 5,
   MAX_PORT: 65535,
-  FKO_RAND_VAL_SIZE: 16,
   MAX_HOSTNAME_LEN: 70,
-  RIJNDAEL_MAX_KEYSIZE: 32,
-  RIJNDAEL_MIN_KEYSIZE: 16,
-  RIJNDAEL_BLOCKSIZE: 16,
-  SALT_LEN: 8,
+  ...RIJNDAEL_LIMITS,
   /** Largest hash block size; libfko refuses longer HMAC keys. */
   MAX_DIGEST_BLOCK_LEN: 136,
   /** Largest client-side key (encryption or HMAC) after base64 decoding. */
@@ -168,7 +170,5 @@ export const LIMITS = {
 /** The protocol version libfko writes into every message. */
 export const FKO_PROTOCOL_VERSION = "3.0.0";
 
-/** Base64 of `Salted__`: the constant start of every Rijndael ciphertext text, cut off the wire. */
-export const B64_RIJNDAEL_SALT = "U2FsdGVkX1";
 /** Base64 start of a binary OpenPGP message (old-format PKESK header), cut off the wire. */
 export const B64_GPG_PREFIX = "hQ";

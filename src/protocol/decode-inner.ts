@@ -2,10 +2,11 @@
  * libfko `fko_decode_spa_data`: the inner message (after decryption) back into fields, with the
  * digest check and every field rule of spec §3.6, including libfko's C-string quirks.
  */
+
+import { b64Decode, cString } from "../crypto/base64.js";
 import { digestB64 } from "../crypto/digest.js";
 import { constantTimeEqual } from "../crypto/hmac.js";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
-import { b64Decode, cString } from "./base64.js";
 import {
   type DigestName,
   hasNatField,

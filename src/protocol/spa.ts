@@ -3,11 +3,12 @@
  * ⇄ wire string with HMAC. Pure: random value, salt and timestamp come in as arguments.
  * Decoding never throws on hostile input; every refusal is a Rejection with a libfko code.
  */
+
+import { b64uEncode, cString, cStringText } from "../crypto/base64.js";
 import { digestB64 } from "../crypto/digest.js";
 import { computeHmac, constantTimeEqual, hmacLength } from "../crypto/hmac.js";
 import { rijndaelDecrypt, rijndaelEncrypt, withSaltPrefix } from "../crypto/rijndael.js";
 import { ok, type Result, reject } from "../errors.js";
-import { b64uEncode, cString } from "./base64.js";
 import {
   B64_GPG_PREFIX,
   B64_RIJNDAEL_SALT,
@@ -65,7 +66,7 @@ export interface EncodeOptions {
 
 /** Ciphertext class by length, as libfko `fko_encryption_type` decides it (§4.6). */
 export function classifyEncryption(text: string): "rijndael" | "gpg" | "unknown" {
-  const n = cString(Buffer.from(text, "latin1")).length;
+  const n = cStringText(text).length;
   if (n < LIMITS.MIN_SPA_ENCODED_MSG_SIZE || n >= LIMITS.MAX_SPA_ENCODED_MSG_SIZE) return "unknown";
   return n >= LIMITS.MIN_GNUPG_MSG_SIZE ? "gpg" : "rijndael";
 }
@@ -249,7 +250,7 @@ export function sealPlaintext(
  * Returns the prefixed ciphertext text. Keys without an HMAC key pass the wire through.
  */
 export function verifySpaHmac(wire: string, keys: SpaKeys): Result<string> {
-  const text = cString(Buffer.from(wire, "latin1")).toString("latin1");
+  const text = cStringText(wire);
   if (!keys.hmacKey) return ok(text);
   if (
     text.length < LIMITS.MIN_SPA_ENCODED_MSG_SIZE ||
@@ -290,7 +291,7 @@ export function verifySpaHmac(wire: string, keys: SpaKeys): Result<string> {
  * the prefix, decrypt, decode and digest-verify. Never throws on hostile input.
  */
 export function decodeSpa(wire: string, keys: SpaKeys): Result<DecodedSpa> {
-  const n = cString(Buffer.from(wire, "latin1")).length;
+  const n = cStringText(wire).length;
   if (n < LIMITS.MIN_SPA_ENCODED_MSG_SIZE || n >= LIMITS.MAX_SPA_ENCODED_MSG_SIZE) {
     return reject("FKO_ERROR_INVALID_DATA_FUNCS_NEW_MSGLEN_VALIDFAIL", `${n} characters`);
   }

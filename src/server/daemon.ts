@@ -10,7 +10,11 @@ import type { FirewallBackend } from "../firewall/backend.js";
 import type { FirewallSettings } from "../firewall/settings.js";
 import type { Logger } from "../log/logger.js";
 import { type CommandContext, CommandCycles } from "./commands.js";
-import { grantStageSettings, pipelineSettings } from "./daemon-settings.js";
+import {
+  type GrantStageSettings,
+  grantStageSettings,
+  pipelineSettings,
+} from "./daemon-settings.js";
 import { DecisionLog } from "./decision-log.js";
 import { dispatchGrant } from "./dispatch.js";
 import type { GrantLedger } from "./grants.js";
@@ -39,7 +43,9 @@ export class Daemon {
   private parts: DaemonParts;
   private ctx: PipelineContext;
   private readonly decisions: DecisionLog;
-  private readonly commands: CommandContext;
+  /** Built from the configuration at start and at each reload. */
+  private stage: GrantStageSettings;
+  private commands: CommandContext;
   private readonly cycles: CommandCycles;
   private packets = 0;
   private readonly now: () => number;
@@ -49,11 +55,8 @@ export class Daemon {
     this.now = parts.now ?? (() => Math.floor(Date.now() / 1000));
     this.ctx = pipelineContext(parts, this.now);
     this.decisions = new DecisionLog({ log: parts.log });
-    this.commands = {
-      log: parts.log,
-      sudoExe: grantStageSettings(parts.config).sudoExe,
-      now: this.now,
-    };
+    this.stage = grantStageSettings(parts.config);
+    this.commands = { log: parts.log, sudoExe: this.stage.sudoExe, now: this.now };
     this.cycles = new CommandCycles(this.commands);
   }
 
@@ -84,6 +87,8 @@ export class Daemon {
     if (settings) this.parts.firewall?.ledger.useSettings(settings);
     this.parts = { ...this.parts, config, stanzas };
     this.ctx = pipelineContext(this.parts, this.now);
+    this.stage = grantStageSettings(config);
+    this.commands = { ...this.commands, sudoExe: this.stage.sudoExe };
   }
 
   async stop(): Promise<void> {
@@ -103,9 +108,7 @@ export class Daemon {
       setImmediate(this.parts.onLimit);
     }
     const decided = await processCandidate(c, this.ctx);
-    const decision = await resolveNatStep(decided, {
-      dns: grantStageSettings(this.parts.config).natDns,
-    });
+    const decision = await resolveNatStep(decided, { dns: this.stage.natDns });
     this.decisions.record(c, decision);
     if (!decision.ok) return;
     await dispatchGrant(c, decision, {

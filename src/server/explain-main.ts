@@ -56,6 +56,7 @@ export async function runExplain(
     );
   }
   if (n === 0) out("no packets to explain\n");
+  await replay?.close();
   return 0;
 }
 

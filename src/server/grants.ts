@@ -10,7 +10,9 @@
  * never loses knowledge: we re-read the firewall, split the batch to isolate the failing rules,
  * and keep retrying those (with backoff) until they are applied or no longer wanted.
  */
+
 import diagnostics_channel from "node:diagnostics_channel";
+import { FwknopError } from "../errors.js";
 import type { FirewallBackend, Rule } from "../firewall/backend.js";
 import { describeRule, type GrantRequest, ruleKey, rulesForGrant } from "../firewall/rules.js";
 import type { FirewallSettings } from "../firewall/settings.js";
@@ -120,7 +122,8 @@ export class GrantLedger {
    * backend's error if they could not be applied (the ledger keeps retrying until they expire).
    */
   grant(rules: readonly Rule[]): Promise<void> {
-    if (this.#stopped) return Promise.reject(new Error("grant ledger is stopped"));
+    if (this.#stopped)
+      return Promise.reject(new FwknopError("FWK_ERR_FW_APPLY", "grant ledger is stopped"));
     const keys = new Set<string>();
     for (const rule of rules) {
       const key = ruleKey(rule);
@@ -166,9 +169,11 @@ export class GrantLedger {
     this.#retryTimer = undefined;
     this.#sweepTimer = undefined;
     await this.#running;
-    for (const w of this.#sweepWaiters) w.reject(new Error("grant ledger stopped"));
+    for (const w of this.#sweepWaiters)
+      w.reject(new FwknopError("FWK_ERR_FW_APPLY", "grant ledger stopped"));
     this.#sweepWaiters = [];
-    for (const w of this.#waiters) w.reject(new Error("grant ledger stopped"));
+    for (const w of this.#waiters)
+      w.reject(new FwknopError("FWK_ERR_FW_APPLY", "grant ledger stopped"));
     this.#waiters = [];
   }
 

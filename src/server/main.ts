@@ -22,12 +22,13 @@ import { dumpConfig } from "./dump-config.js";
 import { runExplain } from "./explain-main.js";
 import { GrantLedger } from "./grants.js";
 import { createIntakeFromConfig } from "./intake/select.js";
-import { generateKeys } from "./key-gen.js";
+import { runKeyGen } from "./key-gen-action.js";
 import { systemdNotify } from "./notify.js";
 import { logFormatFromConfig, startObservability } from "./observability.js";
 import { checkCommandLinePaths, type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
 import { acquirePidFile, releasePidFile } from "./pid-file.js";
 import { openFileReplayCache } from "./replay/file-cache.js";
+import { installSignalHandlers } from "./signals.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
   let opts: DaemonOptions;
@@ -54,7 +55,7 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
       process.stdout.write(USAGE.replace("VERSION", VERSION));
       return 0;
     case "key-gen":
-      return generateKeys(opts.keyGen);
+      return runKeyGen(opts.keyGen);
     case "dump-err-codes":
       for (const [code, text] of Object.entries(ERRORS))
         process.stdout.write(`err code: ${code}, err string: '${text}'\n`);
@@ -209,12 +210,11 @@ async function serve(
     now,
   });
   // Handlers go in before the intake starts, so a signal at any moment gets a clean exit.
-  const onStop = (sig: string) => () => {
-    log.info(`Got ${sig}. Exiting...`);
-    finish(0);
-  };
   const systemd = systemdNotify({ log, status: () => daemon.countsSummary() });
-  const onHup = () => {
+  let stopping = false;
+  const reload = () => {
+    // A reload that arrives while stopping would race the shutdown; it is ignored.
+    if (stopping) return;
     log.info("Got SIGHUP. Re-reading configs.");
     systemd.reloading();
     try {
@@ -232,13 +232,15 @@ async function serve(
     }
     systemd.ready();
   };
-  process.on("SIGTERM", onStop("SIGTERM"));
-  process.on("SIGINT", onStop("SIGINT"));
-  process.on("SIGHUP", onHup);
-  // Upstream ignores SIGUSR1/2; we answer SIGUSR1 with the packet counts (rejections are
-  // counted by code) and keep ignoring SIGUSR2.
-  process.on("SIGUSR1", () => log.info(daemon.countsSummary()));
-  process.on("SIGUSR2", () => {});
+  const removeSignalHandlers = installSignalHandlers({
+    stop: (sig) => {
+      log.info(`Got ${sig}. Exiting...`);
+      finish(0);
+    },
+    reload,
+    // Rejections are counted by code.
+    counts: () => log.info(daemon.countsSummary()),
+  });
 
   await daemon.start();
   // Logged once the intake really listens: scripts wait for this line.
@@ -252,8 +254,8 @@ async function serve(
   systemd.ready();
 
   const code = await finished;
+  stopping = true;
   systemd.stopping();
-  process.removeAllListeners("SIGHUP");
   await daemon.stop();
   log.info(daemon.countsSummary());
   if (firewall) {
@@ -263,6 +265,7 @@ async function serve(
   await replay?.close();
   await observers.close();
   await systemd.close();
+  removeSignalHandlers();
   return code;
 }
 

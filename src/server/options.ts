@@ -115,9 +115,10 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
     TABLE,
     "fwknopd",
   );
-  if (!parsed.ok) throw new Error(parsed.error);
+  if (!parsed.ok) throw new FwknopError("FWK_ERR_SERVER_USAGE", parsed.error);
   const [extra] = parsed.operands;
-  if (extra !== undefined) throw new Error(`fwknopd: unexpected argument '${extra}'`);
+  if (extra !== undefined)
+    throw new FwknopError("FWK_ERR_SERVER_USAGE", `fwknopd: unexpected argument '${extra}'`);
   const o: DaemonOptions = {
     action: "run",
     configFile: DEFAULT_CONFIG_FILE,
@@ -138,7 +139,8 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
   const actions = new Set<DaemonAction>();
   for (const { id: long, value = "" } of parsed.options) {
     const unsupported = UNSUPPORTED[long];
-    if (unsupported) throw new Error(`fwknopd: --${long}: ${unsupported}`);
+    if (unsupported)
+      throw new FwknopError("FWK_ERR_SERVER_USAGE", `fwknopd: --${long}: ${unsupported}`);
     switch (long) {
       case "access-file":
         o.cli.ACCESS_FILE = resolve(value);
@@ -286,7 +288,10 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
     ["kill", "status", "restart", "dump-config"].includes(a),
   );
   if (control.length > 1)
-    throw new Error("fwknopd: The -D, -K, -R, and -S options are mutually exclusive.");
+    throw new FwknopError(
+      "FWK_ERR_SERVER_USAGE",
+      "fwknopd: The -D, -K, -R, and -S options are mutually exclusive.",
+    );
   const [action] = actions;
   if (action) o.action = action;
   if (o.action !== "run") o.foreground = true;
@@ -295,14 +300,20 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
 
 function nonNegative(name: string, value: string): number {
   if (!/^\d+$/.test(value))
-    throw new Error(`fwknopd: --${name} needs a non-negative integer, got '${value}'`);
+    throw new FwknopError(
+      "FWK_ERR_SERVER_USAGE",
+      `fwknopd: --${name} needs a non-negative integer, got '${value}'`,
+    );
   return Number(value);
 }
 
 function ranged(name: string, value: string, min: number, max: number): number {
   const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!(n >= min && n <= max))
-    throw new Error(`fwknopd: --${name} must be in the range ${min}-${max}, got '${value}'`);
+    throw new FwknopError(
+      "FWK_ERR_SERVER_USAGE",
+      `fwknopd: --${name} must be in the range ${min}-${max}, got '${value}'`,
+    );
   return n;
 }
 

@@ -5,9 +5,9 @@
  */
 
 import type { AccessStanza } from "../config/access-stanza.js";
+import { b64Decode } from "../crypto/base64.js";
 import { DEFAULT_GPG_EXE, type GpgSignature, gpgDecrypt } from "../crypto/gpg.js";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
-import { b64Decode } from "../protocol/base64.js";
 import { B64_GPG_PREFIX } from "../protocol/constants.js";
 import {
   classifyEncryption,

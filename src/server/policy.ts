@@ -6,7 +6,13 @@
 import type { AccessStanza } from "../config/access-stanza.js";
 import { type PortSpec, parsePortList } from "../config/port-list.js";
 import { type ErrorCode, reject } from "../errors.js";
-import { MessageType, type MessageTypeId } from "../protocol/constants.js";
+import {
+  hasNatField,
+  isForwardNatType,
+  isLocalNatType,
+  MessageType,
+  type MessageTypeId,
+} from "../protocol/constants.js";
 import { isAllowIpv6, isValidIpv4Text } from "../protocol/fields.js";
 import type { DecodedSpa } from "../protocol/spa.js";
 
@@ -73,15 +79,6 @@ function deny(code: ErrorCode, detail: string, final = false): PolicyRejection {
   return { ...reject(code, detail), final };
 }
 
-const NAT_TYPES: readonly number[] = [
-  MessageType.NAT_ACCESS,
-  MessageType.CLIENT_TIMEOUT_NAT_ACCESS,
-];
-const LOCAL_NAT_TYPES: readonly number[] = [
-  MessageType.LOCAL_NAT_ACCESS,
-  MessageType.CLIENT_TIMEOUT_LOCAL_NAT_ACCESS,
-];
-
 export function decidePolicy(
   msg: DecodedSpa,
   stanza: AccessStanza,
@@ -129,13 +126,13 @@ export function decidePolicy(
     );
   }
 
-  if (NAT_TYPES.includes(msg.messageType) && !settings.natForwarding) {
+  if (isForwardNatType(msg.messageType) && !settings.natForwarding) {
     return deny(
       "FWK_ERR_SPA_NAT_DISABLED",
       "SPA packet from requested NAT access, but is not enabled/supported",
     );
   }
-  if (LOCAL_NAT_TYPES.includes(msg.messageType) && !settings.localNat) {
+  if (isLocalNatType(msg.messageType) && !settings.localNat) {
     return deny(
       "FWK_ERR_SPA_NAT_DISABLED",
       "SPA packet requested local NAT access, but is not enabled/supported",
@@ -176,10 +173,7 @@ export function decidePolicy(
 
   // NAT targets are IPv4 (the message format and FORCE_NAT say so) and netfilter cannot
   // translate between families, so an IPv6 client (a 0.0.0.0 knock over IPv6) gets no NAT.
-  const wantsNat =
-    NAT_TYPES.includes(msg.messageType) ||
-    LOCAL_NAT_TYPES.includes(msg.messageType) ||
-    stanza.forceNat !== undefined;
+  const wantsNat = hasNatField(msg.messageType) || stanza.forceNat !== undefined;
   if (wantsNat && clientIp.includes(":")) {
     return deny(
       "FWK_ERR_SPA_NAT_DISABLED",
@@ -211,7 +205,7 @@ function natTarget(
   stanza: AccessStanza,
 ): { host: string; port: number } | "invalid" | undefined {
   if (stanza.forceNat) return { host: stanza.forceNat.ip, port: stanza.forceNat.port };
-  const wantsNat = NAT_TYPES.includes(msg.messageType) || LOCAL_NAT_TYPES.includes(msg.messageType);
+  const wantsNat = hasNatField(msg.messageType);
   if (!wantsNat || msg.natAccess === undefined) return undefined;
   const [host, portText, extra] = msg.natAccess.split(",");
   const port = Number(portText);

@@ -42,26 +42,36 @@ export function precheck(payload: Buffer, opts: PrecheckOptions): Result<Prechec
       `payload of ${payload.length} bytes is above ${MAX_SPA_PACKET_LEN}`,
     );
   }
+  // The common case, a datagram that is neither HTTP nor a replayed prefix, is checked on the
+  // bytes: junk that fails costs no string at all.
+  if (!startsWithGet(payload)) {
+    if (startsWith(payload, RIJNDAEL_PREFIX))
+      return reject("SPA_MSG_BAD_DATA", "payload starts with the Rijndael prefix (replay trick)");
+    if (payload.length > MIN_GNUPG_MSG_SIZE && startsWith(payload, GPG_PREFIX)) {
+      return reject("SPA_MSG_BAD_DATA", "payload starts with the GnuPG prefix (replay trick)");
+    }
+    if (!base64Bytes(payload))
+      return reject("SPA_MSG_NOT_SPA_DATA", "payload contains characters outside base64");
+    return ok({ wire: payload.toString("latin1") });
+  }
   let text = payload.toString("latin1");
   let forwardedFor: string | undefined;
-  if (text.slice(0, 5).toUpperCase() === "GET /") {
-    if (!opts.http)
-      return reject(
-        "SPA_MSG_HTTP_NOT_ENABLED",
-        "HTTP request received but ENABLE_SPA_OVER_HTTP is not set",
-      );
-    if (!opts.anyUserAgent && !text.includes("User-Agent: Fwknop")) {
-      return reject("SPA_MSG_NOT_SPA_DATA", "HTTP request without a 'User-Agent: Fwknop' header");
-    }
-    if (opts.xForwardedFor) forwardedFor = forwardedForAddress(text);
-    const end = text.slice(5).search(/\s/);
-    text = (end < 0 ? text.slice(5) : text.slice(5, 5 + end)).replace(/-/g, "+").replace(/_/g, "/");
-    if (text.length < MIN_SPA_DATA_SIZE) {
-      return reject(
-        "SPA_MSG_LEN_TOO_SMALL",
-        `HTTP SPA data of ${text.length} characters is below ${MIN_SPA_DATA_SIZE}`,
-      );
-    }
+  if (!opts.http)
+    return reject(
+      "SPA_MSG_HTTP_NOT_ENABLED",
+      "HTTP request received but ENABLE_SPA_OVER_HTTP is not set",
+    );
+  if (!opts.anyUserAgent && !text.includes("User-Agent: Fwknop")) {
+    return reject("SPA_MSG_NOT_SPA_DATA", "HTTP request without a 'User-Agent: Fwknop' header");
+  }
+  if (opts.xForwardedFor) forwardedFor = forwardedForAddress(text);
+  const end = text.slice(5).search(/\s/);
+  text = (end < 0 ? text.slice(5) : text.slice(5, 5 + end)).replace(/-/g, "+").replace(/_/g, "/");
+  if (text.length < MIN_SPA_DATA_SIZE) {
+    return reject(
+      "SPA_MSG_LEN_TOO_SMALL",
+      `HTTP SPA data of ${text.length} characters is below ${MIN_SPA_DATA_SIZE}`,
+    );
   }
   // A captured packet re-sent with its constant prefix put back would otherwise get a fresh
   // replay digest and still decrypt; upstream drops these, and so must we.
@@ -73,6 +83,40 @@ export function precheck(payload: Buffer, opts: PrecheckOptions): Result<Prechec
   if (!B64_CHARS.test(text))
     return reject("SPA_MSG_NOT_SPA_DATA", "payload contains characters outside base64");
   return ok(forwardedFor === undefined ? { wire: text } : { wire: text, forwardedFor });
+}
+
+/**
+ * A captured packet re-sent with its constant prefix put back would otherwise get a fresh
+ * replay digest and still decrypt; upstream drops these, and so must we.
+ */
+const RIJNDAEL_PREFIX = Buffer.from("U2FsdGVkX1", "latin1");
+const GPG_PREFIX = Buffer.from("hQ", "latin1");
+
+/** Byte → 1 for the characters of B64_CHARS. */
+const B64_BYTE = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") {
+  B64_BYTE[c.charCodeAt(0)] = 1;
+}
+
+function base64Bytes(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) if (B64_BYTE[b[i] as number] === 0) return false;
+  return b.length > 0;
+}
+
+function startsWith(b: Buffer, prefix: Buffer): boolean {
+  return b.length >= prefix.length && b.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}
+
+/** "GET /" in any letter case, as `toUpperCase() === "GET /"` compared it. */
+function startsWithGet(b: Buffer): boolean {
+  return (
+    b.length >= 5 &&
+    ((b[0] as number) | 0x20) === 0x67 &&
+    ((b[1] as number) | 0x20) === 0x65 &&
+    ((b[2] as number) | 0x20) === 0x74 &&
+    b[3] === 0x20 &&
+    b[4] === 0x2f
+  );
 }
 
 function forwardedForAddress(request: string): string | undefined {

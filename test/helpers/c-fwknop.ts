@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { b64Decode } from "../../src/protocol/base64.js";
+import { b64Decode } from "../../src/crypto/base64.js";
 import {
   type DigestName,
   hasTimeoutField,

@@ -1,7 +1,8 @@
 /**
  * The layering rules of src/ (docs/internals.md, "Structure rules"), checked on the import
  * graph read from the sources: no import cycle; node:child_process only under sys/; protocol/
- * and crypto/ independent of server/, client/, firewall/ and config/; no firewall backend
+ * and crypto/ independent of server/, client/, firewall/ and config/, and crypto/ of protocol/
+ * (one direction between them); no firewall backend
  * importing another backend's files (a wrapper may import the backend it wraps: same family);
  * no seam interface importing an implementation; no file over 500 lines. Used by
  * test/unit/structure.test.ts on src/ and on deliberately broken trees.
@@ -29,9 +30,12 @@ export const SEAMS: readonly { iface: string; folder: string; allowed: readonly 
   { iface: "log/logger.ts", folder: "log/", allowed: [] },
 ];
 
-/** Pure layers and the folders they must not import. */
-const PURE = ["protocol/", "crypto/"];
-const ABOVE = ["server/", "client/", "firewall/", "config/"];
+/** Folders and the folders they must not import (the codec and its primitives stay pure). */
+const LAYERS: readonly { from: string; not: readonly string[] }[] = [
+  { from: "protocol/", not: ["server/", "client/", "firewall/", "config/"] },
+  // protocol/ builds on crypto/, never the other way round.
+  { from: "crypto/", not: ["server/", "client/", "firewall/", "config/", "protocol/"] },
+];
 
 /** A firewall file's backend family by its name (iptables-dual-stack.ts → iptables). */
 function backendFamily(file: string): string | undefined {
@@ -146,9 +150,10 @@ export function checkStructure(root: string): Violation[] {
     ) {
       out.push({ rule: "child-process", detail: `${file} imports node:child_process` });
     }
-    if (PURE.some((p) => file.startsWith(p))) {
+    for (const layer of LAYERS) {
+      if (!file.startsWith(layer.from)) continue;
       for (const t of imports) {
-        if (ABOVE.some((a) => t.startsWith(a))) {
+        if (layer.not.some((a) => t.startsWith(a))) {
           out.push({ rule: "layer", detail: `${file} imports ${t}` });
         }
       }

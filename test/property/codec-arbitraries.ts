@@ -4,7 +4,7 @@
  * hostile inputs.
  */
 import fc from "fast-check";
-import { b64uEncode } from "../../src/protocol/base64.js";
+import { b64uEncode } from "../../src/crypto/base64.js";
 import {
   DIGEST_NAMES,
   type DigestName,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { b64Decode } from "../../src/crypto/base64.js";
 import {
   deriveKeyIv,
   legacyPassphrase,
@@ -7,7 +8,6 @@ import {
   rijndaelEncrypt,
   withSaltPrefix,
 } from "../../src/crypto/rijndael.js";
-import { b64Decode } from "../../src/protocol/base64.js";
 import { SYMMETRIC_MODES } from "../../src/protocol/constants.js";
 
 const PT = Buffer.from("1234567890123456:some plaintext that is long enough:digest");

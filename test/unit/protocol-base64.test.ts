@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { b64Decode, b64uEncode, cString, isBase64Text } from "../../src/protocol/base64.js";
+import { b64Decode, b64uEncode, cString, isBase64Text } from "../../src/crypto/base64.js";
 
 test("b64uEncode drops the padding", () => {
   assert.equal(b64uEncode(Buffer.from("a")), "YQ");

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
   copyFileSync,
-  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -14,52 +13,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { Logger } from "../../src/log/logger.js";
-import {
-  DIGEST_FILE_HEADER,
-  type FileReplayCacheOptions,
-  openFileReplayCache,
-} from "../../src/server/replay/file-cache.js";
-import { type ReplayEntry, replayDetectedMessage } from "../../src/server/replay/replay-cache.js";
+import { DIGEST_FILE_HEADER, openFileReplayCache } from "../../src/server/replay/file-cache.js";
+import { replayDetectedMessage } from "../../src/server/replay/replay-cache.js";
 import { run } from "../../src/sys/run.js";
 import { recorder } from "../helpers/recording-logger.js";
+import { C_FIXTURE, digestOf, entry, line, options, tempDir } from "../helpers/replay-entries.js";
 
-/** Written by fwknopd 2.6.10 (-U, -d) while fwknop 2.6.10 knocked it from another netns. */
-const C_FIXTURE = fileURLToPath(
-  new URL("../../../test/vectors/digest-cache-c2610.txt", import.meta.url),
-);
 /** The wire string of that file's first entry (fwknop --save-packet), replayed to the C daemon. */
 const C_PACKET = fileURLToPath(
   new URL("../../../test/vectors/digest-cache-c2610-packet.txt", import.meta.url),
 );
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), "fwk-replay-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-const digestOf = (s: string | number) =>
-  createHash("sha256").update(String(s)).digest("base64").slice(0, 43);
-
-function entry(i: number, time = 1_795_771_000 + i): ReplayEntry {
-  return {
-    digest: digestOf(i),
-    proto: 17,
-    srcIp: `198.18.1.${i % 250}`,
-    srcPort: 40000 + i,
-    dstIp: "0.0.0.0",
-    dstPort: 62201,
-    time,
-  };
-}
-
-const line = (e: ReplayEntry) =>
-  `${e.digest} ${e.proto} ${e.srcIp} ${e.srcPort} ${e.dstIp} ${e.dstPort} ${e.time}\n`;
-
-function options(path: string, log: Logger, extra: Partial<FileReplayCacheOptions> = {}) {
-  return { path, log, now: () => 1_795_771_500, ...extra };
-}
 
 test("a missing file is created 0600 with the upstream header; adds append upstream lines", async (t) => {
   const path = join(tempDir(t), "digest.cache");
@@ -140,41 +103,6 @@ test("a packet the C daemon recorded is found by its replay digest; the log line
       "Entry created: 11/27/26 09:21:38",
   );
   await cache.close();
-});
-
-test("the C fwknopd 2.6.10 parses a file we appended to", async (t) => {
-  if (!existsSync("/usr/sbin/fwknopd")) assert.fail("/usr/sbin/fwknopd (2.6.10) is not installed");
-  const dir = tempDir(t);
-  const path = join(dir, "digest.cache");
-  copyFileSync(C_FIXTURE, path);
-  const cache = await openFileReplayCache(options(path, recorder()));
-  for (let i = 0; i < 3; i++) await cache.add(entry(i));
-  await cache.close();
-  writeFileSync(join(dir, "fwknopd.conf"), "ENABLE_UDP_SERVER Y;\n", { mode: 0o600 });
-  writeFileSync(join(dir, "access.conf"), "SOURCE ANY\nKEY secretsecret\n", { mode: 0o600 });
-  const r = await run(
-    [
-      "/usr/sbin/fwknopd",
-      "-f",
-      "-c",
-      join(dir, "fwknopd.conf"),
-      "-a",
-      join(dir, "access.conf"),
-      "-d",
-      path,
-      "-p",
-      join(dir, "fwknopd.pid"),
-      "-r",
-      join(dir, "run"),
-      "--exit-parse-digest-cache",
-      "-v",
-    ],
-    { timeoutMs: 20_000 },
-  );
-  const out = r.stdout + r.stderr;
-  assert.equal(r.code, 0, out);
-  assert.match(out, /Using Digest Cache: '.*' \(entry count = 8\)/);
-  assert.doesNotMatch(out, /Skipping invalid/);
 });
 
 test("a torn last line is skipped with a log line and the next append starts a new line", async (t) => {
@@ -400,55 +328,4 @@ test("a compaction that cannot write (disk full) leaves the old file complete", 
   );
   assert.equal(readFileSync(path, "utf8"), original);
   assert.deepEqual(readdirSync(mnt).sort(), ["digest.cache", "filler"], "no temp file left");
-});
-
-test("IPv6 addresses: we reload our lines; the C fwknopd 2.6.10 skips them and keeps its IPv4 ones", async (t) => {
-  if (!existsSync("/usr/sbin/fwknopd")) assert.fail("/usr/sbin/fwknopd (2.6.10) is not installed");
-  const dir = tempDir(t);
-  const path = join(dir, "digest.cache");
-  const v6 = [
-    { ...entry(1), srcIp: "2001:db8::2", dstIp: "::" },
-    // 39 characters: longer than upstream's %16s field, so its sscanf splits the line.
-    { ...entry(2), srcIp: "2001:db8:1234:5678:9abc:def0:1234:5678", dstIp: "2001:db8::1" },
-    { ...entry(3), srcIp: "2001:db8::2", dstIp: "2001:db8:1234:5678:9abc:def0:1234:5678" },
-  ];
-  const cache = await openFileReplayCache(options(path, recorder()));
-  for (const e of [entry(0), ...v6, entry(4)]) await cache.add(e);
-  await cache.close();
-
-  const again = await openFileReplayCache(options(path, recorder()));
-  assert.equal(again.size, 5);
-  for (const e of v6) assert.deepEqual(await again.lookup(e.digest), e);
-  await again.close();
-
-  writeFileSync(join(dir, "fwknopd.conf"), "ENABLE_UDP_SERVER Y;\n", { mode: 0o600 });
-  writeFileSync(join(dir, "access.conf"), "SOURCE ANY\nKEY secretsecret\n", { mode: 0o600 });
-  const r = await run(
-    [
-      "/usr/sbin/fwknopd",
-      "-f",
-      "-c",
-      join(dir, "fwknopd.conf"),
-      "-a",
-      join(dir, "access.conf"),
-      "-d",
-      path,
-      "-p",
-      join(dir, "fwknopd.pid"),
-      "-r",
-      join(dir, "run"),
-      "--exit-parse-digest-cache",
-      "-v",
-    ],
-    { timeoutMs: 20_000 },
-  );
-  const out = r.stdout + r.stderr;
-  assert.equal(r.code, 0, out);
-  // inet_pton(AF_INET) drops the IPv6 lines; only the line whose long destination shifts the
-  // sscanf fields gets upstream's "invalid entry" info line. The file itself is not rewritten.
-  assert.match(out, /Using Digest Cache: '.*' \(entry count = 2\)/);
-  assert.deepEqual(out.match(/Skipping invalid digest file entry in .* at line \d+/g)?.length, 1);
-  const after = await openFileReplayCache(options(path, recorder()));
-  assert.equal(after.size, 5);
-  await after.close();
 });

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { loadServerConfig } from "../../src/config/server-config.js";
 import type { ChainKind, FirewallBackend, Rule } from "../../src/firewall/backend.js";
-import { encodeSpa, type SpaMessage } from "../../src/protocol/spa.js";
+import type { SpaMessage } from "../../src/protocol/spa.js";
 import { CommandCycles } from "../../src/server/commands.js";
 import { Daemon } from "../../src/server/daemon.js";
 import { GrantLedger } from "../../src/server/grants.js";
@@ -19,6 +19,7 @@ import { resolveNatStep } from "../../src/server/nat-resolve.js";
 import type { Decision } from "../../src/server/pipeline.js";
 import type { CycleGrant } from "../../src/server/policy.js";
 import type { Timers } from "../../src/server/timers.js";
+import { knockCandidate } from "../helpers/knock.js";
 import { recorder } from "../helpers/recording-logger.js";
 import { makeStanza } from "../helpers/stanza.js";
 
@@ -29,29 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), "fwk-back-half-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function knock(over: Partial<SpaMessage>): Candidate {
-  const r = encodeSpa(
-    {
-      randomValue: String(randomBytes(8).readBigUInt64BE() % 10n ** 16n).padStart(16, "1"),
-      username: "alice",
-      timestamp: NOW,
-      version: "3.0.0",
-      messageType: 1,
-      message: "198.18.0.2,tcp/22",
-      ...over,
-    },
-    { encKey: KEY, encMode: "CBC", hmacKey: HMAC, hmacType: "sha256" },
-    { digestType: "sha256", salt: randomBytes(8) },
-  );
-  assert.ok(r.ok);
-  return {
-    payload: Buffer.from(r.value.wire),
-    srcIp: "198.18.0.2",
-    srcPort: 40000,
-    dstIp: "198.18.0.1",
-    dstPort: 62201,
-    proto: 17,
-    receivedAt: NOW * 1000,
-  };
+  return knockCandidate({ now: NOW, key: KEY, hmac: HMAC, over, dstIp: "198.18.0.1" });
 }
 
 /** An intake the test feeds by hand. */

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
 import { parseAddressList } from "../../src/config/address-list.js";
-import { encodeSpa, type SpaMessage } from "../../src/protocol/spa.js";
+import type { SpaMessage } from "../../src/protocol/spa.js";
 import type { Candidate } from "../../src/server/intake/intake.js";
 import { type PipelineContext, processCandidate } from "../../src/server/pipeline.js";
 import type { ReplayCache, ReplayEntry } from "../../src/server/replay/replay-cache.js";
+import { knockCandidate } from "../helpers/knock.js";
+import { defaultPipelineContext } from "../helpers/pipeline-context.js";
 import { makeStanza } from "../helpers/stanza.js";
 
 const NOW = 1_700_000_000;
@@ -30,47 +31,16 @@ function memoryReplay(): ReplayCache & { entries: Map<string, ReplayEntry> } {
 }
 
 function knock(over: Partial<SpaMessage> = {}, keys = { key: KEY, hmac: HMAC }): Candidate {
-  const msg: SpaMessage = {
-    randomValue: String(randomBytes(8).readBigUInt64BE() % 10n ** 16n).padStart(16, "1"),
-    username: "alice",
-    timestamp: NOW,
-    version: "3.0.0",
-    messageType: 1,
-    message: "198.18.0.2,tcp/22",
-    ...over,
-  };
-  const r = encodeSpa(
-    msg,
-    { encKey: keys.key, encMode: "CBC", hmacKey: keys.hmac, hmacType: "sha256" },
-    { digestType: "sha256", salt: randomBytes(8) },
-  );
-  assert.ok(r.ok, r.ok ? "" : r.detail);
-  return {
-    payload: Buffer.from(r.value.wire),
-    srcIp: "198.18.0.2",
-    srcPort: 40000,
-    dstIp: "0.0.0.0",
-    dstPort: 62201,
-    proto: 17,
-    receivedAt: NOW * 1000,
-  };
+  return knockCandidate({ now: NOW, ...keys, over });
 }
 
 function context(over: Partial<PipelineContext> = {}): PipelineContext {
-  return {
+  return defaultPipelineContext({
     stanzas: [makeStanza({ key: KEY, hmacKey: HMAC })],
     replay: memoryReplay(),
-    precheck: { http: false, anyUserAgent: false, xForwardedFor: false },
-    policy: {
-      packetAging: true,
-      maxPacketAge: 120,
-      natForwarding: false,
-      localNat: false,
-      testMode: false,
-    },
     now: () => NOW,
     ...over,
-  };
+  });
 }
 
 describe("processCandidate", () => {

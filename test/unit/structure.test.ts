@@ -67,10 +67,21 @@ describe("structure of src/", () => {
 
   test("an import cycle anywhere fails", () => {
     const broken = tree({
-      "crypto/hmac.ts":
-        'import { spa } from "../protocol/spa.js";\nexport const hmac = 2;\nvoid spa;\n',
+      "firewall/select.ts":
+        'import { Dual } from "./iptables-dual-stack.js";\nimport { main } from "../server/main.js";\nexport const all = [Dual, main];\n',
     });
-    assert.deepEqual(rules(checkStructure(broken)), ["cycle: crypto/hmac.ts → protocol/spa.ts"]);
+    assert.deepEqual(rules(checkStructure(broken)), ["cycle: firewall/select.ts → server/main.ts"]);
+  });
+
+  test("crypto/ importing protocol/ fails (one direction between them)", () => {
+    const broken = tree({
+      "protocol/constants.ts": "export const LIMIT = 1;\n",
+      "crypto/hmac.ts":
+        'import { LIMIT } from "../protocol/constants.js";\nexport const hmac = LIMIT;\n',
+    });
+    assert.deepEqual(rules(checkStructure(broken)), [
+      "layer: crypto/hmac.ts imports protocol/constants.ts",
+    ]);
   });
 
   test("a type-only import loop counts too", () => {

@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { createCipheriv } from "node:crypto";
 import { describe, test } from "node:test";
+import { b64uEncode } from "../../src/crypto/base64.js";
 import { digestB64 } from "../../src/crypto/digest.js";
 import { deriveKeyIv, legacyPassphrase } from "../../src/crypto/rijndael.js";
-import { b64uEncode } from "../../src/protocol/base64.js";
 import type { DigestName } from "../../src/protocol/constants.js";
 import {
   decodeSpa,

@@ -224,7 +224,7 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake & {
       return drops.before + (drops.current ?? 0);
     },
     async start(handler) {
-      if (onCandidate) throw new Error("pcap intake already started");
+      if (onCandidate) throw new FwknopError("FWK_ERR_INTERNAL", "pcap intake already started");
       onCandidate = handler;
       process.once("exit", killOnExit);
       try {
@@ -328,7 +328,7 @@ export function createPcapFileIntake(o: PcapFileOptions): EndingIntake {
     stats,
     ended,
     async start(onCandidate) {
-      if (started) throw new Error("pcap file intake already started");
+      if (started) throw new FwknopError("FWK_ERR_INTERNAL", "pcap file intake already started");
       started = true;
       const parser = await openHeader(o.path);
       // After start() resolves, so the daemon's start-up lines come before any verdict.

@@ -53,7 +53,7 @@ export function createDummyTcpServer(opts: DummyTcpServerOptions): DummyTcpServe
       return port;
     },
     async start() {
-      if (server) throw new Error("TCP server already started");
+      if (server) throw new FwknopError("FWK_ERR_INTERNAL", "TCP server already started");
       const srv = createServer(onConnection);
       await new Promise<void>((resolve, reject) => {
         srv.once("error", (e) => {

@@ -54,7 +54,7 @@ export function createUdpIntake(opts: UdpIntakeOptions): UdpIntake {
     },
     stats,
     async start(onCandidate: (c: Candidate) => void): Promise<void> {
-      if (socket) throw new Error("UDP intake already started");
+      if (socket) throw new FwknopError("FWK_ERR_INTERNAL", "UDP intake already started");
       const s = await bindUdp(opts.host ?? "0.0.0.0", opts.port, opts.log);
       socket = s;
       port = s.address().port;

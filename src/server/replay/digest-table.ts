@@ -1,12 +1,14 @@
 /**
- * The in-memory side of the replay cache: a column store with an open-addressing hash index.
+ * The in-memory side of the replay cache: digests recorded since start-up (and loaded ones that
+ * are not canonical), as a column store with an open-addressing hash index. Digests loaded from
+ * `digest.cache` live in the smaller FileRows instead.
  *
  * A million `Map<string, object>` entries cost several hundred MB and seconds of GC; here a row
- * costs 50 bytes (32 for the binary SHA-256, 18 for the other columns) plus 4-8 bytes of index,
- * so a 1M-entry digest.cache fits in about 60 MB and loads without creating a string per line.
+ * costs 50 bytes (32 for the binary SHA-256, 18 for the other columns) plus 4-8 bytes of index.
  * Digests that are not canonical 43-character base64 (older digest types, hand edits) and
  * addresses that are not dotted quads (IPv6) go to small side maps instead.
  */
+import { DigestIndex } from "./digest-index.js";
 import type { ReplayEntry } from "./replay-cache.js";
 
 const DIGEST_BYTES = 32;
@@ -89,15 +91,7 @@ export class DigestTable {
   #srcPort: Uint16Array;
   #dstPort: Uint16Array;
   #time: Uint32Array;
-  /**
-   * Hash index, at most 2/3 full. A slot holds `(tag << rowBits) | (row + 1)`, 0 = empty; the
-   * tag (spare high bits, filled from the digest's second word) rejects almost every collision
-   * without touching the digest column, which would cost a cache miss per probe.
-   */
-  #slots: Uint32Array;
-  #mask: number;
-  #rowBits: number;
-  #rowMask: number;
+  readonly #index = new DigestIndex(DIGEST_WORDS);
   /** Digests kept verbatim (not canonical base64 SHA-256) → row. */
   #oddDigests = new Map<string, number>();
   #oddDigestOfRow = new Map<number, string>();
@@ -118,10 +112,6 @@ export class DigestTable {
     this.#srcPort = new Uint16Array(this.#capacity);
     this.#dstPort = new Uint16Array(this.#capacity);
     this.#time = new Uint32Array(this.#capacity);
-    this.#slots = new Uint32Array(0);
-    this.#mask = 0;
-    this.#rowBits = 0;
-    this.#rowMask = 0;
     this.#resetIndex();
   }
 
@@ -140,7 +130,7 @@ export class DigestTable {
   /** Row holding this digest text, or -1. */
   find(digest: string): number {
     if (this.#decodeText(digest)) {
-      return this.#probe(this.#scratchWords).row;
+      return this.#index.find(this.#digests, this.#scratchWords);
     }
     return this.#oddDigests.get(digest) ?? -1;
   }
@@ -176,16 +166,15 @@ export class DigestTable {
     const w = this.#scratchWords;
     let slot = -1;
     if (!this.#bulk) {
-      const found = this.#probe(w);
-      if (found.row >= 0) return false;
-      slot = found.slot;
+      if (this.#index.find(this.#digests, w) >= 0) return false;
+      slot = this.#index.lastSlot;
     }
     const r = this.#count++;
     const d = this.#digests;
     const base = r * DIGEST_WORDS;
     for (let i = 0; i < DIGEST_WORDS; i++) d[base + i] = w[i] as number;
     this.#setColumns(r, srcText, dstText);
-    if (slot >= 0) this.#slots[slot] = this.#slotValue(r);
+    if (slot >= 0) this.#index.set(slot, this.#digests, r);
     return true;
   }
 
@@ -265,126 +254,21 @@ export class DigestTable {
     return n;
   }
 
-  #probe(words: Uint32Array): { row: number; slot: number } {
-    const d = this.#digests;
-    const w0 = words[0] ?? 0;
-    const tag = this.#tagOf(words[1] ?? 0);
-    const rowMask = this.#rowMask;
-    let slot = w0 & this.#mask;
-    for (;;) {
-      const v = this.#slots[slot] ?? 0;
-      if (v === 0) return { row: -1, slot };
-      if ((v & ~rowMask) >>> 0 === tag) {
-        const row = (v & rowMask) - 1;
-        const base = row * DIGEST_WORDS;
-        if (
-          d[base] === w0 &&
-          d[base + 1] === words[1] &&
-          d[base + 2] === words[2] &&
-          d[base + 3] === words[3] &&
-          d[base + 4] === words[4] &&
-          d[base + 5] === words[5] &&
-          d[base + 6] === words[6] &&
-          d[base + 7] === words[7]
-        ) {
-          return { row, slot };
-        }
-      }
-      slot = (slot + 1) & this.#mask;
-    }
-  }
-
-  #tagOf(w1: number): number {
-    return (w1 & ~this.#rowMask) >>> 0;
-  }
-
-  #slotValue(row: number): number {
-    return (this.#tagOf(this.#digests[row * DIGEST_WORDS + 1] ?? 0) | (row + 1)) >>> 0;
-  }
-
   /** Sizes the index for the current capacity and re-inserts every indexed row. */
   #resetIndex(): void {
-    let slots = 1024;
-    while (slots < this.#capacity * 1.5) slots *= 2;
-    this.#slots = new Uint32Array(slots);
-    this.#mask = slots - 1;
-    // Row numbers up to capacity (stored + 1) need this many low bits; the rest is tag.
-    this.#rowBits = Math.min(32, Math.ceil(Math.log2(this.#capacity + 2)));
-    this.#rowMask = this.#rowBits === 32 ? 0xffffffff : 2 ** this.#rowBits - 1;
+    this.#index.resize(this.#capacity);
     // During a bulk load the index is built once, at the end.
     if (!this.#bulk) this.#buildIndex();
   }
 
-  /**
-   * Indexes every row (the index must be empty), visiting rows ordered by home slot (a
-   * counting sort on the slot's top bits) so the index is written nearly sequentially.
-   * Returns per-row duplicate marks (1 = same digest as an earlier row), or undefined if none.
-   */
+  /** Indexes every row; returns per-row duplicate marks, or undefined if there are none. */
   #buildIndex(): Uint8Array | undefined {
-    this.#slots.fill(0);
-    const n = this.#count;
-    const d = this.#digests;
-    const mask = this.#mask;
-    const shift = Math.max(0, Math.log2(mask + 1) - 12);
-    const starts = new Uint32Array((mask >>> shift) + 2);
-    for (let r = 0; r < n; r++) {
-      const b = (((d[r * DIGEST_WORDS] as number) & mask) >>> shift) + 1;
-      starts[b] = (starts[b] as number) + 1;
-    }
-    for (let b = 1; b < starts.length; b++) {
-      starts[b] = (starts[b] as number) + (starts[b - 1] as number);
-    }
-    // Rows in home-slot order, with the two words the insert needs copied alongside, so the
-    // loop below reads three arrays sequentially instead of the digest column at random.
-    const order = new Uint32Array(n);
-    const homes = new Uint32Array(n);
-    const tags = new Uint32Array(n);
-    for (let r = 0; r < n; r++) {
-      const home = (d[r * DIGEST_WORDS] as number) & mask;
-      const at = starts[home >>> shift] as number;
-      starts[home >>> shift] = at + 1;
-      order[at] = r;
-      homes[at] = home;
-      tags[at] = this.#tagOf(d[r * DIGEST_WORDS + 1] as number);
-    }
-    const slots = this.#slots;
-    const rowMask = this.#rowMask;
-    let dup: Uint8Array | undefined;
-    for (let i = 0; i < n; i++) {
-      const r = order[i] as number;
-      if (this.#oddDigestOfRow.size > 0 && this.#oddDigestOfRow.has(r)) continue;
-      const tag = tags[i] as number;
-      let slot = homes[i] as number;
-      for (;;) {
-        const v = slots[slot] as number;
-        if (v === 0) {
-          slots[slot] = (tag | (r + 1)) >>> 0;
-          break;
-        }
-        const other = (v & rowMask) - 1;
-        if ((v & ~rowMask) >>> 0 === tag && this.#sameDigest(other, r)) {
-          // Keep the earlier row: it carries the time the digest was first seen.
-          dup ??= new Uint8Array(n);
-          if (other < r) {
-            dup[r] = 1;
-          } else {
-            dup[other] = 1;
-            slots[slot] = (tag | (r + 1)) >>> 0;
-          }
-          break;
-        }
-        slot = (slot + 1) & mask;
-      }
-    }
-    return dup;
-  }
-
-  #sameDigest(a: number, b: number): boolean {
-    const d = this.#digests;
-    const x = a * DIGEST_WORDS;
-    const y = b * DIGEST_WORDS;
-    for (let k = 0; k < DIGEST_WORDS; k++) if (d[x + k] !== d[y + k]) return false;
-    return true;
+    const odd = this.#oddDigestOfRow;
+    return this.#index.build(
+      this.#digests,
+      this.#count,
+      odd.size > 0 ? (r) => odd.has(r) : undefined,
+    );
   }
 
   /** Compacts the columns in place, keeping row order, then rebuilds the index and side maps. */

@@ -10,11 +10,14 @@
  * check are dropped and the file is compacted atomically once mostly stale; when the file
  * cannot be used, replay protection continues in memory (upstream switches it off).
  */
+
 import { closeSync, constants as fsc, openSync, renameSync, writeSync } from "node:fs";
 import { type FileHandle, open, rename, unlink } from "node:fs/promises";
+import { FwknopError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
 import { DigestTable, type IpValue, ipv4ToNumber } from "./digest-table.js";
 import { emptyStats, type FileStats, type LoadResult, loadFile } from "./file-load.js";
+import { FileRows } from "./file-rows.js";
 import type { ReplayCache, ReplayEntry } from "./replay-cache.js";
 
 export const DIGEST_FILE_HEADER =
@@ -60,16 +63,16 @@ export async function openFileReplayCache(opts: FileReplayCacheOptions): Promise
     if (errno(e) !== "ENOENT") {
       log.error(`Digest file '${path}' exists but: '${message(e)}'`);
       log.warn(NOT_REMEMBERED);
-      return new DigestFileCache(opts, new DigestTable(1024), undefined, emptyStats());
+      return new DigestFileCache(opts, emptyLoad(), undefined);
     }
     try {
       createFile(path);
     } catch (ce) {
       log.error(`Could not create digest cache: ${path}: ${message(ce)}`);
       log.warn(NOT_REMEMBERED);
-      return new DigestFileCache(opts, new DigestTable(1024), undefined, emptyStats());
+      return new DigestFileCache(opts, emptyLoad(), undefined);
     }
-    loaded = { table: new DigestTable(1024), stats: emptyStats() };
+    loaded = emptyLoad();
   }
 
   let handle: FileHandle | undefined;
@@ -79,8 +82,8 @@ export async function openFileReplayCache(opts: FileReplayCacheOptions): Promise
     log.error(`Could not open digest cache: ${path}: ${message(e)}`);
     log.warn(NOT_REMEMBERED);
   }
-  const cache = new DigestFileCache(opts, loaded.table, handle, loaded.stats);
-  log.info(`Using Digest Cache: '${path}' (entry count = ${loaded.table.size})`);
+  const cache = new DigestFileCache(opts, loaded, handle);
+  log.info(`Using Digest Cache: '${path}' (entry count = ${cache.size})`);
   if (loaded.stats.stale > 0) {
     log.info(`Dropped ${loaded.stats.stale} digest cache entries older than the aging window.`);
   }
@@ -90,6 +93,9 @@ export async function openFileReplayCache(opts: FileReplayCacheOptions): Promise
 
 class DigestFileCache implements FileReplayCache {
   readonly path: string;
+  /** Digests loaded from the file, read back from it on a match. */
+  readonly #rows: FileRows;
+  /** Digests added since (and loaded ones kept verbatim). */
   readonly #table: DigestTable;
   #handle: FileHandle | undefined;
   #stats: FileStats;
@@ -103,21 +109,17 @@ class DigestFileCache implements FileReplayCache {
   #failing = false;
   #rewriting = false;
 
-  constructor(
-    opts: FileReplayCacheOptions,
-    table: DigestTable,
-    handle: FileHandle | undefined,
-    stats: FileStats,
-  ) {
+  constructor(opts: FileReplayCacheOptions, loaded: LoadResult, handle: FileHandle | undefined) {
     this.#opts = opts;
     this.path = opts.path;
-    this.#table = table;
+    this.#rows = loaded.rows;
+    this.#table = loaded.table;
     this.#handle = handle;
-    this.#stats = stats;
+    this.#stats = loaded.stats;
   }
 
   get size(): number {
-    return this.#table.size;
+    return this.#rows.size + this.#table.size;
   }
 
   get persistent(): boolean {
@@ -125,14 +127,19 @@ class DigestFileCache implements FileReplayCache {
   }
 
   lookup(digest: string): Promise<ReplayEntry | undefined> {
+    return Promise.resolve(this.#find(digest));
+  }
+
+  /** Digests added at run time, then those loaded from the file (read back from it). */
+  #find(digest: string): ReplayEntry | undefined {
     const row = this.#table.find(digest);
-    return Promise.resolve(row < 0 ? undefined : this.#table.entry(row));
+    return row < 0 ? this.#rows.find(digest) : this.#table.entry(row);
   }
 
   /** Find and insert happen in one synchronous step, so no other claim can come between. */
   async claim(e: ReplayEntry): Promise<ReplayEntry | undefined> {
-    const row = this.#table.find(e.digest);
-    if (row >= 0) return this.#table.entry(row);
+    const seen = this.#find(e.digest);
+    if (seen) return seen;
     await this.add(e);
     return undefined;
   }
@@ -140,7 +147,10 @@ class DigestFileCache implements FileReplayCache {
   add(e: ReplayEntry): Promise<void> {
     const src = ipValue(e.srcIp);
     const dst = ipValue(e.dstIp);
-    if (!this.#table.insert(e.digest, e.proto, src, e.srcPort, dst, e.dstPort, e.time)) {
+    if (
+      this.#rows.find(e.digest) !== undefined ||
+      !this.#table.insert(e.digest, e.proto, src, e.srcPort, dst, e.dstPort, e.time)
+    ) {
       return Promise.resolve();
     }
     if (!this.#handle) return Promise.resolve();
@@ -166,19 +176,20 @@ class DigestFileCache implements FileReplayCache {
    */
   compactIfMostlyStale(): void {
     this.#addsSinceSweep = 0;
-    this.#sweepEvery = Math.max(1024, this.#table.size);
+    this.#sweepEvery = Math.max(1024, this.size);
     if (this.#opts.maxAgeSeconds === undefined) return;
     const cutoff = this.#opts.now() - 2 * this.#opts.maxAgeSeconds;
     // A rewrite in progress reads rows by number; compacting under it would shift them.
     if (this.#rewriting) return;
-    const live = this.#table.countSince(cutoff);
+    const live = this.#rows.countSince(cutoff) + this.#table.countSince(cutoff);
     const dead = this.#stats.lines - live;
     if (dead < 1024 || dead <= live) return;
+    this.#rows.dropOlderThan(cutoff);
     this.#table.dropOlderThan(cutoff);
     // A batch already queued still goes to the old file (so nothing is lost if the rewrite
     // fails); lines added from now on queue behind the rewrite and land in the new file.
     this.#batch = undefined;
-    this.#stats = { lines: this.#table.size, stale: 0, torn: this.#stats.torn };
+    this.#stats = { lines: this.size, stale: 0, torn: this.#stats.torn };
     if (!this.#handle) return;
     this.#rewriting = true;
     const rows = this.#table.size;
@@ -191,6 +202,7 @@ class DigestFileCache implements FileReplayCache {
     await this.#tail;
     const h = this.#handle;
     this.#handle = undefined;
+    this.#rows.close();
     await h?.close();
   }
 
@@ -209,7 +221,10 @@ class DigestFileCache implements FileReplayCache {
     try {
       const { bytesWritten } = await h.write(buf, 0, buf.length);
       if (bytesWritten !== buf.length)
-        throw new Error(`short write (${bytesWritten} of ${buf.length} bytes)`);
+        throw new FwknopError(
+          "FWK_ERR_INTERNAL",
+          `short write (${bytesWritten} of ${buf.length} bytes)`,
+        );
       this.#stats.torn = false;
       if (this.#failing) this.#opts.log.notice(`Writing to digest cache ${this.path} works again.`);
       this.#failing = false;
@@ -226,15 +241,20 @@ class DigestFileCache implements FileReplayCache {
     }
   }
 
-  /** Atomically replaces the file with the header and rows [0, rows) of the table. */
+  /**
+   * Atomically replaces the file with the header, the loaded rows' lines (copied from the old
+   * file) and rows [0, rows) of the table.
+   */
   async #rewrite(rows: number, dropped: number): Promise<void> {
     const table = this.#table;
+    const kept = this.#rows.size + rows;
     const tmp = `${this.path}.compact-${process.pid}`;
     const log = this.#opts.log;
     let out: FileHandle | undefined;
     try {
       out = await open(tmp, "w", 0o600);
       await out.write(DIGEST_FILE_HEADER);
+      const offsets = await this.#rows.copyLines(out, Buffer.byteLength(DIGEST_FILE_HEADER));
       const chunk: string[] = [];
       for (let r = 0; r < rows; r++) {
         chunk.push(table.line(r));
@@ -246,13 +266,20 @@ class DigestFileCache implements FileReplayCache {
       await out.sync();
       await out.close();
       out = undefined;
-      await rename(tmp, this.path);
+      const reader = openSync(tmp, "r");
+      try {
+        await rename(tmp, this.path);
+      } catch (e) {
+        closeSync(reader);
+        throw e;
+      }
+      this.#rows.adopt(offsets, reader);
       const old = this.#handle;
       this.#handle = await open(this.path, "a");
       this.#stats.torn = false;
       await old?.close();
       log.info(
-        `Compacted digest cache ${this.path}: dropped ${dropped} aged entries, kept ${rows}.`,
+        `Compacted digest cache ${this.path}: dropped ${dropped} aged entries, kept ${kept}.`,
       );
     } catch (e) {
       // The old file is still complete; only the space is not reclaimed.
@@ -285,6 +312,10 @@ function createFile(path: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+function emptyLoad(): LoadResult {
+  return { rows: new FileRows(0, undefined), table: new DigestTable(1024), stats: emptyStats() };
 }
 
 function ipValue(ip: string): IpValue {

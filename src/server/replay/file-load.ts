@@ -1,11 +1,14 @@
 /**
- * Loading a `digest.cache` file (file-cache.ts) into a DigestTable: chunked reads and an
- * allocation-free byte parser, because a big cache holds a million lines. Stale entries (older
- * than the aging cutoff) and duplicates are counted and skipped; a torn last line is noted.
+ * Loading `digest.cache` at start-up: 1 MiB chunks (never the whole file at once), parsed as
+ * bytes in place. Canonical SHA-256 digests (every line fwknopd 2.6.10 or we write) become
+ * compact `FileRows` that point back into the file; anything else (older digest types, hand
+ * edits, lines beyond 4 GiB) goes to the in-memory `DigestTable`.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Logger } from "../../log/logger.js";
-import { DIGEST_CHARS, DigestTable, decodeDigest, FIELD } from "./digest-table.js";
+import { DigestTable, FIELD } from "./digest-table.js";
+import { latin1, lineDigest, lineFields, lineText, scanLine } from "./file-line.js";
+import { FileRows, MAX_ROW_OFFSET } from "./file-rows.js";
 
 export interface FileStats {
   /** Entry lines the file holds (live, stale, duplicate or malformed). */
@@ -19,26 +22,27 @@ export function emptyStats(): FileStats {
   return { lines: 0, stale: 0, torn: false };
 }
 
-function readLastByte(fd: number, buf: Buffer, size: number): number {
-  readSync(fd, buf, 0, 1, size - 1);
-  return buf[0] ?? NL;
-}
-
 export interface LoadResult {
+  /** Canonical digests, read back from the file on a match (they keep its descriptor open). */
+  rows: FileRows;
+  /** Digests kept verbatim. */
   table: DigestTable;
   stats: FileStats;
 }
 
 const CHUNK = 1 << 20;
+/** A line that may continue past the buffer, one that ends there, the file's torn last line. */
+const OPEN = 0;
+const COMPLETE = 1;
+const TORN = 2;
+type LineKind = typeof OPEN | typeof COMPLETE | typeof TORN;
 const NL = 10;
-const SPACE = 32;
-const TAB = 9;
 const CR = 13;
 
 /**
- * Reads the file in 1 MiB chunks (never the whole file at once) and parses bytes in place.
- * The table is sized up front from the file size and the line length seen in the first chunk
- * (lines are near-uniform), so a big cache is allocated once and rarely grows.
+ * The rows are sized up front from the file size and the line length seen in the first chunk
+ * (lines are near-uniform), so a big cache is allocated once and rarely grows. Throws when the
+ * file cannot be opened (ENOENT included).
  */
 export function loadFile(path: string, cutoff: number, log: Logger): LoadResult {
   const fd = openSync(path, "r");
@@ -51,9 +55,9 @@ export function loadFile(path: string, cutoff: number, log: Logger): LoadResult 
       sampleLines++;
     }
     const estimate = first >= size ? sampleLines : (size / first) * sampleLines * 1.03;
-    const lastByte = size === 0 ? NL : readLastByte(fd, buf, size);
-    const torn = lastByte !== NL;
-    const table = new DigestTable(Math.ceil(estimate) + 1024);
+    const torn = size > 0 && readLastByte(fd, buf, size) !== NL;
+    const rows = new FileRows(Math.ceil(estimate) + 16, fd);
+    const table = new DigestTable(16);
     table.beginBulk();
     const stats: FileStats = { lines: 0, stale: 0, torn };
     let lineNo = 0;
@@ -64,166 +68,101 @@ export function loadFile(path: string, cutoff: number, log: Logger): LoadResult 
     while (pos < size) {
       const n = readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
       if (n === 0) break;
-      pos += n;
       let start = 0;
-      for (;;) {
-        const nl = buf.indexOf(NL, start);
-        if (nl === -1 || nl >= n) break;
-        lineNo++;
-        if (carry) {
-          const joined = Buffer.concat([carry, buf.subarray(start, nl)]);
-          carry = undefined;
-          handleLine(joined, 0, joined.length, lineNo, false);
-        } else {
-          handleLine(buf, start, nl, lineNo, false);
+      if (carry) {
+        const nl = buf.indexOf(NL, 0);
+        if (nl === -1 || nl >= n) {
+          carry = Buffer.concat([carry, buf.subarray(0, n)]);
+          pos += n;
+          continue;
         }
+        const joined = Buffer.concat([carry, buf.subarray(0, nl)]);
+        lineAt(joined, 0, joined.length, pos - carry.length, ++lineNo, COMPLETE);
+        carry = undefined;
         start = nl + 1;
       }
-      if (start < n) {
-        const rest = buf.subarray(start, n);
-        carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
+      while (start < n) {
+        // A line that does not end inside this chunk is finished with the next one.
+        const end = lineAt(buf, start, n, pos + start, lineNo + 1, OPEN);
+        if (end >= n) {
+          carry = Buffer.from(buf.subarray(start, n));
+          break;
+        }
+        lineNo++;
+        start = end + 1;
       }
+      pos += n;
     }
-    if (carry) handleLine(carry, 0, carry.length, lineNo + 1, true);
+    if (carry) lineAt(carry, 0, carry.length, pos - carry.length, lineNo + 1, TORN);
+    rows.finish();
     table.finishBulk();
-    return { table, stats };
+    // Without canonical rows nothing reads the file later.
+    if (rows.size === 0) rows.close();
+    return { rows, table, stats };
 
-    function handleLine(b: Buffer, s: number, e: number, no: number, last: boolean): void {
-      const end = e > s && b[e - 1] === CR ? e - 1 : e;
+    /**
+     * Handles the line at `b[s..)` (up to a newline or `limit`) and returns the newline's index,
+     * or `limit` when the line does not end before it; then, when the line is OPEN (it may go on
+     * in the next chunk), nothing is recorded and the caller retries with the whole line.
+     */
+    function lineAt(
+      b: Buffer,
+      s: number,
+      limit: number,
+      offset: number,
+      no: number,
+      kind: LineKind,
+    ): number {
       const first = b[s];
-      if (end === s || first === 0x23 /* # */ || first === 0x3b /* ; */) return;
+      if (first === NL) return s;
+      if (first === 0x23 /* # */ || first === 0x3b /* ; */ || first === CR) {
+        const nl = b.indexOf(NL, s);
+        const end = nl === -1 || nl >= limit ? limit : nl;
+        // A lone CR is a blank line (CRLF file); anything else after it is malformed.
+        if (first !== CR || end === limit || end === s + 1) return end;
+      }
+      const end = scanLine(b, s, limit, false);
+      if (end >= 0) {
+        if (end >= limit && kind === OPEN) return limit;
+        stats.lines++;
+        const f = lineFields;
+        if ((f[FIELD.time] as number) < cutoff) {
+          stats.stale++;
+        } else if (lineText.canonical && offset <= MAX_ROW_OFFSET) {
+          rows.append(lineDigest, f[FIELD.time] as number, offset);
+        } else {
+          // Kept in memory with its addresses: scan again for them (rare lines).
+          scanLine(b, s, limit, true);
+          table.staged.set(f);
+          table.insertOdd(
+            latin1(b, lineText.digestStart, lineText.digestLength),
+            lineText.src,
+            lineText.dst,
+          );
+        }
+        return end;
+      }
+      const nl = b.indexOf(NL, s);
+      const stop = nl === -1 || nl >= limit ? limit : nl;
+      if (stop >= limit && kind === OPEN) return limit;
       stats.lines++;
-      const r = parseInto(table, cutoff, b, s, end);
-      if (r === "stale") stats.stale++;
-      if (r !== "bad") return;
-      const text = b.toString("latin1", s, end);
-      if (last) {
+      const text = b.toString("latin1", s, stop > s && b[stop - 1] === CR ? stop - 1 : stop);
+      if (kind === TORN) {
         log.info(
           `*Skipping torn last digest file entry in ${path} at line ${no} (no trailing newline).\n - ${text}`,
         );
       } else {
         log.info(`*Skipping invalid digest file entry in ${path} at line ${no}.\n - ${text}`);
       }
+      return stop;
     }
-  } finally {
+  } catch (e) {
     closeSync(fd);
+    throw e;
   }
 }
 
-/**
- * Byte-level parser of one entry line into the table: no per-line strings or arrays, because it
- * runs a million times when a big cache loads. The scanners write numbers straight into the
- * table's staged row and share `cursor` (the parse position), so nothing is allocated or boxed.
- */
-function parseInto(
-  table: DigestTable,
-  cutoff: number,
-  b: Uint8Array,
-  start: number,
-  end: number,
-): "ok" | "dup" | "stale" | "bad" {
-  cursor = skipSpace(b, start, end);
-  const d0 = cursor;
-  while (cursor < end && b[cursor] !== SPACE && b[cursor] !== TAB) cursor++;
-  const dLen = cursor - d0;
-  if (dLen === 0 || dLen > 64) return "bad";
-  const f = table.staged;
-  if (!scanNumber(b, end, 255, f, FIELD.proto)) return "bad";
-  const src = scanIp(b, end, f, FIELD.src);
-  if (src === IP_BAD) return "bad";
-  const srcText = src === IP_TEXT ? ipText : undefined;
-  if (!scanNumber(b, end, 65535, f, FIELD.srcPort)) return "bad";
-  const dst = scanIp(b, end, f, FIELD.dst);
-  if (dst === IP_BAD) return "bad";
-  const dstText = dst === IP_TEXT ? ipText : undefined;
-  if (!scanNumber(b, end, 65535, f, FIELD.dstPort)) return "bad";
-  if (!scanNumber(b, end, 0xffffffff, f, FIELD.time)) return "bad";
-  if ((f[FIELD.time] as number) < cutoff) return "stale";
-  const added =
-    dLen === DIGEST_CHARS && decodeDigest(b, d0, table.scratch)
-      ? table.insertStaged(srcText, dstText)
-      : table.insertOdd(latin1(b, d0, dLen), srcText, dstText);
-  return added ? "ok" : "dup";
-}
-
-/** Parse position shared by parseInto and the scanners. */
-let cursor = 0;
-/** The last address scanIp kept verbatim. */
-let ipText = "";
-const IP_QUAD = 0;
-const IP_TEXT = 1;
-const IP_BAD = 2;
-
-function skipSpace(b: Uint8Array, p: number, end: number): number {
-  while (p < end && (b[p] === SPACE || b[p] === TAB)) p++;
-  return p;
-}
-
-/** A decimal field up to `max`, ending at whitespace or the line end, into `out[at]`. */
-function scanNumber(
-  b: Uint8Array,
-  end: number,
-  max: number,
-  out: Uint32Array,
-  at: number,
-): boolean {
-  let p = skipSpace(b, cursor, end);
-  const s = p;
-  let v = 0;
-  for (; p < end; p++) {
-    const c = b[p] as number;
-    if (c < 0x30 || c > 0x39) break;
-    v = v * 10 + (c - 0x30);
-    if (v > max) return false;
-  }
-  cursor = p;
-  if (p === s || (p < end && b[p] !== SPACE && b[p] !== TAB)) return false;
-  out[at] = v;
-  return true;
-}
-
-/**
- * A dotted quad into `out[at]` (IP_QUAD); any other token up to 45 characters (IPv6) into
- * `ipText` (IP_TEXT); IP_BAD when empty or longer.
- */
-function scanIp(b: Uint8Array, end: number, out: Uint32Array, at: number): number {
-  let p = skipSpace(b, cursor, end);
-  const s = p;
-  let n = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  let quad = true;
-  for (; p < end; p++) {
-    const c = b[p] as number;
-    if (c === SPACE || c === TAB) break;
-    if (c >= 0x30 && c <= 0x39) {
-      // A leading zero ("010") would not survive the round trip through a number.
-      if (digits === 1 && octet === 0) quad = false;
-      octet = octet * 10 + (c - 0x30);
-      digits++;
-      if (octet > 255) quad = false;
-    } else if (c === 0x2e && digits > 0 && dots < 3) {
-      n = n * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else {
-      quad = false;
-    }
-  }
-  cursor = p;
-  const len = p - s;
-  if (len === 0 || len > 45) return IP_BAD;
-  if (quad && dots === 3 && digits > 0) {
-    out[at] = n * 256 + octet;
-    return IP_QUAD;
-  }
-  out[at] = 0;
-  ipText = latin1(b, s, len);
-  return IP_TEXT;
-}
-
-function latin1(b: Uint8Array, start: number, len: number): string {
-  return Buffer.from(b.buffer, b.byteOffset + start, len).toString("latin1");
+function readLastByte(fd: number, buf: Buffer, size: number): number {
+  readSync(fd, buf, 0, 1, size - 1);
+  return buf[0] ?? NL;
 }

@@ -11,7 +11,7 @@ export interface KeyGenRequest {
   hmacDigestType?: string;
 }
 
-export function generateKeys(req: KeyGenRequest): number {
+export function runKeyGen(req: KeyGenRequest): number {
   const hmacType =
     req.hmacDigestType === undefined ? "sha256" : parseDigestName(req.hmacDigestType);
   if (!hmacType) {

@@ -39,13 +39,30 @@ export function b64Decode(text: string): Buffer | undefined {
 
 /** libfko `is_base64`: every character is ASCII alphanumeric, `+`, `/` or `=`. */
 export function isBase64Text(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x3d) continue;
-    if (c >= 256 || (VALUE[c] ?? -1) < 0) return false;
-  }
-  return true;
+  // A native regex scan: this runs on every packet that reaches an HMAC check.
+  return BASE64_TEXT.test(s);
 }
+
+const BASE64_TEXT = /^[A-Za-z0-9+/=]*$/;
+
+/**
+ * `cString` for text taken byte-per-character (latin1): everything before the first character
+ * whose byte is NUL. Text that is plain latin1 without NUL, as every wire string is, comes back
+ * as it is, without the round trip through a Buffer.
+ */
+export function cStringText(s: string): string {
+  // One packet's wire string is checked by several codec steps in a row: scan it once.
+  if (s === lastPlain) return s;
+  if (!NUL_OR_WIDE.test(s)) {
+    lastPlain = s;
+    return s;
+  }
+  return cString(Buffer.from(s, "latin1")).toString("latin1");
+}
+
+const NUL_OR_WIDE = /[\0\u0100-\uffff]/;
+/** The last text found to be plain latin1 without NUL. */
+let lastPlain = "";
 
 /** The bytes of a C string held in a buffer: everything before the first NUL. */
 export function cString(buf: Buffer): Buffer {

@@ -1,46 +1,16 @@
 /**
- * `fwknop --key-gen` (spec §4.7): random Rijndael and HMAC keys printed as `KEY_BASE64: …` and
- * `HMAC_KEY_BASE64: …` lines, exactly as upstream. On a terminal we add what provisioning needs:
+ * What `fwknop --key-gen` adds on a terminal after upstream's two key lines (crypto/key-gen.ts)
+ * — what provisioning needs:
  * the keys as a QR code in the text format the Fwknop2 Android app imports
  * (`KEY_BASE64:<k> HMAC_KEY_BASE64:<h>`), and the matching access.conf stanza for the server.
  */
-import { randomBytes } from "node:crypto";
 import QRCode from "qrcode";
-import { generateKeyPair } from "../crypto/key-gen.js";
-import { ERRORS, FwknopError } from "../errors.js";
+import type { GeneratedKeys } from "../crypto/key-gen.js";
 import type { DigestName, EncryptionMode } from "../protocol/constants.js";
-
-export interface GeneratedKeys {
-  keyB64: string;
-  hmacKeyB64: string;
-}
-
-/** The shared generator (src/crypto/key-gen.ts), with the client's error line on refusal. */
-export function generateKeys(
-  hmacType: DigestName,
-  keyLen: number | undefined,
-  hmacKeyLen: number | undefined,
-): GeneratedKeys {
-  const r = generateKeyPair(
-    {
-      hmacType,
-      ...(keyLen !== undefined ? { keyLen } : {}),
-      ...(hmacKeyLen !== undefined ? { hmacKeyLen } : {}),
-    },
-    randomBytes,
-  );
-  if (!r.ok) throw new FwknopError(r.code, `fwknop: fko_key_gen: ${ERRORS[r.code]} (${r.detail})`);
-  return { keyB64: r.value.key.toString("base64"), hmacKeyB64: r.value.hmacKey.toString("base64") };
-}
-
-/** Upstream's two lines, also the content of a --key-gen-file. */
-export function formatKeyLines(k: GeneratedKeys): string {
-  return `KEY_BASE64: ${k.keyB64}\nHMAC_KEY_BASE64: ${k.hmacKeyB64}\n`;
-}
 
 /** The QR payload the Fwknop2 Android client (and fwknop-gui's export) use. */
 export function qrPayload(k: GeneratedKeys): string {
-  return `KEY_BASE64:${k.keyB64} HMAC_KEY_BASE64:${k.hmacKeyB64}`;
+  return `KEY_BASE64:${k.key.toString("base64")} HMAC_KEY_BASE64:${k.hmacKey.toString("base64")}`;
 }
 
 /** QR module matrix (true = dark), without the quiet zone. */
@@ -84,8 +54,8 @@ export function renderQrTerminal(matrix: readonly (readonly boolean[])[]): strin
 export function accessStanza(k: GeneratedKeys, hmacType: DigestName, mode: EncryptionMode): string {
   const lines = [
     ["SOURCE", "ANY"],
-    ["KEY_BASE64", k.keyB64],
-    ["HMAC_KEY_BASE64", k.hmacKeyB64],
+    ["KEY_BASE64", k.key.toString("base64")],
+    ["HMAC_KEY_BASE64", k.hmacKey.toString("base64")],
     ...(hmacType !== "sha256" ? [["HMAC_DIGEST_TYPE", hmacType]] : []),
     ...(mode !== "CBC" ? [["ENCRYPTION_MODE", mode]] : []),
   ];
