@@ -49,9 +49,8 @@ export async function startObservability(cfg: ServerConfig, log: Logger): Promis
     attach({ firewall, replay, intake }) {
       if (firewall) sources.activeGrants = () => firewall.ledger.size;
       if (replay) sources.replayEntries = () => replay.size;
-      const drops = (intake as { kernelDrops?: () => number | undefined }).kernelDrops;
-      if (drops) {
-        const read = () => drops.call(intake);
+      if (intake.kernelDrops) {
+        const read = () => intake.kernelDrops?.();
         if (intake.name.startsWith("udp:")) sources.udpReceiveDrops = read;
         else sources.captureDrops = read;
       }
