@@ -13,6 +13,7 @@ import { explainCandidate, formatExplanation, type Stage } from "../../src/serve
 import type { Candidate } from "../../src/server/intake/intake.js";
 import { type PipelineContext, processCandidate } from "../../src/server/pipeline.js";
 import type { ReplayCache, ReplayEntry } from "../../src/server/replay/replay-cache.js";
+import { defaultPipelineContext } from "../helpers/pipeline-context.js";
 import { makeStanza } from "../helpers/stanza.js";
 
 const NOW = 1_700_000_000;
@@ -89,20 +90,12 @@ function candidate(payload: string | Buffer, srcIp = "198.18.0.2"): Candidate {
 }
 
 function context(stanza: Partial<AccessStanza> = {}, over: Partial<PipelineContext> = {}) {
-  return {
+  return defaultPipelineContext({
     stanzas: [makeStanza({ key: KEY, hmacKey: HMAC, ...stanza })],
     replay: readOnly(),
-    precheck: { http: false, anyUserAgent: false, xForwardedFor: false },
-    policy: {
-      packetAging: true,
-      maxPacketAge: 120,
-      natForwarding: false,
-      localNat: false,
-      testMode: false,
-    },
     now: () => NOW,
     ...over,
-  } satisfies PipelineContext;
+  });
 }
 
 const net = (text: string) => {
@@ -258,13 +251,7 @@ const CASES: Case[] = [
       context(
         {},
         {
-          policy: {
-            packetAging: true,
-            maxPacketAge: 120,
-            natForwarding: true,
-            localNat: false,
-            testMode: false,
-          },
+          policy: { ...defaultPipelineContext({ stanzas: [] }).policy, natForwarding: true },
         },
       ),
   },
