@@ -115,3 +115,11 @@ export async function startPrometheus(
   }
   return { url, query, waitFor, stop };
 }
+
+/** The body of `url` fetched from inside `ns` (our /metrics on that namespace's loopback). */
+export async function fetchInNetns(ns: string, url: string): Promise<string> {
+  const script = `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t))`;
+  const r = await run([process.execPath, "-e", script], { netns: ns, timeoutMs: 20_000 });
+  if (r.code !== 0) throw new Error(`fetching ${url} in ${ns} failed: ${r.stderr}`);
+  return r.stdout;
+}

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { run } from "../../src/sys/run.js";
 import {
   accessStanza,
   C_FWKNOP,
@@ -23,6 +22,7 @@ import {
   type NetnsPair,
   vethDevice,
 } from "../helpers/netns.js";
+import { fetchInNetns } from "../helpers/prometheus.js";
 
 const METRICS = "127.0.0.1:9731";
 
@@ -53,18 +53,7 @@ describe("metrics while sniffing with tcpdump", () => {
     await pair?.cleanup();
   });
 
-  const scrape = async () => {
-    const r = await run(
-      [
-        process.execPath,
-        "-e",
-        `fetch("http://${METRICS}/metrics").then((r) => r.text()).then((t) => process.stdout.write(t))`,
-      ],
-      { netns: pair.server, timeoutMs: 20_000 },
-    );
-    assert.equal(r.code, 0, r.stderr);
-    return r.stdout;
-  };
+  const scrape = () => fetchInNetns(pair.server, `http://${METRICS}/metrics`);
 
   test("capture drops are exported, and scraping leaves the capture running", async () => {
     for (let i = 0; i < 3; i++) {
