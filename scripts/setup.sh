@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # The C fwknop 2.6.10 binaries are the interop peers; iptables/ipset/nftables/tcpdump/gnupg/
 # openssl/iproute2 are the real parts the tests drive inside network namespaces.
-pkgs=(fwknop-client fwknop-server iptables ipset nftables tcpdump gnupg openssl iproute2 prometheus systemd)
+pkgs=(fwknop-client fwknop-server iptables ipset nftables tcpdump gnupg openssl iproute2 firewalld dbus-daemon prometheus systemd)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -213,6 +213,9 @@ export const ERRORS = {
     "The iptables 'comment' match needed for _exp_ expiry markers is not available",
   FWK_ERR_FW_LIST: "Listing the rules installed in the fwknop chains or ipsets failed",
   FWK_ERR_FW_CHAIN_INACTIVE: "A rule was meant for a chain that the configuration does not enable",
+  FWK_ERR_FW_PF_ANCHOR: "The pf anchor PF_ANCHOR_NAME is not linked into the main pf ruleset",
+  FWK_ERR_FW_IPFW_RULES_EXHAUSTED:
+    "Every ipfw rule number in IPFW_START_RULE_NUM … +IPFW_MAX_RULES−1 is taken; the grant is refused",
 
   // --- client (fwknop) ---
   FWK_ERR_CLIENT_USAGE:

@@ -11,7 +11,7 @@ import { isDirectory } from "../sys/file-kind.js";
 import { type DirectFields, failAt, type ListField, type StanzaDraft } from "./access-stanza.js";
 import { isValidIpv4Addr } from "./address-list.js";
 import { natEnabled, type ServerConfig } from "./server-config.js";
-import { FAMILY_VARIABLES } from "./server-variables.js";
+import { familyVariables } from "./server-variables.js";
 import { parseCInt } from "./tokenizer.js";
 
 const MAX_TIMEOUT = 8388608;
@@ -78,11 +78,13 @@ function timeout(value: string, cx: VariableContext, min: number): number {
 
 function requireNat(cx: VariableContext): void {
   if (natEnabled(cx.server)) return;
-  const f = FAMILY_VARIABLES[cx.server.firewallType];
+  const f = familyVariables(cx.server.firewallType);
   failAt(
     "FWK_ERR_CONFIG_STANZA",
     cx.where,
-    `${cx.name} requires either ${f.forwarding} or ${f.localNat} in fwknopd.conf`,
+    f
+      ? `${cx.name} requires either ${f.forwarding} or ${f.localNat} in fwknopd.conf`
+      : `${cx.name} requires NAT, which FIREWALL_TYPE ${cx.server.firewallType} does not offer`,
   );
 }
 

@@ -11,7 +11,7 @@ import { isValidIpv4Addr } from "./address-list.js";
 import { checkChainSpecShape, parseChainSpec } from "./chain-spec.js";
 import {
   type DefaultedVariableName,
-  FAMILY_VARIABLES,
+  familyVariables,
   isKnownServerVariable,
   isReservedNftName,
   SERVER_VARIABLES,
@@ -168,7 +168,8 @@ function fatal(code: "FWK_ERR_CONFIG_RANGE" | "FWK_ERR_CONFIG_VALUE", msg: strin
 
 /** Whether the firewall will use the chain a *_ACCESS variable describes (spec §11.1 table). */
 function chainInUse(name: string, type: FirewallType, values: Map<string, Setting>): boolean {
-  const f = FAMILY_VARIABLES[type];
+  const f = familyVariables(type);
+  if (!f) return true;
   const on = (v: string): boolean => /^y/i.test(values.get(v)?.value ?? "");
   const nat = on(f.forwarding) || on(f.localNat);
   switch (name) {
@@ -227,7 +228,8 @@ function validate(
     );
   }
   const snatIp = values.get("SNAT_TRANSLATE_IP");
-  const snatOn = /^y/i.test(values.get(FAMILY_VARIABLES[type].snat)?.value ?? "");
+  const snatVariable = familyVariables(type)?.snat;
+  const snatOn = snatVariable !== undefined && /^y/i.test(values.get(snatVariable)?.value ?? "");
   if (snatOn && snatIp !== undefined && !isValidIpv4Addr(snatIp.value)) {
     fatal(
       "FWK_ERR_CONFIG_VALUE",
@@ -315,8 +317,8 @@ export function loadServerConfig(opts: ServerConfigOptions): ServerConfig {
 
 /** True when the selected backend's NAT switches (…_FORWARDING or …_LOCAL_NAT) are on. */
 export function natEnabled(cfg: ServerConfig): boolean {
-  const f = FAMILY_VARIABLES[cfg.firewallType];
-  return cfg.bool(f.forwarding) || cfg.bool(f.localNat);
+  const f = familyVariables(cfg.firewallType);
+  return f !== undefined && (cfg.bool(f.forwarding) || cfg.bool(f.localNat));
 }
 
 export { serverVariable };

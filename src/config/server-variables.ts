@@ -86,7 +86,31 @@ export const FAMILY_VARIABLES = {
     },
     commentCheck: "ENABLE_NFT_COMMENT_CHECK",
   },
-} as const satisfies Record<ChainFamily | FirewallType, FamilyVariables>;
+} as const satisfies Record<ChainFamily, FamilyVariables>;
+
+/** A chain family's variables, as FAMILY_VARIABLES holds them. */
+export type ChainFamilyVariables = (typeof FAMILY_VARIABLES)[ChainFamily];
+
+/**
+ * The chain-family variables of a FIREWALL_TYPE; undefined for pf and ipfw, whose 2.6.10 builds
+ * grant plain access only (no NAT, OUTPUT or comment switches, no chain specifications).
+ */
+export function familyVariables(type: FirewallType): ChainFamilyVariables | undefined {
+  return type === "pf" || type === "ipfw" ? undefined : FAMILY_VARIABLES[type];
+}
+
+/** pf's and ipfw's flush switches (pf's are ours: its 2.6.10 build always flushes). */
+const ACCESS_ONLY_FLUSH = {
+  pf: { atInit: "FLUSH_PF_AT_INIT", atExit: "FLUSH_PF_AT_EXIT" },
+  ipfw: { atInit: "FLUSH_IPFW_AT_INIT", atExit: "FLUSH_IPFW_AT_EXIT" },
+} as const;
+
+/** FLUSH_*_AT_INIT / FLUSH_*_AT_EXIT of a FIREWALL_TYPE. */
+export function flushVariables(type: FirewallType) {
+  if (type === "pf" || type === "ipfw") return ACCESS_ONLY_FLUSH[type];
+  const f = FAMILY_VARIABLES[type];
+  return { atInit: f.flushAtInit, atExit: f.flushAtExit };
+}
 
 type Flat<T> = T extends string ? T : T extends object ? Flat<T[keyof T]> : never;
 /** Every chain-family variable name. */
@@ -97,7 +121,19 @@ export const FIREWALL_DEFAULT_EXE = {
   iptables: "/usr/sbin/iptables",
   firewalld: "/usr/bin/firewall-cmd",
   nftables: "/usr/sbin/nft",
+  pf: "/sbin/pfctl",
+  ipfw: "/sbin/ipfw",
 } as const satisfies Record<ChainFamily | FirewallType, string>;
+
+/**
+ * FIREWALL_TYPE when none is set: what upstream's build would pick on this OS (iptables on
+ * Linux, ipfw on FreeBSD and DragonFly, pf on OpenBSD, NetBSD and macOS, whose ipfw is gone).
+ */
+export function platformFirewallType(platform: string = process.platform): FirewallType {
+  if (platform === "freebsd" || platform === "dragonfly") return "ipfw";
+  if (platform === "openbsd" || platform === "netbsd" || platform === "darwin") return "pf";
+  return "iptables";
+}
 
 type Lookup = (name: string) => string | undefined;
 
@@ -212,11 +248,18 @@ const TABLE = [
   // Ours: INPUT grants as ipset entries with kernel timeouts (src/firewall/settings.ts).
   { name: "ENABLE_IPT_IPSET", def: "N", firewall: "iptables", upstream: false },
   ...chainFamily("firewalld"),
+  // Ours: how access grants reach firewalld (src/firewall/firewalld.ts): `rich` (runtime rich
+  // rules with --timeout, firewalld-native) or `passthrough` (2.6.10's direct iptables rules).
+  { name: "FIREWD_MODE", def: "rich", firewall: "firewalld", upstream: false },
+  // Ours: the zone rich rules go to; empty = firewalld's default zone.
+  { name: "FIREWD_ZONE", firewall: "firewalld", upstream: false },
   // Ours: the nftables backend (src/firewall/nftables.ts, docs/firewall.md).
   ...chainFamily("nftables"),
   { name: "NFT_TABLE", def: "fwknop", firewall: "nftables", upstream: false },
   { name: "NFT_PRIORITY", def: "-10", range: [-1000, 1000], firewall: "nftables", upstream: false },
   { name: "NFT_MARK", def: "0x20000000", firewall: "nftables", upstream: false },
+  // Ours: `family, table, chain` of the admin's base chain that gets our mark-accept rule.
+  { name: "NFT_ATTACH", firewall: "nftables", upstream: false },
   { name: "FLUSH_IPFW_AT_INIT", def: "Y", firewall: "ipfw", upstream: false },
   { name: "FLUSH_IPFW_AT_EXIT", def: "Y", firewall: "ipfw", upstream: false },
   {
@@ -239,6 +282,9 @@ const TABLE = [
   { name: "IPFW_ADD_CHECK_STATE", def: "N", firewall: "ipfw", upstream: false },
   { name: "PF_ANCHOR_NAME", def: "fwknop", firewall: "pf", upstream: false },
   { name: "PF_EXPIRE_INTERVAL", def: "30", range: [1, 131071], firewall: "pf", upstream: false },
+  // Ours: upstream's pf build always flushes the anchor at start and exit; N keeps live grants.
+  { name: "FLUSH_PF_AT_INIT", def: "Y", firewall: "pf", upstream: false },
+  { name: "FLUSH_PF_AT_EXIT", def: "Y", firewall: "pf", upstream: false },
   { name: "FWKNOP_RUN_DIR", def: RUN_DIR, upstream: true },
   { name: "FWKNOP_CONF_DIR", def: ETC, upstream: true },
   { name: "ACCESS_FILE", def: `${ETC}/access.conf`, upstream: true },
@@ -251,9 +297,9 @@ const TABLE = [
   {
     name: "FIREWALL_EXE",
     def: (get) => {
-      const type = get("FIREWALL_TYPE")?.toLowerCase();
-      return type === "nftables" || type === "firewalld"
-        ? FIREWALL_DEFAULT_EXE[type]
+      const type = get("FIREWALL_TYPE")?.toLowerCase() ?? platformFirewallType();
+      return type in FIREWALL_DEFAULT_EXE
+        ? FIREWALL_DEFAULT_EXE[type as keyof typeof FIREWALL_DEFAULT_EXE]
         : FIREWALL_DEFAULT_EXE.iptables;
     },
     upstream: true,
@@ -269,8 +315,8 @@ const TABLE = [
   // Upstream: "VERBOSE value ... not in the range (>0)" outside 0..INT_MAX.
   { name: "VERBOSE", range: [0, 2147483647], upstream: true },
   { name: "FAULT_INJECTION_TAG", upstream: true },
-  // Ours: which backend to drive (upstream fixes this at build time).
-  { name: "FIREWALL_TYPE", def: "iptables", upstream: false },
+  // Ours: which backend to drive (upstream fixes this at build time); the default follows the OS.
+  { name: "FIREWALL_TYPE", def: () => platformFirewallType(), upstream: false },
   // Ours (docs/observability.md): Prometheus endpoint, off unless set; log line format.
   { name: "METRICS_LISTEN", upstream: false },
   { name: "METRICS_ALLOW_REMOTE", def: "N", upstream: false },

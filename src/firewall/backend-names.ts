@@ -4,5 +4,5 @@
  * refuses a name without a backend and a backend without a name. Adding a backend: its name
  * here, one entry in select.ts.
  */
-export const FIREWALL_TYPES = ["iptables", "nftables"] as const;
+export const FIREWALL_TYPES = ["iptables", "nftables", "firewalld", "pf", "ipfw"] as const;
 export type FirewallType = (typeof FIREWALL_TYPES)[number];

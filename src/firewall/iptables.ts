@@ -23,8 +23,10 @@ import {
   setMatchArgs,
 } from "./iptables-ipset.js";
 import type { ChainKind, Rule } from "./rule.js";
-import { EXPIRE_COMMENT_PREFIX, hostAddress, ruleArgs } from "./rules.js";
+import { parseRuleLine } from "./rule-line.js";
+import { ruleArgs } from "./rules.js";
 import type { ChainSpec, FirewallSettings } from "./settings.js";
+import { type ToolErrorCode, toolError } from "./tool-error.js";
 
 export const FW_LIST_HEADING = "Listing rules in fwknopd iptables chains...";
 export const FW_LIST_ALL_HEADING = "Listing all iptables rules in applicable tables...";
@@ -196,7 +198,8 @@ export class IptablesBackend implements FirewallBackend {
     let r = await this.#cmd([exe, "--noflush"], script);
     // Upstream re-creates a missing chain and jump rule before every add; we do it when a batch
     // fails (someone ran iptables -X or flushed INPUT), then try once more.
-    if (r.code !== 0 && add.length > 0 && (await this.#healChains(add))) {
+    // A heal that fails itself changes nothing: the batch's own failure is what gets reported.
+    if (r.code !== 0 && add.length > 0 && (await this.#healChains(add).catch(() => false))) {
       r = await this.#cmd([exe, "--noflush"], script);
     }
     if (r.code !== 0) {
@@ -387,61 +390,7 @@ export class IptablesBackend implements FirewallBackend {
     return run(argv, opts);
   }
 
-  #error(
-    code: "FWK_ERR_FW_APPLY" | "FWK_ERR_FW_LIST" | "FWK_ERR_FW_INIT",
-    tool: string,
-    r: RunResult,
-    what: string,
-  ): FwknopError {
-    const detail = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
-    return new FwknopError(code, `${what}: ${tool} exited with status ${r.code}: ${detail}`);
+  #error(code: ToolErrorCode, tool: string, r: RunResult, what: string): FwknopError {
+    return toolError(code, tool, r, what);
   }
-}
-
-/** One `iptables -S <chain>` line back into a rule; lines without our `_exp_` marker are skipped. */
-export function parseRuleLine(line: string, chain: string, kind: ChainKind): Rule | undefined {
-  const tokens = line.trim().split(/\s+/);
-  if (tokens[0] !== "-A" || tokens[1] !== chain) return undefined;
-  const rule: Rule = { chain: kind, expiresAt: Number.NaN, via: "chain" };
-  for (let i = 2; i < tokens.length; i++) {
-    const value = tokens[i + 1];
-    switch (tokens[i]) {
-      case "-p":
-        if (value === "tcp" || value === "6") rule.proto = "tcp";
-        else if (value === "udp" || value === "17") rule.proto = "udp";
-        else return undefined;
-        break;
-      case "-s":
-        if (value !== undefined) rule.src = hostAddress(value);
-        break;
-      case "-d":
-        if (value !== undefined) rule.dst = hostAddress(value);
-        break;
-      case "--dport":
-        rule.dport = Number(value);
-        break;
-      case "--sport":
-        rule.sport = Number(value);
-        break;
-      case "--to-destination":
-        if (value !== undefined) rule.toDestination = value;
-        break;
-      case "--to-source":
-        if (value !== undefined) rule.toSource = value;
-        break;
-      case "--to-ports":
-        rule.toPorts = Number(value);
-        break;
-      case "--comment": {
-        const text = (value ?? "").replace(/^"|"$/g, "");
-        if (text.startsWith(EXPIRE_COMMENT_PREFIX))
-          rule.expiresAt = Number(text.slice(EXPIRE_COMMENT_PREFIX.length));
-        break;
-      }
-      default:
-        continue;
-    }
-    i++;
-  }
-  return Number.isSafeInteger(rule.expiresAt) ? rule : undefined;
 }

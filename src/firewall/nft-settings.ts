@@ -5,6 +5,7 @@
  */
 import type { ServerConfig } from "../config/server-config.js";
 import { FwknopError } from "../errors.js";
+import { type NftAttachTarget, parseAttach } from "./nft-attach.js";
 import type { FirewallSettings } from "./settings.js";
 
 export interface NftSettings {
@@ -14,6 +15,8 @@ export interface NftSettings {
   priority: number;
   /** Bit(s) OR-ed into the packet mark of granted traffic, for the admin's own accept rule. */
   mark: number;
+  /** NFT_ATTACH: the admin's base chain that gets our mark-accept line (nft-attach.ts). */
+  attach?: NftAttachTarget;
 }
 
 /** What the nftables backend is built from: the shared settings plus its own. */
@@ -44,5 +47,17 @@ export function nftSettingsFromConfig(cfg: ServerConfig): NftSettings {
       `Invalid NFT_MARK '${markText}' (a non-zero 32-bit number, e.g. 0x20000000)`,
     );
   }
-  return { table, priority: cfg.int("NFT_PRIORITY"), mark };
+  const settings: NftSettings = { table, priority: cfg.int("NFT_PRIORITY"), mark };
+  const attachText = cfg.get("NFT_ATTACH");
+  if (attachText !== undefined && attachText !== "") {
+    const attach = parseAttach(attachText);
+    if (!attach) {
+      throw new FwknopError(
+        "FWK_ERR_CONFIG_VALUE",
+        `Invalid NFT_ATTACH '${attachText}' (family, table, chain of your base chain, e.g. inet, filter, input)`,
+      );
+    }
+    settings.attach = attach;
+  }
+  return settings;
 }

@@ -12,6 +12,7 @@ import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { type RunResult, run } from "../sys/run.js";
 import type { BackendOptions, FirewallBackend } from "./backend.js";
+import { NftAttach } from "./nft-attach.js";
 import {
   applyCommands,
   elementOf,
@@ -26,6 +27,7 @@ import {
 import { DEFAULT_NFT_SETTINGS, type NftBackendSettings } from "./nft-settings.js";
 import type { ChainKind, Rule } from "./rule.js";
 import { ruleKey } from "./rules.js";
+import { type ToolErrorCode, toolError } from "./tool-error.js";
 
 export const NFT_LIST_HEADING = "Listing rules in fwknopd nftables table...";
 export const NFT_LIST_ALL_HEADING = "Listing the whole nftables ruleset...";
@@ -39,6 +41,8 @@ export class NftablesBackend implements FirewallBackend {
   readonly #layout: NftLayout;
   readonly #log: Logger;
   readonly #netns: string | undefined;
+  /** NFT_ATTACH: our mark-accept line in the admin's chain, kept there while we run. */
+  readonly #attach: NftAttach | undefined;
 
   constructor(settings: NftBackendSettings, opts: BackendOptions) {
     if (!settings.exe) {
@@ -59,6 +63,9 @@ export class NftablesBackend implements FirewallBackend {
     };
     this.#log = opts.log;
     this.#netns = opts.netns;
+    if (nft.attach) {
+      this.#attach = new NftAttach(settings.exe, nft.attach, nft.mark, opts.log, opts.netns);
+    }
   }
 
   chainName(kind: ChainKind): string {
@@ -74,6 +81,10 @@ export class NftablesBackend implements FirewallBackend {
     if (r.code !== 0)
       throw this.#error("FWK_ERR_FW_INIT", r, `creating table inet ${this.#layout.table}`);
     this.#log.debug(`nftables table inet ${this.#layout.table} ready`);
+    if (this.#attach) {
+      await this.#attach.ensure();
+      this.#attach.start();
+    }
   }
 
   async apply(add: readonly Rule[], remove: readonly Rule[]): Promise<void> {
@@ -107,6 +118,7 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   async flush(): Promise<void> {
+    await this.#attach?.remove();
     const r = await this.#transaction(flushCommands(this.#layout.table));
     if (r.code !== 0)
       throw this.#error("FWK_ERR_FW_APPLY", r, `deleting table inet ${this.#layout.table}`);
@@ -155,12 +167,7 @@ export class NftablesBackend implements FirewallBackend {
     return run([this.#exe, ...args], this.#netns !== undefined ? { netns: this.#netns } : {});
   }
 
-  #error(
-    code: "FWK_ERR_FW_APPLY" | "FWK_ERR_FW_LIST" | "FWK_ERR_FW_INIT",
-    r: RunResult,
-    what: string,
-  ): FwknopError {
-    const detail = (r.stderr.trim() || r.stdout.trim()).split("\n")[0] ?? "";
-    return new FwknopError(code, `${what}: ${this.#exe} exited with status ${r.code}: ${detail}`);
+  #error(code: ToolErrorCode, r: RunResult, what: string): FwknopError {
+    return toolError(code, this.#exe, r, what);
   }
 }

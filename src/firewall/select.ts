@@ -7,13 +7,26 @@ import type { ServerConfig } from "../config/server-config.js";
 import { FwknopError } from "../errors.js";
 import type { BackendFactory, BackendOptions, FirewallBackend } from "./backend.js";
 import { FIREWALL_TYPES, type FirewallType } from "./backend-names.js";
+import { FirewalldBackend } from "./firewalld.js";
+import {
+  type FirewalldBackendSettings,
+  firewalldSettingsFromConfig,
+} from "./firewalld-commands.js";
+import { IpfwBackend } from "./ipfw.js";
+import { type IpfwBackendSettings, ipfwSettingsFromConfig } from "./ipfw-rules.js";
 import { DualStackIptablesBackend } from "./iptables-dual-stack.js";
 import { type NftBackendSettings, nftSettingsFromConfig } from "./nft-settings.js";
 import { NftablesBackend } from "./nftables.js";
+import { PfBackend } from "./pf.js";
+import { type PfBackendSettings, pfSettingsFromConfig } from "./pf-rules.js";
 import { type FirewallSettings, settingsFromConfig } from "./settings.js";
 
 /** The shared settings with every backend's own (optional) part. */
-export type BackendSettings = FirewallSettings & NftBackendSettings;
+export type BackendSettings = FirewallSettings &
+  NftBackendSettings &
+  FirewalldBackendSettings &
+  PfBackendSettings &
+  IpfwBackendSettings;
 
 interface RegisteredBackend {
   create: BackendFactory;
@@ -26,6 +39,18 @@ const BACKENDS = {
   nftables: {
     create: (s, o) => new NftablesBackend(s, o),
     settings: (cfg, shared) => ({ ...shared, nft: nftSettingsFromConfig(cfg) }),
+  },
+  firewalld: {
+    create: (s, o) => new FirewalldBackend(s, o),
+    settings: (cfg, shared) => ({ ...shared, firewalld: firewalldSettingsFromConfig(cfg) }),
+  },
+  pf: {
+    create: (s, o) => new PfBackend(s, o),
+    settings: (cfg, shared) => ({ ...shared, pf: pfSettingsFromConfig(cfg) }),
+  },
+  ipfw: {
+    create: (s, o) => new IpfwBackend(s, o),
+    settings: (cfg, shared) => ({ ...shared, ipfw: ipfwSettingsFromConfig(cfg) }),
   },
 } satisfies Record<FirewallType, RegisteredBackend>;
 
@@ -48,7 +73,7 @@ export function backendSettingsFromConfig(cfg: ServerConfig): BackendSettings {
 /** The backend FIREWALL_TYPE names; unknown names are an operator error. */
 export function createFirewallBackend(
   type: string,
-  settings: FirewallSettings,
+  settings: BackendSettings,
   opts: BackendOptions,
 ): FirewallBackend {
   const backend = registered(type);

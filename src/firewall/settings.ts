@@ -7,7 +7,7 @@
 import { isIPv4 } from "node:net";
 import { type ChainSpec, parseChainSpec } from "../config/chain-spec.js";
 import type { ServerConfig } from "../config/server-config.js";
-import { FAMILY_VARIABLES } from "../config/server-variables.js";
+import { familyVariables } from "../config/server-variables.js";
 import { FwknopError } from "../errors.js";
 import type { ChainKind } from "./rule.js";
 
@@ -88,7 +88,8 @@ export function defaultFirewallSettings(): FirewallSettings {
  * (IPT_* for iptables); chain specs were validated when the configuration was loaded.
  */
 export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
-  const f = FAMILY_VARIABLES[cfg.firewallType];
+  const f = familyVariables(cfg.firewallType);
+  if (!f) return accessOnlySettings(cfg);
   const kinds = activeChainKinds({
     output: cfg.bool(f.output),
     forwarding: cfg.bool(f.forwarding),
@@ -123,4 +124,21 @@ export function settingsFromConfig(cfg: ServerConfig): FirewallSettings {
   if (exe6 !== undefined && exe6 !== "" && exe6.toLowerCase() !== "none") settings.exe6 = exe6;
   if (snatIp !== undefined && isIPv4(snatIp)) settings.snatTranslateIp = snatIp;
   return settings;
+}
+
+/**
+ * A firewall without chain families (pf, ipfw: their 2.6.10 builds grant plain access only):
+ * the INPUT kind is the one rule kind, ENABLE_DESTINATION_RULE the only switch.
+ */
+function accessOnlySettings(cfg: ServerConfig): FirewallSettings {
+  return {
+    exe: cfg.get("FIREWALL_EXE"),
+    chains: { input: { ...DEFAULT_CHAIN_SPECS.input } },
+    prepend: false,
+    destinationRule: cfg.bool("ENABLE_DESTINATION_RULE"),
+    snat: false,
+    commentCheck: false,
+    checkSupport: true,
+    ipset: false,
+  };
 }

@@ -5,7 +5,7 @@
  * settings are built beside their code (firewall/select.ts, intake/select.ts).
  */
 import type { ServerConfig } from "../config/server-config.js";
-import { FAMILY_VARIABLES } from "../config/server-variables.js";
+import { familyVariables, flushVariables } from "../config/server-variables.js";
 import type { PolicySettings } from "./policy.js";
 import type { PrecheckOptions } from "./precheck.js";
 
@@ -16,7 +16,7 @@ export interface PipelineSettings {
 }
 
 export function pipelineSettings(cfg: ServerConfig): PipelineSettings {
-  const f = FAMILY_VARIABLES[cfg.firewallType];
+  const f = familyVariables(cfg.firewallType);
   return {
     precheck: {
       http: cfg.bool("ENABLE_SPA_OVER_HTTP"),
@@ -26,8 +26,9 @@ export function pipelineSettings(cfg: ServerConfig): PipelineSettings {
     policy: {
       packetAging: cfg.bool("ENABLE_SPA_PACKET_AGING"),
       maxPacketAge: cfg.int("MAX_SPA_PACKET_AGE"),
-      natForwarding: cfg.bool(f.forwarding),
-      localNat: cfg.bool(f.localNat),
+      // pf and ipfw grant plain access only.
+      natForwarding: f !== undefined && cfg.bool(f.forwarding),
+      localNat: f !== undefined && cfg.bool(f.localNat),
     },
   };
 }
@@ -81,6 +82,6 @@ export function fileSettings(cfg: ServerConfig): FileSettings {
 
 /** FLUSH_IPT_AT_INIT / FLUSH_NFT_AT_EXIT ... of the configured backend's family. */
 export function flushSettings(cfg: ServerConfig): { atInit: boolean; atExit: boolean } {
-  const f = FAMILY_VARIABLES[cfg.firewallType];
-  return { atInit: cfg.bool(f.flushAtInit), atExit: cfg.bool(f.flushAtExit) };
+  const f = flushVariables(cfg.firewallType);
+  return { atInit: cfg.bool(f.atInit), atExit: cfg.bool(f.atExit) };
 }

@@ -1,6 +1,8 @@
 /**
  * The iptables backend and the grant ledger against the real iptables 1.8.9 (nf_tables) and
- * fwknopd 2.6.10, inside a throw-away network namespace pair.
+ * fwknopd 2.6.10, inside a throw-away network namespace pair: what is particular to iptables.
+ * Grant, refresh, expiry, adoption, crash safety, flush, listing and a failing tool are the
+ * backend contract every backend meets (backend-contract.test.ts).
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -103,41 +105,6 @@ for (const ipset of [false, true]) {
         assert.match(text, /-A FWKNOP_INPUT -m set --match-set FWKNOP_INPUT src,dst -j ACCEPT/);
     });
 
-    test("a grant opens the hidden port and its expiry closes it again", async () => {
-      const b = backend();
-      await b.init({ flush: true });
-      const ledger = new GrantLedger(b, { log: silentLogger });
-      try {
-        assert.equal(
-          await canConnect(pair.client, pair.serverIp, PORT),
-          false,
-          "closed before the knock",
-        );
-        const r = access(pair.clientIp, PORT, nowSec() + 2);
-        await ledger.grant([r]);
-        assert.equal(
-          await canConnect(pair.client, pair.serverIp, PORT),
-          true,
-          "open after the grant",
-        );
-        const listed = await b.listInstalled();
-        assert.deepEqual(
-          listed.map((x) => [x.src, x.dport, x.expiresAt]),
-          [[pair.clientIp, PORT, r.expiresAt]],
-        );
-        await sleep(Math.max(0, r.expiresAt * 1000 - Date.now()) + 300);
-        assert.equal(await installed(pair.server, r, ipset), false, "rule removed at its expiry");
-        assert.equal(
-          await canConnect(pair.client, pair.serverIp, PORT),
-          false,
-          "closed after expiry",
-        );
-        assert.equal(ledger.size, 0);
-      } finally {
-        await ledger.stop();
-      }
-    });
-
     test("a chain deleted behind our back is re-created on the next grant (as upstream does)", async () => {
       const b = backend();
       await b.init({ flush: true });
@@ -152,50 +119,6 @@ for (const ipset of [false, true]) {
       assert.match(text, /^-A INPUT -j FWKNOP_INPUT$/m);
       assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
       await b.flush();
-    });
-
-    test("adoption after a restart keeps a live rule and removes an expired one", async () => {
-      const first = backend();
-      await first.init({ flush: true });
-      const live = access(pair.clientIp, PORT, nowSec() + 30);
-      const stale = access("198.18.0.77", PORT, nowSec() - 5);
-      await first.apply([live, stale], []); // as a daemon that died left them
-      const b = backend();
-      await b.init({ flush: false });
-      const ledger = new GrantLedger(b, { log: silentLogger });
-      try {
-        await ledger.adopt();
-        assert.equal(ledger.size, 1);
-        assert.equal(await installed(pair.server, live, ipset), true);
-        assert.equal(await installed(pair.server, stale, ipset), false);
-        assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
-      } finally {
-        await ledger.stop();
-      }
-    });
-
-    if (ipset) {
-      test("set entries expire in the kernel even when no daemon removes them (crash safety)", async () => {
-        const b = backend();
-        await b.init({ flush: true });
-        const r = access(pair.clientIp, PORT, nowSec() + 2);
-        await b.apply([r], []); // no ledger: as if the daemon died right after the grant
-        assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
-        await sleep(Math.max(0, r.expiresAt * 1000 - Date.now()) + 1200);
-        assert.equal(await installed(pair.server, r, true), false);
-        assert.equal(await canConnect(pair.client, pair.serverIp, PORT), false);
-      });
-    }
-
-    test("flush removes chains, jump rules and sets", async () => {
-      const b = backend();
-      await b.init({ flush: false });
-      await b.apply([access(pair.clientIp, PORT, nowSec() + 30)], []);
-      await b.flush();
-      assert.doesNotMatch(await save(pair.server), /FWKNOP/);
-      const sets = await run(["ipset", "list", "-n"], { netns: pair.server });
-      assert.doesNotMatch(sets.stdout, /FWKNOP/);
-      assert.equal(await canConnect(pair.client, pair.serverIp, PORT), false);
     });
 
     test("with 2,000 grants active, a 2 s grant closes within 1.5 s of its expiry", async () => {

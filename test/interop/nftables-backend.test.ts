@@ -1,6 +1,8 @@
 /**
  * The nftables backend and the grant ledger against the real nft 1.0.6, inside a throw-away
- * network namespace pair whose input policy is a typical default-drop `inet filter` table.
+ * network namespace pair whose input policy is a typical default-drop `inet filter` table: what is
+ * particular to nftables. Grant, refresh, expiry, adoption, kernel expiry, flush, listing and a
+ * failing tool are the backend contract every backend meets (backend-contract.test.ts).
  */
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
@@ -80,33 +82,6 @@ describe("nftables backend in a namespace with a default-drop inet filter table"
     assert.equal(await canConnect(pair.client, pair.serverIp, PORT), false, "closed after flush");
   });
 
-  test("a grant opens the hidden port and its expiry closes it again", async () => {
-    const b = backend();
-    await b.init({ flush: true });
-    const ledger = new GrantLedger(b, { log: silentLogger });
-    try {
-      assert.equal(await canConnect(pair.client, pair.serverIp, PORT), false, "closed before");
-      const r = access(pair.clientIp, PORT, nowSec() + 2);
-      await ledger.grant([r]);
-      assert.equal(
-        await canConnect(pair.client, pair.serverIp, PORT),
-        true,
-        "open after the grant",
-      );
-      assert.deepEqual(await installed(b), keysOf([r]));
-      await sleep(Math.max(0, r.expiresAt * 1000 - Date.now()) + 300);
-      assert.deepEqual(await installed(b), [], "element removed at its expiry");
-      assert.equal(
-        await canConnect(pair.client, pair.serverIp, PORT),
-        false,
-        "closed after expiry",
-      );
-      assert.equal(ledger.size, 0);
-    } finally {
-      await ledger.stop();
-    }
-  });
-
   test("a re-knock replaces the element's timeout and _exp_ in one transaction", async () => {
     const b = backend();
     await b.init({ flush: true });
@@ -131,46 +106,6 @@ describe("nftables backend in a namespace with a default-drop inet filter table"
     await b.apply([access(pair.clientIp, PORT, nowSec() + 30)], []);
     assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
     await b.flush();
-  });
-
-  test("adoption after a restart keeps a live element and removes an expired one", async () => {
-    const first = backend();
-    await first.init({ flush: true });
-    const live = access(pair.clientIp, PORT, nowSec() + 30);
-    // Written with a long kernel timeout but an _exp_ in the past, as a daemon that died left it.
-    const stale = access("198.18.0.77", PORT, nowSec() - 5);
-    await first.apply([live, { ...stale, expiresAt: nowSec() + 60 }], []);
-    await nft("delete", "element", "inet", "fwknop", "allow4", "{ 198.18.0.77 . tcp . 2222 }");
-    await nft(
-      "add",
-      "element",
-      "inet",
-      "fwknop",
-      "allow4",
-      `{ 198.18.0.77 . tcp . 2222 timeout 60s comment "_exp_${stale.expiresAt}" }`,
-    );
-    const b = backend();
-    await b.init({ flush: false });
-    const ledger = new GrantLedger(b, { log: silentLogger });
-    try {
-      await ledger.adopt();
-      assert.equal(ledger.size, 1);
-      assert.deepEqual(await installed(b), keysOf([live]));
-      assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
-    } finally {
-      await ledger.stop();
-    }
-  });
-
-  test("the kernel closes access at the expiry with no daemon left to remove it", async () => {
-    const b = backend();
-    await b.init({ flush: true });
-    const r = access(pair.clientIp, PORT, nowSec() + 2);
-    await b.apply([r], []); // no ledger: as if the daemon was killed right after the grant
-    assert.equal(await canConnect(pair.client, pair.serverIp, PORT), true);
-    await sleep(Math.max(0, r.expiresAt * 1000 - Date.now()) + 1200);
-    assert.deepEqual(await installed(b), []);
-    assert.equal(await canConnect(pair.client, pair.serverIp, PORT), false);
   });
 
   test("NAT, FORWARD, OUTPUT and IPv6 grants round-trip through nft and are removed", async () => {

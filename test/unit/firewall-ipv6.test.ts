@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadServerConfig } from "../../src/config/server-config.js";
 import { ip6tablesSibling } from "../../src/config/server-variables.js";
-import { parseRuleLine } from "../../src/firewall/iptables.js";
 import { isIpv6Rule } from "../../src/firewall/iptables-dual-stack.js";
 import {
   createSetLines,
@@ -14,6 +13,7 @@ import {
   parseSetList,
 } from "../../src/firewall/iptables-ipset.js";
 import type { Rule } from "../../src/firewall/rule.js";
+import { parseRuleLine } from "../../src/firewall/rule-line.js";
 import { type GrantRequest, ruleArgs, ruleKey, rulesForGrant } from "../../src/firewall/rules.js";
 import { createFirewallBackend } from "../../src/firewall/select.js";
 import {

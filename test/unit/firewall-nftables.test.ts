@@ -424,4 +424,26 @@ describe("FIREWALL_TYPE nftables settings", () => {
     assert.throws(() => settingsOf("NFT_TABLE 1abc\n"), /Invalid NFT_TABLE/);
     assert.throws(() => settingsOf("NFT_PRIORITY 5000\n"), /not in the range/);
   });
+
+  test("NFT_ATTACH names family, table and chain of the admin's base chain; unset by default", () => {
+    assert.equal(settingsOf("").nft?.attach, undefined);
+    assert.deepEqual(settingsOf("NFT_ATTACH inet, filter, input\n").nft?.attach, {
+      family: "inet",
+      table: "filter",
+      chain: "input",
+    });
+    assert.deepEqual(settingsOf("NFT_ATTACH ip,host-fw,INPUT\n").nft?.attach, {
+      family: "ip",
+      table: "host-fw",
+      chain: "INPUT",
+    });
+    for (const bad of [
+      "inet, filter",
+      "bridge, filter, input",
+      "inet, filter, in put",
+      "inet, , input",
+    ]) {
+      assert.throws(() => settingsOf(`NFT_ATTACH ${bad}\n`), /Invalid NFT_ATTACH/, bad);
+    }
+  });
 });

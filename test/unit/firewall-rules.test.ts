@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Rule } from "../../src/firewall/backend.js";
-import { parseRuleLine } from "../../src/firewall/iptables.js";
 import { fitsSet, parseSetList } from "../../src/firewall/iptables-ipset.js";
+import { parseRuleLine } from "../../src/firewall/rule-line.js";
 import { type GrantRequest, ruleArgs, ruleKey, rulesForGrant } from "../../src/firewall/rules.js";
 import {
   activeChainKinds,

@@ -75,7 +75,7 @@ describe("settingsFromConfig", () => {
       "FWKNOP_INPUT",
     );
     assert.throws(
-      () => createFirewallBackend("pf", s, { log: silentLogger }),
+      () => createFirewallBackend("ebtables", s, { log: silentLogger }),
       (e: Error & { code?: string }) => e.code === "FWK_ERR_FW_UNKNOWN_TYPE",
     );
     assert.throws(
