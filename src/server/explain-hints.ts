@@ -55,6 +55,13 @@ export function hmacHints(wire: string, stanza: AccessStanza): string[] {
       `the HMAC is ${lens} characters long, which fits ${fits.join(" or ")}, not ${want} (${hmacLength(want)} characters): the client's HMAC digest type differs from HMAC_DIGEST_TYPE of stanza #${stanza.index}`,
     ];
   }
+  // HMAC lengths differ by about one cipher block, so a length often fits several types.
+  const others = fits.filter((t) => hmacLength(t) !== hmacLength(want));
+  if (others.length > 0) {
+    return [
+      `the HMAC key differs from the client's (HMAC_KEY / HMAC_KEY_BASE64 of stanza #${stanza.index}), or the client uses another HMAC digest type whose length also fits this packet (${others.join(", ")}): compare HMAC_DIGEST_TYPE ${want} with the client's --hmac-digest-type`,
+    ];
+  }
   return [
     `the HMAC length fits ${want}, so the HMAC key differs from the client's (HMAC_KEY / HMAC_KEY_BASE64 of stanza #${stanza.index}), or the packet was altered on the way`,
   ];

@@ -186,6 +186,14 @@ const CASES: Case[] = [
     hint: /verifies as sha512/,
   },
   {
+    code: "FKO_ERROR_INVALID_DATA_HMAC_COMPAREFAIL",
+    stage: "hmac",
+    packet: () =>
+      candidate(wireOf(message(), { hmacType: "sha512", hmac: Buffer.from("another-hmac-key") })),
+    // 86 characters fit sha512 here; whether 43 fits too depends on the block count.
+    hint: /(fits sha512 or sha3_512, not sha256|another HMAC digest type whose length also fits this packet \(.*sha512)/,
+  },
+  {
     code: "FKO_ERROR_DECRYPTION_FAILURE",
     stage: "decrypt",
     packet: () => candidate(wireOf(message(), { key: Buffer.from("another-key") })),
