@@ -3,9 +3,14 @@
  * (one datagram per event, at the event's priority); the text format stays the plain line.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { loadServerConfig } from "../../src/config/server-config.js";
 import { createLogger } from "../../src/log/create-logger.js";
 import { type LogEvent, logEvent } from "../../src/log/event.js";
+import { logFormatFromConfig } from "../../src/server/observability.js";
 import { canCaptureSyslog, captureSyslog } from "../helpers/syslog-capture.js";
 
 function capture(): { write(s: string): void; lines: () => string[] } {
@@ -109,5 +114,24 @@ test("json to syslog: one datagram per event at the event's priority", async (t)
     );
   } finally {
     cap.close();
+  }
+});
+
+test("LOG_FORMAT: text by default, json, anything else names file:line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "fwk-logfmt-"));
+  try {
+    const load = (text: string) => {
+      const configFile = join(dir, "fwknopd.conf");
+      writeFileSync(configFile, text, { mode: 0o600 });
+      return loadServerConfig({ configFile });
+    };
+    assert.equal(logFormatFromConfig(load("VERBOSE 0\n")), "text");
+    assert.equal(logFormatFromConfig(load("LOG_FORMAT JSON\n")), "json");
+    assert.throws(
+      () => logFormatFromConfig(load("\nLOG_FORMAT yaml\n")),
+      /fwknopd\.conf:2: Invalid LOG_FORMAT 'yaml' \(text or json\)/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
