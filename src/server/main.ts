@@ -24,7 +24,7 @@ import { GrantLedger } from "./grants.js";
 import { createIntakeFromConfig } from "./intake/select.js";
 import { runKeyGen } from "./key-gen-action.js";
 import { systemdNotify } from "./notify.js";
-import { logFormatFromConfig, startObservability } from "./observability.js";
+import { startObservability } from "./observability.js";
 import { checkCommandLinePaths, type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
 import { acquirePidFile, releasePidFile } from "./pid-file.js";
 import { openFileReplayCache } from "./replay/file-cache.js";
@@ -89,7 +89,6 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
     syslog: !opts.foreground || opts.syslogEnable,
     ...logging,
     verbosity: opts.verbose + logging.verbosity,
-    format: logFormatFromConfig(config),
   });
   try {
     for (const w of bootWarnings) log.warn(w);

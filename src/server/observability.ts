@@ -4,24 +4,12 @@
  * stops fwknopd before any change; what it reports is filled in once the parts exist.
  */
 import type { ServerConfig } from "../config/server-config.js";
-import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import type { GrantLedger } from "./grants.js";
 import type { Intake } from "./intake/intake.js";
 import { createMetrics, type MetricsSources } from "./metrics.js";
 import { metricsListenFromConfig, startMetricsEndpoint } from "./metrics-endpoint.js";
 import type { ReplayCache } from "./replay/replay-cache.js";
-
-/** LOG_FORMAT: `text` (default) or `json`; anything else names its file:line. */
-export function logFormatFromConfig(cfg: ServerConfig): "text" | "json" {
-  const raw = cfg.get("LOG_FORMAT") ?? "text";
-  const format = raw.toLowerCase();
-  if (format === "text" || format === "json") return format;
-  throw new FwknopError(
-    "FWK_ERR_CONFIG_VALUE",
-    `${cfg.where("LOG_FORMAT") ?? "LOG_FORMAT"}: Invalid LOG_FORMAT '${raw}' (text or json)`,
-  );
-}
 
 export interface Observability {
   /** Tell the observers about the running parts (called once they exist). */

@@ -10,7 +10,7 @@ import { test } from "node:test";
 import { loadServerConfig } from "../../src/config/server-config.js";
 import { createLogger } from "../../src/log/create-logger.js";
 import { type LogEvent, logEvent } from "../../src/log/event.js";
-import { logFormatFromConfig } from "../../src/server/observability.js";
+import { logFormat } from "../../src/server/daemon-settings.js";
 import { canCaptureSyslog, captureSyslog } from "../helpers/syslog-capture.js";
 
 function capture(): { write(s: string): void; lines: () => string[] } {
@@ -125,10 +125,10 @@ test("LOG_FORMAT: text by default, json, anything else names file:line", () => {
       writeFileSync(configFile, text, { mode: 0o600 });
       return loadServerConfig({ configFile });
     };
-    assert.equal(logFormatFromConfig(load("VERBOSE 0\n")), "text");
-    assert.equal(logFormatFromConfig(load("LOG_FORMAT JSON\n")), "json");
+    assert.equal(logFormat(load("VERBOSE 0\n")), "text");
+    assert.equal(logFormat(load("LOG_FORMAT JSON\n")), "json");
     assert.throws(
-      () => logFormatFromConfig(load("\nLOG_FORMAT yaml\n")),
+      () => logFormat(load("\nLOG_FORMAT yaml\n")),
       /fwknopd\.conf:2: Invalid LOG_FORMAT 'yaml' \(text or json\)/,
     );
   } finally {
