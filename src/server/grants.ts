@@ -22,7 +22,7 @@ import { DeadlineHeap } from "./deadline-heap.js";
 import { batchTimer, logRuleEvent } from "./grant-events.js";
 import { realTimers, type Timers } from "./timers.js";
 
-/** Every rule the ledger put into / took out of the firewall: `{ rule, chain }` (metrics subscribe). */
+/** Every rule the ledger put into / took out of the firewall: `{ rule, chain }`, removals also `replaced` (metrics subscribe). */
 export const ruleAddedChannel = diagnostics_channel.channel("fwknop:fw:rule-added");
 export const ruleRemovedChannel = diagnostics_channel.channel("fwknop:fw:rule-removed");
 
