@@ -5,8 +5,9 @@
  * daemon logs with LOG_FORMAT json, so its stderr is checked as one JSON object per event.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { run } from "../../src/sys/run.js";
 import {
   accessStanza,
@@ -35,6 +36,7 @@ import {
 } from "../helpers/prometheus.js";
 
 const PORT = 2222;
+const DASHBOARD = fileURLToPath(new URL("../../../contrib/grafana-fwknopd.json", import.meta.url));
 const METRICS = "127.0.0.1:9731";
 
 describe("Prometheus scrapes fwknopd: counters equal a known mix of knocks", () => {
@@ -153,5 +155,24 @@ describe("Prometheus scrapes fwknopd: counters equal a known mix of knocks", () 
       of("spa.refused").every((e) => e.level === "warn"),
       "refusals at warning, as 2.6.10",
     );
+  });
+
+  test("every query of the Grafana dashboard runs on this Prometheus", async () => {
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, "utf8")) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => [p.title, t.expr]));
+    assert.ok(exprs.length >= 10);
+    for (const [title, expr] of exprs) {
+      const concrete = (expr ?? "")
+        .replaceAll("$__rate_interval", "1m")
+        .replaceAll('"$job"', '".*"')
+        .replaceAll('"$instance"', '".*"');
+      await assert.doesNotReject(prom.query(concrete), `${title}: ${concrete}`);
+    }
+    const granted = await prom.query(
+      'sum(fwknopd_packets_total{job=~".*", instance=~".*", outcome="GRANTED"})',
+    );
+    assert.equal(granted[0]?.value, 1, "the dashboard's selectors match our series");
   });
 });
