@@ -2,6 +2,10 @@
  * The benchmark command: every scenario against our fwknopd and the C fwknopd 2.6.10, same run,
  * then docs/benchmarks.md + docs/benchmarks.svg. Needs root (namespaces, iptables inside them).
  *   node dist/bench/run.js [--quick] [--only throughput,latency,...] [--daemons ours,c] [--no-write]
+ * Daemons: ours (iptables chain mode), ours-ipset, ours-nft (FIREWALL_TYPE nftables), c.
+ * `--quick` runs every scenario in small (fewer levels, rates and samples): a smoke run that
+ * checks the bench itself, not a measurement. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
+ * starts our daemons with those Node options (live profiling).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,6 +15,7 @@ import { parseArgs } from "node:util";
 import { canUseNetns } from "../test/helpers/netns.js";
 import { DAEMON_BINARY, DAEMON_KINDS, type DaemonKind } from "./lib/daemon.js";
 import "./lib/reaper.js";
+import { keepFootprintSection } from "./lib/footprint-section.js";
 import { renderMarkdown, renderSvg } from "./lib/report.js";
 import type { Measurement, Scenario } from "./lib/result.js";
 import { capacity } from "./scenarios/capacity.js";
@@ -115,7 +120,14 @@ async function main(): Promise<number> {
   };
   process.stdout.write(`${JSON.stringify({ results, errors }, null, 1)}\n`);
   if (!values["no-write"]) {
-    writeFileSync(repo("docs/benchmarks.md"), renderMarkdown(results, info));
+    const previous = existsSync(repo("docs/benchmarks.md"))
+      ? readFileSync(repo("docs/benchmarks.md"), "utf8")
+      : "";
+    // The start-up/footprint section is bench/footprint.ts's: kept as it is.
+    writeFileSync(
+      repo("docs/benchmarks.md"),
+      keepFootprintSection(previous, renderMarkdown(results, info)),
+    );
     writeFileSync(repo("docs/benchmarks.svg"), renderSvg(results));
     log("wrote docs/benchmarks.md and docs/benchmarks.svg");
   }

@@ -9,8 +9,13 @@ runClient(process.argv.slice(2), {
   stdoutIsTty: process.stdout.isTTY === true,
   keys: { ...defaultKeyIo, warn: (l) => err(`${l}\n`) },
   ask: (q) => askOnStdin(q, err),
-  stdin: process.stdin,
-  stdout: process.stdout,
+  // Getters: touching process.stdin builds a stream; only the SSH ProxyCommand relay needs one.
+  get stdin() {
+    return process.stdin;
+  },
+  get stdout() {
+    return process.stdout;
+  },
 }).then(
   (code) => {
     process.exitCode = code;

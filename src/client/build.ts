@@ -14,6 +14,7 @@ import {
   type SpaKeys,
   type SpaMessage,
 } from "../protocol/spa.js";
+import { fkoError, isValidNatHost } from "./fko-message.js";
 import type { RunRequest } from "./options.js";
 
 /** Encrypts `encoded:digest` for GPG mode; returns the base64 text with its `hQ` prefix. */
@@ -53,12 +54,42 @@ export function portFromRandom(random: string): number {
   return 10000 + (Number(random.slice(0, 5)) % 55535);
 }
 
-/** Splits `-N host[:|,port]`; the port defaults to the single -A port. */
+/** A port as the C client reads one: digits only, 1-65535. */
+function validPort(text: string): boolean {
+  return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
+}
+
+/**
+ * `-N host[:|,port]` → `host,port`; the port defaults to the single -A port. The host and port
+ * are checked with C's messages ("Invalid NAT destination", "Invalid port value in -N arg").
+ */
 function natTarget(nat: string, defaultPort: string): string {
   const sep = Math.max(nat.lastIndexOf(","), nat.lastIndexOf(":"));
-  if (sep > 0 && /^\d+$/.test(nat.slice(sep + 1)))
-    return `${nat.slice(0, sep)},${nat.slice(sep + 1)}`;
-  return `${nat},${defaultPort}`;
+  const host = sep > 0 ? nat.slice(0, sep) : nat;
+  const port = sep > 0 ? nat.slice(sep + 1) : defaultPort;
+  const invalid = (line: string) => fkoError("FKO_ERROR_INVALID_DATA", `-N ${nat}`, line);
+  if (!isValidNatHost(host)) throw invalid(`[*] Invalid NAT destination '${host}' for -N arg.`);
+  if (sep > 0 && !validPort(port)) throw invalid("[*] Invalid port value in -N arg.");
+  return `${host},${port}`;
+}
+
+/**
+ * The single -A spec used for NAT, checked as the C client does: --nat-port/--nat-rand-port need
+ * a `proto/port` spec, and with -N as well the -A port itself must be valid.
+ */
+function checkNatAccessSpec(spec: string, withNatAccess: boolean): void {
+  const slash = spec.indexOf("/");
+  if (slash < 0) {
+    throw new FwknopError("FWK_ERR_CLIENT_OPTIONS", "[*] Expecting <proto>/<port> for -A arg.");
+  }
+  const port = spec.slice(slash + 1);
+  if (withNatAccess && !validPort(port)) {
+    throw fkoError(
+      "FKO_ERROR_INVALID_DATA",
+      `-A ${spec}`,
+      `[*] Invalid port value '${port}' for -A arg.`,
+    );
+  }
 }
 
 export async function buildPacket(req: RunRequest, inp: BuildInputs): Promise<BuiltPacket> {
@@ -73,13 +104,17 @@ export async function buildPacket(req: RunRequest, inp: BuildInputs): Promise<Bu
     body = `${inp.allowIp},${req.serverCmd}`;
   } else {
     if (s.access === undefined || s.access === "") {
-      fail("Must use -A to say which ports to open on the server (e.g. -A tcp/22).");
+      // C sends its default access string "none/0", which libfko refuses with this error.
+      throw fkoError("FKO_ERROR_INVALID_SPA_ACCESS_MSG", "no -A proto/port given, e.g. -A tcp/22");
     }
     let access = s.access;
     const specs = access.split(",");
     const accessPort = specs[0]?.split("/")[1] ?? "";
     if (s.natLocal || s.natAccess !== undefined || s.natPort > 0 || s.natRandPort) {
       if (specs.length > 1) fail("[*] NAT for multiple ports/protocols not yet supported.");
+      if (s.natPort > 0 || s.natRandPort) {
+        checkNatAccessSpec(specs[0] ?? "", s.natAccess !== undefined);
+      }
       const natPort = s.natRandPort ? portFromRandom(inp.randomValue()) : s.natPort;
       if (natPort > 0) access = `${specs[0]?.split("/")[0]}/${natPort}`;
       if (s.natLocal) {
@@ -115,7 +150,7 @@ export async function buildPacket(req: RunRequest, inp: BuildInputs): Promise<Bu
     ? await sealGpg(message, keys, s.digestType, inp.gpgSeal)
     : encodeSpa(message, keys, { digestType: s.digestType, salt: inp.salt });
   if (!encoded.ok) {
-    throw new FwknopError(encoded.code, `fwknop: ${encoded.code}: ${encoded.detail}`);
+    throw fkoError(encoded.code, encoded.detail);
   }
   const dstPort = s.randPort ? portFromRandom(inp.randomValue()) : s.serverPort;
   return { message, keys, encoded: encoded.value, dstPort, ...(notice ? { notice } : {}) };

@@ -3,7 +3,7 @@
  * choose files and stanzas, read ~/.fwknoprc ([default], then the -n stanza), then apply the
  * remaining options so the command line wins. Every refusal is one error line.
  */
-import { closeSync, constants, existsSync, lstatSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { findStanza, parseFwknoprc, type RcStanza } from "../config/fwknoprc.js";
@@ -61,10 +61,10 @@ function applyAll(req: RunRequest, opts: readonly ParsedOption[], early: boolean
 /** Upstream's permission checks on the rc file: warnings only. */
 export function rcFileWarnings(path: string): string[] {
   const st = lstatSync(path);
-  if (!st.isFile() && !st.isSymbolicLink()) {
-    return [`[-] file: ${path} is not a regular file or symbolic link.`];
-  }
   const out: string[] = [];
+  if (!st.isFile() && !st.isSymbolicLink()) {
+    out.push(`[-] file: ${path} is not a regular file or symbolic link.`);
+  }
   if ((st.mode & 0o777) !== 0o600) {
     out.push(`[-] file: ${path} permissions should only be user read/write (0600, -rw-------)`);
   }
@@ -73,6 +73,29 @@ export function rcFileWarnings(path: string): string[] {
     out.push(`[-] file: ${path} not owned by current effective user id`);
   }
   return out;
+}
+
+/** C's strerror() text for the stat failures an rc path meets. */
+const STRERROR: Readonly<Record<string, string>> = {
+  ENAMETOOLONG: "File name too long",
+  EACCES: "Permission denied",
+  ENOTDIR: "Not a directory",
+  ELOOP: "Too many levels of symbolic links",
+};
+
+/** True when the rc file does not exist; other stat failures are fatal with C's wording. */
+function rcFileMissing(path: string): boolean {
+  try {
+    lstatSync(path);
+    return false;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code === "ENOENT") return true;
+    throw new FwknopError(
+      "FWK_ERR_CLIENT_FILE",
+      `[-] stat() against file: ${path} returned: ${STRERROR[code] ?? (e as Error).message}`,
+    );
+  }
 }
 
 /** Creates the commented starter rc file (0600, never overwriting), as upstream does. */
@@ -95,7 +118,12 @@ function createRcTemplate(path: string, notice: (l: string) => void): void {
 }
 
 /** Applies one stanza's lines; the first bad line is fatal with upstream's wording. */
-function applyStanza(req: RunRequest, stanza: RcStanza, file: string): void {
+function applyStanza(
+  req: RunRequest,
+  stanza: RcStanza,
+  file: string,
+  trace?: (line: string) => void,
+): void {
   for (const l of stanza.lines) {
     if (l.kind === "invalid") {
       throw new FwknopError(
@@ -104,13 +132,26 @@ function applyStanza(req: RunRequest, stanza: RcStanza, file: string): void {
       );
     }
     if (l.kind !== "entry") continue;
-    const v = findRcVariable(l.name);
-    if (!v?.read(req.settings, l.value)) {
+    trace?.(`parse_rc_param() : Parsing variable ${l.name}...`);
+    const taken = findRcVariable(l.name)?.read(req.settings, l.value) ?? false;
+    if (taken !== true) {
+      const why = typeof taken === "string" ? `${taken}\n` : "";
       throw new FwknopError(
         "FWK_ERR_CLIENT_RC_FILE",
-        `Parameter error in ${file}, line ${l.line}: var=${l.name}, val=${l.value}`,
+        `${why}Parameter error in ${file}, line ${l.line}: var=${l.name}, val=${l.value}`,
       );
     }
+  }
+}
+
+const MAX_SAVED_ARGS = 27;
+
+/** The permission warnings for the -l file (none when it cannot be read: that error follows). */
+function savedArgsWarnings(path: string): string[] {
+  try {
+    return rcFileWarnings(path);
+  } catch {
+    return [];
   }
 }
 
@@ -145,7 +186,16 @@ export function parseCli(argv: readonly string[], env: CliEnv): ParsedCli {
     if (paths.runFile === undefined) throw usageError("-l needs a home directory or -E FILE");
     // The saved line replaces the command line; options typed along with -l still apply last.
     const rest = argv.filter((a) => a !== "-l" && a !== "--last-cmd");
-    args = [...readRunFile(paths.runFile), ...rest];
+    for (const w of savedArgsWarnings(paths.runFile)) env.notice(w);
+    const saved = readRunFile(paths.runFile);
+    // 2.6.10 keeps the saved line in an argv of MAX_CMDLINE_ARGS (30) slots, program name
+    // included and one slot for the NULL: 28 options and values at most.
+    if (saved.length > MAX_SAVED_ARGS) {
+      throw usageError(
+        `[*] max command line args exceeded (${saved.length} in ${paths.runFile}, at most ${MAX_SAVED_ARGS}).`,
+      );
+    }
+    args = [...saved, ...rest];
     env.notice(`Executing: ${PROG} ${args.join(" ")}`);
     opts = parseArgv(args);
     applyAll(req, opts, true);
@@ -161,15 +211,29 @@ export function parseCli(argv: readonly string[], env: CliEnv): ParsedCli {
   let stanzas: RcStanza[] = [];
   const rc = paths.rcFile;
   if (!req.noRcFile && rc !== undefined) {
-    if (!existsSync(rc)) createRcTemplate(rc, env.notice);
+    const missing = rcFileMissing(rc);
+    if (missing && req.stanzaList) {
+      throw new FwknopError(
+        "FWK_ERR_CLIENT_FILE",
+        `Unable to open rc file: ${rc}: No such file or directory`,
+      );
+    }
+    if (missing) createRcTemplate(rc, env.notice);
     for (const w of rcFileWarnings(rc)) env.notice(w);
     stanzas = parseFwknoprc(readClientFile(rc, "config file"));
     if (!req.stanzaList) {
+      // 2.6.10 names each stanza it reads at -v -v (the command line's count decides).
+      // (Not for a file just created from the template: 2.6.10 does not read that one.)
+      const debug = !missing && opts.filter((o) => o.id === "verbose").length > 1;
+      const apply = (st: RcStanza) => {
+        if (debug) env.notice(`process_rc_section() : Parsing section '${st.name}' ...`);
+        applyStanza(req, st, rc, debug ? env.notice : undefined);
+      };
       const def = findStanza(stanzas, "default");
-      if (def) applyStanza(req, def, rc);
+      if (def) apply(def);
       if (req.namedConfig !== undefined && req.namedConfig.toLowerCase() !== "default") {
         const named = findStanza(stanzas, req.namedConfig);
-        if (named) applyStanza(req, named, rc);
+        if (named) apply(named);
         else if (!req.saveRcStanza) {
           throw new FwknopError(
             "FWK_ERR_CLIENT_STANZA",

@@ -8,7 +8,7 @@ import { ReadStream } from "node:tty";
 import { FwknopError } from "../errors.js";
 import type { RunRequest } from "./options.js";
 import { readClientFile } from "./read-file.js";
-import { type KeyText, keyBytes, MAX_CLIENT_KEY_LEN } from "./settings.js";
+import { type KeyText, keyBytes, keyLengthError, MAX_CLIENT_KEY_LEN } from "./settings.js";
 
 /** Key files: `<destination>: <key>` lines; the last line for the destination wins. */
 export function keyFromFile(text: string, destination: string): string | undefined {
@@ -34,6 +34,10 @@ function readKeyFile(path: string, destination: string): Buffer {
   return Buffer.from(key, "utf8");
 }
 
+/** C's wording when the key descriptor is not open (or was closed after the first key). */
+const BAD_FD_MESSAGE =
+  "getpasswd() - Unable to create a stream from the file descriptor : Bad file descriptor\n[*] getpasswd() key error.";
+
 /** One line (without its newline) from a file descriptor, read byte by byte so nothing after it is consumed. */
 export function readLineFromFd(fd: number): Buffer {
   const out: number[] = [];
@@ -50,13 +54,16 @@ export function readLineFromFd(fd: number): Buffer {
         waits++;
         continue;
       }
+      const badFd = (e as NodeJS.ErrnoException).code === "EBADF";
       throw new FwknopError(
         "FWK_ERR_CLIENT_KEY",
-        `Cannot read the key from fd ${fd}: ${(e as Error).message}`,
+        badFd ? BAD_FD_MESSAGE : `Cannot read the key from fd ${fd}: ${(e as Error).message}`,
       );
     }
-    if (n === 0 || b[0] === 0x0a || out.length > MAX_CLIENT_KEY_LEN) break;
+    if (n === 0 || b[0] === 0x0a) break;
     out.push(b[0] as number);
+    // C keeps at most MAX_KEY_LEN characters of a key line; stopping also bounds endless input.
+    if (out.length >= MAX_CLIENT_KEY_LEN) break;
   }
   if (out.at(-1) === 0x0d) out.pop();
   return Buffer.from(out);
@@ -118,14 +125,42 @@ export interface KeyIo {
 
 export const defaultKeyIo: KeyIo = { readFd: readLineFromFd, prompt: promptSecret, warn: () => {} };
 
+/** The descriptor a key is read from (--stdin is fd 0), if any. */
+function keyFdOf(req: RunRequest): number | undefined {
+  return req.keyFromStdin ? 0 : req.keyFd;
+}
+
+/**
+ * One read from the key descriptor per run: the C client closes the descriptor after the first
+ * key, so a second key wanted from it fails with C's getpasswd() wording.
+ */
+function fdReader(io: KeyIo): (fd: number) => Buffer {
+  let used = false;
+  return (fd) => {
+    if (used) {
+      throw new FwknopError("FWK_ERR_CLIENT_KEY", BAD_FD_MESSAGE);
+    }
+    used = true;
+    return io.readFd(fd);
+  };
+}
+
+/** What every key lookup of one run shares. */
+interface KeyLookup {
+  req: RunRequest;
+  io: KeyIo;
+  /** Reads the key descriptor (once per run, see fdReader). */
+  readFd: (fd: number) => Buffer;
+  /** -D, for key files. */
+  dest: string;
+}
+
 /**
  * The Rijndael key or the GPG signing passphrase: from its rc/command-line value (base64 form
  * checked), else --stdin, --fd, the key file, and last a prompt — the same order for both.
  */
 async function secret(
-  req: RunRequest,
-  io: KeyIo,
-  dest: string,
+  { req, io, readFd, dest }: KeyLookup,
   given: KeyText | undefined,
   base64Name: string,
   prompt: string,
@@ -139,65 +174,78 @@ async function secret(
         `${base64Name} value '${given.text}' doesn't look like base64-encoded data.`,
       );
     }
+    const tooLong = keyLengthError("enc", given, k);
+    if (tooLong) throw new FwknopError("FWK_ERR_CLIENT_KEY", tooLong);
     return k;
   }
-  if (req.keyFromStdin) return io.readFd(0);
-  if (req.keyFd !== undefined) return io.readFd(req.keyFd);
+  const fd = keyFdOf(req);
+  if (fd !== undefined) return readFd(fd);
   if (s.keyFile !== undefined) return readKeyFile(s.keyFile, dest);
   return io.prompt(prompt);
 }
 
-function encryptionKey(req: RunRequest, io: KeyIo, dest: string): Promise<Buffer> {
-  return secret(req, io, dest, req.settings.key, "KEY_BASE64", "Enter encryption key: ");
+/** GPG mode: the signing key's passphrase takes the key's place (none without a signer). */
+async function signingPassphrase(k: KeyLookup): Promise<Buffer> {
+  const s = k.req.settings;
+  if (s.gpgSigner === undefined || s.gpgNoSigningPw || s.gpgAgent) return Buffer.alloc(0);
+  const prompt = "Enter passphrase for signing: ";
+  return secret(k, s.gpgSigningPw, "GPG_SIGNING_PW_BASE64", prompt);
 }
 
-/** GPG mode: the signing key's passphrase takes the key's place (none without a signer). */
-async function signingPassphrase(req: RunRequest, io: KeyIo, dest: string): Promise<Buffer> {
+/** The HMAC key: its value, else the HMAC key file, else --stdin/--fd, else a prompt (C's order). */
+async function hmacSecret({ req, io, readFd, dest }: KeyLookup): Promise<Buffer> {
   const s = req.settings;
-  if (s.gpgSigner === undefined || s.gpgNoSigningPw || s.gpgAgent) return Buffer.alloc(0);
-  return secret(
-    req,
-    io,
-    dest,
-    s.gpgSigningPw,
-    "GPG_SIGNING_PW_BASE64",
-    "Enter passphrase for signing: ",
-  );
+  if (s.hmacKey) {
+    const k = keyBytes(s.hmacKey);
+    if (!k)
+      throw new FwknopError(
+        "FWK_ERR_CLIENT_KEY",
+        `HMAC_KEY_BASE64 value '${s.hmacKey.text}' doesn't look like base64-encoded data.`,
+      );
+    const tooLong = keyLengthError("hmac", s.hmacKey, k);
+    if (tooLong) throw new FwknopError("FWK_ERR_CLIENT_KEY", tooLong);
+    return k;
+  }
+  if (s.hmacKeyFile !== undefined) {
+    const k = readKeyFile(s.hmacKeyFile, dest);
+    if (k.length > MAX_CLIENT_KEY_LEN) {
+      throw new FwknopError(
+        "FWK_ERR_CLIENT_KEY",
+        `[*] Invalid HMAC key length: '${k.length}', must be in [0,${MAX_CLIENT_KEY_LEN}]`,
+      );
+    }
+    return k;
+  }
+  const fd = keyFdOf(req);
+  if (fd !== undefined) return readFd(fd);
+  return io.prompt("Enter HMAC key: ");
 }
 
 export async function gatherKeys(req: RunRequest, io: KeyIo): Promise<ClientKeys> {
   const s = req.settings;
-  const dest = s.destination ?? "";
+  const lookup: KeyLookup = { req, io, readFd: fdReader(io), dest: s.destination ?? "" };
   let encKey = s.useGpg
-    ? await signingPassphrase(req, io, dest)
-    : await encryptionKey(req, io, dest);
+    ? await signingPassphrase(lookup)
+    : await secret(lookup, s.key, "KEY_BASE64", "Enter encryption key: ");
   if (encKey.length === 0 && !s.useGpg) {
     throw new FwknopError("FWK_ERR_CLIENT_KEY", "[*] getpasswd() key error: empty encryption key.");
   }
 
   if (s.encMode === "legacy" && encKey.length > 16) {
-    io.warn("[*] legacy encryption mode: the key is truncated to 16 bytes.");
+    // 2.6.10's three lines.
+    io.warn(
+      "WARNING: Encryption key in '-M legacy' mode must be <= 16 bytes\nlong - truncating before sending SPA packet. Upgrading remote\nfwknopd is recommended.",
+    );
     encKey = encKey.subarray(0, 16);
   }
   if (!s.useHmac) return { encKey };
 
-  let hmacKey: Buffer | undefined;
-  if (s.hmacKey) {
-    hmacKey = keyBytes(s.hmacKey);
-    if (!hmacKey)
-      throw new FwknopError(
-        "FWK_ERR_CLIENT_KEY",
-        `HMAC_KEY_BASE64 value '${s.hmacKey.text}' doesn't look like base64-encoded data.`,
-      );
-  } else if (s.hmacKeyFile !== undefined) hmacKey = readKeyFile(s.hmacKeyFile, dest);
-  else hmacKey = await io.prompt("Enter HMAC key: ");
-  if (hmacKey.length === 0)
+  const hmacKey = await hmacSecret(lookup);
+  // An empty line on --fd/--stdin is taken as the (empty) HMAC key, as 2.6.10 takes it.
+  const fromFd =
+    s.hmacKey === undefined && s.hmacKeyFile === undefined && keyFdOf(req) !== undefined;
+  if (hmacKey.length === 0 && !fromFd)
     throw new FwknopError("FWK_ERR_CLIENT_KEY", "[*] getpasswd() key error: empty HMAC key.");
-  if (hmacKey.length > MAX_CLIENT_KEY_LEN)
-    throw new FwknopError(
-      "FWK_ERR_CLIENT_KEY",
-      `HMAC key is ${hmacKey.length} bytes, at most ${MAX_CLIENT_KEY_LEN}`,
-    );
   if (encKey.length > 0 && hmacKey.equals(encKey)) {
     throw new FwknopError(
       "FWK_ERR_CLIENT_KEY",

@@ -15,8 +15,9 @@ import { isAllowIpv6, isValidIpv4Text } from "../protocol/fields.js";
 import { decodeSpa, effectiveMessageType } from "../protocol/spa.js";
 import { type BuiltPacket, buildPacket, type GpgSeal, portFromRandom } from "./build.js";
 import { type ParsedCli, PROG, parseCli } from "./cli.js";
+import { fkoError } from "./fko-message.js";
 import { gpgSeal } from "./gpg-seal.js";
-import { provisioningText } from "./key-provisioning.js";
+import { provisioningText, qrPayload } from "./key-provisioning.js";
 import { gatherKeys, type KeyIo, readLineFromFd } from "./key-source.js";
 import type { RunRequest } from "./options.js";
 import { readClientFile } from "./read-file.js";
@@ -110,11 +111,18 @@ function validate(req: RunRequest): void {
   }
 }
 
+/** The longest command line 2.6.10 saves to ~/.fwknop.run (measured against the C client). */
+const MAX_ARGS_LINE = 1036;
+
 function saveRunFile(cli: ParsedCli): void {
   const path = cli.paths.runFile;
   if (path === undefined || cli.request.settings.noSaveArgs) return;
+  const line = [PROG, ...cli.argv].join(" ");
+  // fwknop 2.6.10's limits: a longer command line is refused before anything is sent; the
+  // saved line is cut to its 1024-byte buffer (1023 bytes and the NUL).
+  if (Buffer.byteLength(line) > MAX_ARGS_LINE) fail("argument string too long, exiting.");
   try {
-    writeFileSync(path, `${[PROG, ...cli.argv].join(" ")} \n`, { mode: 0o600 });
+    writeFileSync(path, Buffer.from(`${line} \n`).subarray(0, 1023), { mode: 0o600 });
   } catch (e) {
     throw new FwknopError(
       "FWK_ERR_CLIENT_FILE",
@@ -140,13 +148,19 @@ function saveRcStanza(
       "--save-rc-stanza needs -n NAME (or -D HOST to name the stanza)",
     );
   }
-  const entries: [string, string][] = [];
+  // Written in 2.6.10's variable order (its "Updating param (N)" index), extras included.
+  const values = new Map<string, string>();
   for (const v of RC_VARIABLES) {
     if (!req.given.has(v.name)) continue;
     const value = v.write(req.settings);
-    if (value !== undefined) entries.push([v.name, value]);
+    if (value !== undefined) values.set(v.name, value);
   }
-  entries.push(...extra);
+  for (const [n, v] of extra) values.set(n, v);
+  const entries = RC_VARIABLES.flatMap((v): [string, string][] => {
+    const value = values.get(v.name);
+    return value === undefined ? [] : [[v.name, value]];
+  });
+  const debug = req.settings.verbose > 1;
   const critical = new Set(RC_VARIABLES.filter((v) => v.critical).map((v) => v.name));
   const text = existsSync(rc) ? readFileSync(rc, "utf8") : "";
   const updated = updateFwknoprc(text, {
@@ -154,19 +168,27 @@ function saveRcStanza(
     entries,
     replace: req.forceStanza,
     critical,
+    twins: KEY_TWINS,
     confirm: (name) => io.ask(`Variable '${name}' found in stanza '${stanza}'. Overwrite [N/y] ? `),
+    onWrite: (name, value) => {
+      if (!debug) return;
+      const index = RC_VARIABLES.findIndex((v) => v.name === name);
+      io.out(`add_single_var_to_rc() : Updating param (${index}) ${name} to ${value}\n`);
+    },
   });
   const tmp = `${rc}.updated`;
   try {
     writeFileSync(tmp, updated, { mode: 0o600, flag: "wx" });
     renameSync(tmp, rc);
   } catch (e) {
-    throw new FwknopError(
-      "FWK_ERR_CLIENT_FILE",
-      `update_rc() : Unable to create temporary rc file: ${tmp}: ${(e as Error).message}`,
-    );
+    // As 2.6.10: a leftover temporary file (or any write failure) leaves the rc file as it
+    // was, is reported, and the knock still goes out.
+    const why =
+      (e as NodeJS.ErrnoException).code === "EEXIST" ? "File exists" : (e as Error).message;
+    io.err(`update_rc() : Unable to create temporary rc file: ${tmp}: ${why}\n`);
+    return rc;
   }
-  if (req.settings.verbose > 0) {
+  if (debug) {
     io.out(
       `update_rc() : ${findStanza(parseFwknoprc(text), stanza) ? "Updating" : "Inserting new"} ${stanza} stanza\n`,
     );
@@ -174,7 +196,17 @@ function saveRcStanza(
   return rc;
 }
 
-function runKeyGen(cli: ParsedCli, io: ClientIo): number {
+/** Two spellings of one secret in the rc file; saving one replaces the other (after a yes). */
+const KEY_TWINS: ReadonlyMap<string, string> = new Map([
+  ["KEY", "KEY_BASE64"],
+  ["KEY_BASE64", "KEY"],
+  ["HMAC_KEY", "HMAC_KEY_BASE64"],
+  ["HMAC_KEY_BASE64", "HMAC_KEY"],
+  ["GPG_SIGNING_PW", "GPG_SIGNING_PW_BASE64"],
+  ["GPG_SIGNING_PW_BASE64", "GPG_SIGNING_PW"],
+]);
+
+async function runKeyGen(cli: ParsedCli, io: ClientIo): Promise<number> {
   const req = cli.request;
   const generated = generateKeyPair(
     {
@@ -199,7 +231,8 @@ function runKeyGen(cli: ParsedCli, io: ClientIo): number {
       );
     }
     io.out(`[+] Wrote Rijndael and HMAC keys to: ${req.keyGenFile}\n`);
-  } else {
+  } else if (!req.saveRcStanza) {
+    // With --save-rc-stanza 2.6.10 writes the keys to the rc file only.
     io.out(formatKeyLines(keys));
   }
   if (req.saveRcStanza) {
@@ -213,7 +246,12 @@ function runKeyGen(cli: ParsedCli, io: ClientIo): number {
     const rc = saveRcStanza(cli, io, extra);
     io.out(`[+] Wrote Rijndael and HMAC keys to rc file: ${rc}\n`);
   }
-  if (io.stdoutIsTty) io.out(provisioningText(keys, req.settings.hmacType, req.settings.encMode));
+  if (io.stdoutIsTty) {
+    // Loaded only here: the QR encoder is not part of any other invocation's start-up.
+    const { drawQr } = await import("./keygen-qr.js");
+    const drawing = drawQr(qrPayload(keys));
+    io.out(provisioningText(keys, req.settings.hmacType, req.settings.encMode, drawing));
+  }
   return 0;
 }
 
@@ -337,8 +375,7 @@ async function knockAndMaybeProxy(cli: ParsedCli, io: ClientIo): Promise<number>
     // Decoding a GPG packet needs the server's secret key, which the client does not hold.
     if (s.verbose > 0 && !s.useGpg) {
       const decoded = decodeSpa(packet.encoded.wire, packet.keys);
-      if (!decoded.ok)
-        throw new FwknopError(decoded.code, `fwknop: ${decoded.code}: ${decoded.detail}`);
+      if (!decoded.ok) throw fkoError(decoded.code, decoded.detail);
       const d = decoded.value;
       say("\nDump of the Decoded Data\n");
       const dump = formatSpaDump({
@@ -354,19 +391,21 @@ async function knockAndMaybeProxy(cli: ParsedCli, io: ClientIo): Promise<number>
     }
     return 0;
   }
-  const bytes = await sendSpa(packet.encoded.wire, {
-    proto: s.proto,
-    host: s.destination ?? "",
-    port: packet.dstPort,
-    sourcePort: s.sourcePort,
-    ipv4Only: s.serverResolveIpv4,
-    ...(s.userAgent !== undefined ? { userAgent: s.userAgent } : {}),
-    ...(req.httpProxy !== undefined ? { httpProxy: req.httpProxy } : {}),
-    ...(s.spoofSource !== undefined ? { spoofSource: s.spoofSource } : {}),
-    rawSourcePort: portFromRandom(randomValue()),
-    icmpType: req.icmpType,
-    icmpCode: req.icmpCode,
-  });
+  const bytes = await notSentOnFailure(() =>
+    sendSpa(packet.encoded.wire, {
+      proto: s.proto,
+      host: s.destination ?? "",
+      port: packet.dstPort,
+      sourcePort: s.sourcePort,
+      ipv4Only: s.serverResolveIpv4,
+      ...(s.userAgent !== undefined ? { userAgent: s.userAgent } : {}),
+      ...(req.httpProxy !== undefined ? { httpProxy: req.httpProxy } : {}),
+      ...(s.spoofSource !== undefined ? { spoofSource: s.spoofSource } : {}),
+      rawSourcePort: portFromRandom(randomValue()),
+      icmpType: req.icmpType,
+      icmpCode: req.icmpCode,
+    }),
+  );
   if (s.verbose > 0) say(`send_spa_packet: bytes sent: ${bytes}\n`);
   if (req.verifySeconds !== undefined) {
     const seconds = req.verifySeconds;
@@ -376,6 +415,16 @@ async function knockAndMaybeProxy(cli: ParsedCli, io: ClientIo): Promise<number>
   const sock = await waitForPort(proxy);
   await relay(sock, io.stdin, io.stdout);
   return 0;
+}
+
+/** As 2.6.10: a failed send ends with "send_spa_packet: packet not sent." */
+async function notSentOnFailure(send: () => Promise<number>): Promise<number> {
+  try {
+    return await send();
+  } catch (e) {
+    if (!(e instanceof FwknopError)) throw e;
+    throw new FwknopError(e.code, `${e.message}\nsend_spa_packet: packet not sent.`);
+  }
 }
 
 export async function runClient(argv: readonly string[], io: ClientIo): Promise<number> {
@@ -423,9 +472,12 @@ export async function runClient(argv: readonly string[], io: ClientIo): Promise<
 /** Reads a y/N answer from stdin (EOF or anything but y/Y means no). */
 export function askOnStdin(question: string, out: (t: string) => void): boolean {
   out(question);
+  let yes = false;
   try {
-    return readLineFromFd(0).toString("utf8").trim().toLowerCase() === "y";
+    yes = readLineFromFd(0).toString("utf8").trim().toLowerCase() === "y";
   } catch {
-    return false;
+    // end of input or no stdin: "no"
   }
+  out("\n");
+  return yes;
 }

@@ -3,7 +3,6 @@
  * does to the run. Options with an rc twin name it in `rcVar`: their value goes through the rc
  * reader (one validation for both sources) and `--save-rc-stanza` writes that variable.
  */
-import { isBase64Text } from "../crypto/base64.js";
 import { parseDigestName, parseEncryptionMode } from "../protocol/constants.js";
 import type { OptionSpec } from "../sys/getopt.js";
 import {
@@ -178,7 +177,7 @@ const keyB64 =
   (key: "key" | "hmacKey", what: string, then?: Then): Apply =>
   (r, v) => {
     const k = { form: "base64", text: v } as const;
-    if (!isBase64Text(v) || !keyBytes(k)) {
+    if (!keyBytes(k)) {
       return `Base64 encoded ${what} argument '${v}' doesn't look like base64-encoded data.`;
     }
     r.settings[key] = k;
@@ -270,7 +269,7 @@ export const CLIENT_OPTIONS: readonly ClientOption[] = [
   opt("save-rc-stanza", "", FLAG, reqOn("saveRcStanza"), EARLY),
   opt("force-stanza", "", FLAG, reqOn("forceStanza"), EARLY),
   opt("stanza-list", "", FLAG, reqOn("stanzaList"), EARLY),
-  opt("no-save-args", "", FLAG, on("noSaveArgs")),
+  opt("no-save-args", "", FLAG, on("noSaveArgs"), { rcVar: "NO_SAVE_ARGS" }),
   opt("server-cmd", "C", ARG, reqText("serverCmd")),
   opt("digest-type", "m", ARG, digest("digestType", "digest type"), { rcVar: "DIGEST_TYPE" }),
   opt("destination", "D", ARG, text("destination"), { rcVar: "SPA_SERVER" }),
@@ -282,8 +281,9 @@ export const CLIENT_OPTIONS: readonly ClientOption[] = [
     ARG,
     ranged(
       0,
-      65535,
-      (v) => `Invalid file descriptor '${v}'`,
+      2147483647,
+      // 2.6.10's wording (its upper bound prints as -1); users grep "Value … out of range".
+      (v) => `[*] Value ${v} out of range [(0)-(-1)]`,
       (r, n) => {
         r.keyFd = n;
       },
@@ -443,10 +443,16 @@ export const CLIENT_OPTIONS: readonly ClientOption[] = [
   opt("use-hmac", "", FLAG, on("useHmac"), { rcVar: "USE_HMAC" }),
   opt("use-wget-user-agent", "", FLAG, on("useWgetUserAgent"), { rcVar: "USE_WGET_USER_AGENT" }),
   opt("spoof-user", "U", ARG, text("spoofUser"), { rcVar: "SPOOF_USER" }),
-  opt("verbose", "v", FLAG, (r) => {
-    r.settings.verbose++;
-    return undefined;
-  }),
+  opt(
+    "verbose",
+    "v",
+    FLAG,
+    (r) => {
+      r.settings.verbose++;
+      return undefined;
+    },
+    { rcVar: "VERBOSE" },
+  ),
   opt("version", "V", FLAG, reqOn("version"), EARLY),
   opt("wget-cmd", "w", ARG, text("wgetCmd"), { rcVar: "WGET_CMD" }),
   opt("ssh-proxy", "", ARG, reqText("sshProxy")),

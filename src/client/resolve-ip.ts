@@ -3,8 +3,6 @@
  * address (spec §13.2). Upstream runs wget for HTTPS; we use Node's own HTTPS client, which
  * verifies the server certificate against the system CAs (plus NODE_EXTRA_CA_CERTS).
  */
-import { get as httpGet } from "node:http";
-import { get as httpsGet } from "node:https";
 import { FwknopError } from "../errors.js";
 import { isValidIpv4Text } from "../protocol/fields.js";
 
@@ -28,8 +26,14 @@ export function extractIpv4(body: string): string | undefined {
   return undefined;
 }
 
-function fetchText(url: URL, userAgent: string | undefined, timeoutMs: number): Promise<string> {
-  const get = url.protocol === "https:" ? httpsGet : httpGet;
+async function fetchText(
+  url: URL,
+  userAgent: string | undefined,
+  timeoutMs: number,
+): Promise<string> {
+  // Loaded here, not at start-up: only -R needs HTTP, and node:https (TLS) is costly to load.
+  const { get } =
+    url.protocol === "https:" ? await import("node:https") : await import("node:http");
   return new Promise((resolve, reject) => {
     const req = get(
       url,

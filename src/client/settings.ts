@@ -13,7 +13,7 @@ import {
   parseDigestName,
   parseEncryptionMode,
 } from "../protocol/constants.js";
-import { cStrtol } from "../protocol/fields.js";
+import { cStrtol, isAllowIpv6, isValidIpv4Text } from "../protocol/fields.js";
 
 export const SPA_PROTOCOLS = ["udp", "udpraw", "tcp", "tcpraw", "icmp", "http"] as const;
 export type SpaProtocol = (typeof SPA_PROTOCOLS)[number];
@@ -104,16 +104,41 @@ export function defaultSettings(): ClientSettings {
   };
 }
 
-/** Largest decoded key the client takes (MAX_KEY_LEN), encryption or HMAC. */
+/** MAX_KEY_LEN: the C client keeps text keys in a 128-byte buffer, so longer ones are cut there. */
 export const MAX_CLIENT_KEY_LEN = 128;
+/** MAX_B64_KEY_LEN: base64 key text past 180 characters is cut off before decoding, as in C. */
+const MAX_B64_KEY_TEXT = 180;
 
-/** Key bytes of a KEY/KEY_BASE64-style value; undefined when base64 is malformed or too long. */
+/**
+ * Key bytes of a KEY/KEY_BASE64-style value, cut as the C client's fixed buffers cut them;
+ * undefined when the base64 text is malformed. Length limits are checked where the key is used
+ * (`checkKeyLength`), because they differ between the encryption and the HMAC key.
+ */
 export function keyBytes(k: KeyText): Buffer | undefined {
-  if (k.form === "text") return Buffer.from(k.text, "utf8");
+  if (k.form === "text") return Buffer.from(k.text, "utf8").subarray(0, MAX_CLIENT_KEY_LEN);
   if (!isBase64Text(k.text)) return undefined;
-  const raw = b64Decode(k.text);
-  if (!raw || raw.length === 0 || raw.length >= MAX_CLIENT_KEY_LEN) return undefined;
-  return raw;
+  return b64Decode(k.text.slice(0, MAX_B64_KEY_TEXT));
+}
+
+/**
+ * C's decoded-length limits with its wording: an encryption (or signing) key from base64 must be
+ * 1-127 bytes, an HMAC key from base64 at most 128 (the 128-byte keys that SHA-384/512 key-gen
+ * prints). Undefined when the length is fine.
+ */
+export function keyLengthError(
+  role: "enc" | "hmac",
+  k: KeyText,
+  bytes: Buffer,
+): string | undefined {
+  if (k.form !== "base64") return undefined;
+  const n = bytes.length;
+  if (role === "enc" && (n < 1 || n >= MAX_CLIENT_KEY_LEN)) {
+    return `[*] Invalid key length: '${n}', must be in [1,${MAX_CLIENT_KEY_LEN}]`;
+  }
+  if (role === "hmac" && n > MAX_CLIENT_KEY_LEN) {
+    return `[*] Invalid decoded key length: '${n}', must be in [0,${MAX_CLIENT_KEY_LEN}]`;
+  }
+  return undefined;
 }
 
 /**
@@ -184,7 +209,8 @@ export type SettingFlag =
   | "resolveIp"
   | "resolveHttpOnly";
 
-type Reader = (s: ClientSettings, value: string) => boolean;
+/** true when taken; false or the line C prints before its "Parameter error" when refused. */
+type Reader = (s: ClientSettings, value: string) => boolean | string;
 type Writer = (s: ClientSettings) => string | undefined;
 type Then = (s: ClientSettings) => void;
 
@@ -249,7 +275,9 @@ function keyVar(
 ): RcVariable {
   const read: Reader = (s, v) => {
     const k: KeyText = { form, text: v };
-    if (form === "base64" && keyBytes(k) === undefined) return false;
+    if (form === "base64" && keyBytes(k) === undefined) {
+      return `${name} argument '${v}' doesn't look like base64-encoded data.`;
+    }
     s[key] = k;
     then?.(s);
     return true;
@@ -270,7 +298,7 @@ function digestVar(name: string, key: "digestType" | "hmacType"): RcVariable {
   return { name, read, write: (s) => DIGEST_DISPLAY_NAMES[s[key]] };
 }
 
-/** In the order upstream writes them with --save-rc-stanza. */
+/** In 2.6.10's order: --save-rc-stanza writes them so, and its debug lines number them so. */
 export const RC_VARIABLES: readonly RcVariable[] = [
   digestVar("DIGEST_TYPE", "digestType"),
   {
@@ -291,6 +319,10 @@ export const RC_VARIABLES: readonly RcVariable[] = [
     name: "ALLOW_IP",
     read: (s, v) => {
       const lower = v.toLowerCase();
+      // Checked here, as C does, so a bad value is refused even when -s/-R/-a override it.
+      if (lower !== "source" && lower !== "resolve" && !isValidIpv4Text(v) && !isAllowIpv6(v)) {
+        return false;
+      }
       s.sourceIp = lower === "source";
       s.resolveIp = lower === "resolve";
       if (s.sourceIp || s.resolveIp) delete s.allowIp;
@@ -321,13 +353,11 @@ export const RC_VARIABLES: readonly RcVariable[] = [
   },
   flagVar("USE_GPG", "useGpg"),
   flagVar("USE_GPG_AGENT", "gpgAgent"),
+  flagVar("GPG_NO_SIGNING_PW", "gpgNoSigningPw"),
   textVar("GPG_RECIPIENT", "gpgRecipient", gpg, true),
   textVar("GPG_SIGNER", "gpgSigner", gpg, true),
   textVar("GPG_HOMEDIR", "gpgHomeDir"),
   textVar("GPG_EXE", "gpgExe"),
-  keyVar("GPG_SIGNING_PW", "gpgSigningPw", "text"),
-  keyVar("GPG_SIGNING_PW_BASE64", "gpgSigningPw", "base64"),
-  flagVar("GPG_NO_SIGNING_PW", "gpgNoSigningPw"),
   textVar("SPOOF_USER", "spoofUser"),
   textVar("SPOOF_SOURCE_IP", "spoofSource"),
   textVar("ACCESS", "access"),
@@ -335,6 +365,8 @@ export const RC_VARIABLES: readonly RcVariable[] = [
   flagVar("RAND_PORT", "randPort"),
   keyVar("KEY", "key", "text"),
   keyVar("KEY_BASE64", "key", "base64"),
+  keyVar("GPG_SIGNING_PW", "gpgSigningPw", "text"),
+  keyVar("GPG_SIGNING_PW_BASE64", "gpgSigningPw", "base64"),
   digestVar("HMAC_DIGEST_TYPE", "hmacType"),
   keyVar("HMAC_KEY_BASE64", "hmacKey", "base64", hmac),
   keyVar("HMAC_KEY", "hmacKey", "text", hmac),
@@ -358,7 +390,8 @@ export const RC_VARIABLES: readonly RcVariable[] = [
       s.verbose = n;
       return true;
     },
-    write: (s) => (s.verbose > 0 ? String(s.verbose) : undefined),
+    // 2.6.10 writes a single -v as Y and more as the count.
+    write: (s) => (s.verbose === 1 ? "Y" : s.verbose > 1 ? String(s.verbose) : undefined),
   },
   flagVar("RESOLVE_IP_HTTP", "resolveIp"),
   flagVar("RESOLVE_IP_HTTPS", "resolveIp"),
@@ -377,5 +410,5 @@ export function findRcVariable(name: string): RcVariable | undefined {
 /** Applies one rc variable; false when the name is unknown or the value is refused. */
 export function applyRcVariable(s: ClientSettings, name: string, value: string): boolean {
   const v = findRcVariable(name);
-  return v ? v.read(s, value) : false;
+  return v ? v.read(s, value) === true : false;
 }

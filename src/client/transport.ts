@@ -62,9 +62,10 @@ export async function resolveHost(
     const r = await lookup(literal, ipv4Only ? { family: 4 } : {});
     return { address: r.address, family: r.family === 6 ? 6 : 4 };
   } catch {
+    // 2.6.10's getaddrinfo() wording, then ours.
     throw new FwknopError(
       "FWK_ERR_CLIENT_RESOLVE",
-      `[*] Unable to resolve ${host} as an ip address`,
+      `error in getaddrinfo: Name or service not known ([*] Unable to resolve ${host} as an ip address)`,
     );
   }
 }

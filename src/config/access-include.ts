@@ -25,6 +25,8 @@ export interface AccessReaderEnv {
   accounts: AccountLookup;
   warn: (msg: string) => void;
   info: (msg: string) => void;
+  /** 2.6.10's -v lines: files opened, directives processed. */
+  debug?: (msg: string) => void;
 }
 
 export class AccessReader {
@@ -40,9 +42,15 @@ export class AccessReader {
   parseFile(path: string, ref?: string): void {
     const key = resolve(path);
     if (this.open.includes(key)) {
-      failAt("FWK_ERR_CONFIG_INCLUDE", ref ?? path, `Refusing to include '${path}' again (loop)`);
+      // 2.6.10 has no loop check and stops at its depth limit; we say both.
+      failAt(
+        "FWK_ERR_CONFIG_INCLUDE",
+        ref ?? path,
+        `Refusing to go deeper than ${MAX_INCLUDE_DEPTH} levels. Lost in Limbo: '${path}' (include loop: '${path}' is already being read)`,
+      );
     }
     const { text, encoding } = readConfigText(path, "Access file", this.env.warn, ref);
+    this.env.debug?.(`Opened access file: ${path}`);
     const invalid: { line: number; raw: string }[] = [];
     const lines = tokenizeConfig(text, path, {
       stripNameColon: true,
@@ -109,10 +117,12 @@ export class AccessReader {
           `Refusing to go deeper than ${MAX_INCLUDE_DEPTH} levels. Lost in Limbo: '${file}'`,
         );
       }
+      this.env.debug?.(`[+] Processing include directive for file: '${value}'`);
       this.parseFile(value, where);
       return cur;
     }
     if (name === "%include_folder") {
+      this.env.debug?.(`[+] Processing include_folder directive for: '${value}'`);
       this.parseFolder(value, where);
       return cur;
     }
@@ -151,6 +161,7 @@ export class AccessReader {
 
   private includeKeys(d: StanzaDraft, path: string, where: string): void {
     const { warn, info } = this.env;
+    this.env.debug?.(`[+] Processing include_keys directive for: '${path}'`);
     info(`Including key file: '${path}'`);
     let text: string;
     let encoding: BufferEncoding;

@@ -69,7 +69,10 @@ function timeout(value: string, cx: VariableContext, min: number): number {
     failAt(
       "FWK_ERR_CONFIG_RANGE",
       cx.where,
-      `${cx.name} value '${value}' not in range [${min},${MAX_TIMEOUT}].`,
+      // 2.6.10's sentence first (it names the range only for CMD_CYCLE_TIMER), then the value.
+      cx.name === "CMD_CYCLE_TIMER"
+        ? `${cx.name} value not in range [${min},${MAX_TIMEOUT}]. (got '${value}')`
+        : `${cx.name} value not in range. ('${value}' is not in [${min},${MAX_TIMEOUT}])`,
     );
   }
   if (trailing) cx.warn(`${cx.where}: ${cx.name} value '${value}' read as ${n}`);

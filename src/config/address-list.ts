@@ -118,8 +118,10 @@ function cidrMask(bits: number): number {
   return bits === 0 ? 0 : (MAX_U32 << (32 - bits)) >>> 0;
 }
 
+/** 2.6.10's words lead each reason (operators grep them), ours explain. */
 function notAddress(entry: string, ipText: string): string {
-  return ipText === entry ? "not an IPv4 address" : `'${ipText}' is not an IPv4 address`;
+  const what = ipText === entry ? "not an IPv4 address" : `'${ipText}' is not an IPv4 address`;
+  return `Error parsing string to IP (${what})`;
 }
 
 function parseV4Entry(entry: string): Result<V4Net> {
@@ -130,7 +132,7 @@ function parseV4Entry(entry: string): Result<V4Net> {
     ipText = entry.slice(0, slash);
     const maskText = entry.slice(slash + 1);
     if (maskText.length === 0) {
-      return reject("FWK_ERR_CONFIG_ADDRESS", "missing mask value after '/'");
+      return reject("FWK_ERR_CONFIG_ADDRESS", "Missing mask value. (nothing after '/')");
     }
     if (maskText.length > 2) {
       // fwknopd takes 7-15 characters after the slash as a dotted mask, anything else is invalid.
@@ -139,9 +141,12 @@ function parseV4Entry(entry: string): Result<V4Net> {
           ? inetAton(maskText)
           : undefined;
       if (dotted === undefined) {
+        const dottedLength = maskText.length >= MIN_IPV4_TEXT && maskText.length < MAX_IPV4_TEXT;
         return reject(
           "FWK_ERR_CONFIG_ADDRESS",
-          `invalid mask '${maskText}' (use /1-/32 or a dotted mask)`,
+          dottedLength
+            ? `Fatal error parsing IP mask to int for: ${maskText} (use /1-/32 or a dotted mask)`
+            : `Invalid IP mask str '${maskText}'. (use /1-/32 or a dotted mask)`,
         );
       }
       mask = dotted;
@@ -150,7 +155,7 @@ function parseV4Entry(entry: string): Result<V4Net> {
       if (bits < 1 || bits > 32) {
         return reject(
           "FWK_ERR_CONFIG_ADDRESS",
-          `invalid mask '${maskText}' (CIDR prefix must be 1-32)`,
+          `Invalid IP mask str '${maskText}'. (CIDR prefix must be 1-32)`,
         );
       }
       mask = cidrMask(bits);
@@ -187,7 +192,12 @@ function parseEntry(raw: string): Result<Net> {
   while (start < raw.length && isCSpace(raw[start])) start++;
   const entry = raw.slice(start);
   if (entry.trim().toUpperCase() === "ANY") return ok({ kind: "any" });
-  if (entry === "") return reject("FWK_ERR_CONFIG_ADDRESS", "empty entry (stray comma?)");
+  if (entry === "") {
+    return reject(
+      "FWK_ERR_CONFIG_ADDRESS",
+      "Fatal error parsing IP to int for:  (empty entry, stray comma?)",
+    );
+  }
   if (entry.includes(":")) return parseV6Entry(entry.trim());
   return parseV4Entry(entry);
 }

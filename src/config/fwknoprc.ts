@@ -101,6 +101,13 @@ export interface StanzaUpdate {
    */
   confirm: (name: string) => boolean;
   critical: ReadonlySet<string>;
+  /**
+   * The other spelling of the same secret (KEY ↔ KEY_BASE64, …): writing one asks about an
+   * existing line of the other, and a yes removes that line, so no stale secret stays behind.
+   */
+  twins?: ReadonlyMap<string, string>;
+  /** Told about every variable actually written (C's "Updating param" lines). */
+  onWrite?: (name: string, value: string) => void;
 }
 
 /** Returns the new file text with the stanza created, merged or replaced. */
@@ -110,7 +117,11 @@ export function updateFwknoprc(text: string, u: StanzaUpdate): string {
   const lower = u.stanza.toLowerCase();
   const start = classified.findIndex((l) => l.kind === "stanza" && l.name.toLowerCase() === lower);
   const fresh = u.entries.map(([n, v]) => formatRcEntry(n, v));
+  const wrote = (entries: readonly (readonly [string, string])[]) => {
+    for (const [n, v] of entries) u.onWrite?.(n, v);
+  };
   if (start < 0) {
+    wrote(u.entries);
     const out = [...lines];
     if (out.length > 0 && out[out.length - 1]?.trim() !== "") out.push("");
     out.push(`[${u.stanza}]`, ...fresh);
@@ -125,21 +136,31 @@ export function updateFwknoprc(text: string, u: StanzaUpdate): string {
   let body: string[];
   if (u.replace) {
     body = fresh;
+    wrote(u.entries);
   } else {
     const pending = new Map(u.entries.map(([n, v]) => [n, v]));
+    const written: [string, string][] = [];
     body = [];
     for (let i = start + 1; i < bodyEnd; i++) {
       const l = classified[i] as RcLine;
+      const twin = l.kind === "entry" ? u.twins?.get(l.name) : undefined;
       if (l.kind === "entry" && pending.has(l.name)) {
         const value = pending.get(l.name) as string;
         pending.delete(l.name);
         const keep = u.critical.has(l.name) && l.value !== value && !u.confirm(l.name);
         body.push(keep ? l.text : formatRcEntry(l.name, value));
+        if (!keep) written.push([l.name, value]);
+      } else if (l.kind === "entry" && twin !== undefined && pending.has(twin)) {
+        if (!u.confirm(l.name)) body.push(l.text);
       } else {
         body.push(l.text);
       }
     }
-    for (const [n, v] of pending) body.push(formatRcEntry(n, v));
+    for (const [n, v] of pending) {
+      body.push(formatRcEntry(n, v));
+      written.push([n, v]);
+    }
+    wrote(written);
   }
   const out = [...lines.slice(0, start + 1), ...body, ...lines.slice(bodyEnd)];
   return `${out.join("\n")}\n`;

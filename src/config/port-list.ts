@@ -18,16 +18,26 @@ function parseEntry(raw: string): Result<PortSpec> {
   const entry = raw.slice(start);
   const slash = entry.indexOf("/");
   if (slash < 0) {
-    return reject("FWK_ERR_CONFIG_PORTS", `'${entry}' is not proto/port (e.g. tcp/22)`);
+    // 2.6.10's words first: operators grep them.
+    return reject(
+      "FWK_ERR_CONFIG_PORTS",
+      `Parse error on access port entry: ${entry} (not proto/port, e.g. tcp/22)`,
+    );
   }
   const proto = entry.slice(0, slash).toLowerCase();
   // Upstream reads the port with strtol, so text after the digits is ignored (tcp/22x = tcp/22).
   const port = parseCInt(entry.slice(slash + 1)).value;
   if (port < 0 || port > MAX_PORT) {
-    return reject("FWK_ERR_CONFIG_PORTS", `invalid port in '${entry}', must be in [0,${MAX_PORT}]`);
+    return reject(
+      "FWK_ERR_CONFIG_PORTS",
+      `Invalid port '${entry}' in access request, must be in [0,${MAX_PORT}]`,
+    );
   }
   if (proto !== "tcp" && proto !== "udp") {
-    return reject("FWK_ERR_CONFIG_PORTS", `invalid protocol in '${entry}' (only tcp and udp)`);
+    return reject(
+      "FWK_ERR_CONFIG_PORTS",
+      `Invalid protocol in access port entry: ${entry} (only tcp and udp)`,
+    );
   }
   return ok({ proto, port });
 }

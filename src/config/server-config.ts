@@ -87,7 +87,9 @@ export function readConfigText(
     }
     throw new FwknopError(
       "FWK_ERR_CONFIG_FILE_MISSING",
-      `${at}${kind}: '${path}' cannot be read (${code ?? String(e)})`,
+      code === "ENAMETOOLONG"
+        ? `${at}${kind}: '${path}': Provided path is too long`
+        : `${at}${kind}: '${path}' cannot be read (${code ?? String(e)})`,
     );
   }
   if (!st.isFile()) {

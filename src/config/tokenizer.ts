@@ -34,21 +34,45 @@ function isCommentStart(ch: string | undefined): boolean {
   return ch === undefined || ch === "#" || ch === ";" || ch === "\r" || ch === "\n" || ch === "\0";
 }
 
+/**
+ * fwknop reads these files with fgets() into a 1024-byte buffer (MAX_LINE_LEN), so a physical
+ * line of 1023 characters or more arrives in pieces, each counted as a line of its own: the rest
+ * of an over-long `KEY` line becomes a name without a value ("Invalid access file entry"), and
+ * the line numbers after it shift. We read them the same way.
+ */
+const FGETS_CHUNK = 1023;
+
+function fgetsLines(text: string): { raw: string; line: number }[] {
+  const physical = text.split("\n");
+  const endsWithNewline = physical.length > 0 && physical[physical.length - 1] === "";
+  // A final newline does not start another line.
+  if (endsWithNewline) physical.pop();
+  const out: { raw: string; line: number }[] = [];
+  physical.forEach((raw, i) => {
+    const hasNewline = i < physical.length - 1 || endsWithNewline;
+    let rest = raw;
+    while (rest.length >= FGETS_CHUNK) {
+      out.push({ raw: rest.slice(0, FGETS_CHUNK), line: out.length + 1 });
+      rest = rest.slice(FGETS_CHUNK);
+    }
+    if (rest.length > 0 || hasNewline || raw.length === 0) {
+      out.push({ raw: rest, line: out.length + 1 });
+    }
+  });
+  return out;
+}
+
 export function tokenizeConfig(
   text: string,
   file: string,
   opts: TokenizeOptions = {},
 ): ConfigLine[] {
   const out: ConfigLine[] = [];
-  const lines = text.split("\n");
-  // A final newline does not start another line.
-  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  lines.forEach((raw, i) => {
-    const lineNo = i + 1;
+  for (const { raw, line: lineNo } of fgetsLines(text)) {
     // C strings end at the first NUL byte.
     const nul = raw.indexOf("\0");
     const full = nul >= 0 ? raw.slice(0, nul) : raw;
-    if (isCommentStart(full[0])) return;
+    if (isCommentStart(full[0])) continue;
     let pos = 0;
     while (pos < full.length && isCSpace(full[pos])) pos++;
     const nameStart = pos;
@@ -62,17 +86,17 @@ export function tokenizeConfig(
     let value = full.slice(pos, end);
     while (value.length > 0 && isCSpace(value[value.length - 1])) value = value.slice(0, -1);
     // Whitespace-only lines are fatal in upstream access.conf; we treat them as blank lines.
-    if (name === "") return;
+    if (name === "") continue;
     if (value === "") {
       opts.onInvalid?.(lineNo, full.replace(/\r$/, ""));
-      return;
+      continue;
     }
     if (opts.stripNameColon) {
       const colon = name.lastIndexOf(":");
       if (colon >= 0) name = name.slice(0, colon);
     }
     out.push({ name, value, file, line: lineNo });
-  });
+  }
   return out;
 }
 

@@ -2,7 +2,7 @@
  * Message digests used by the codec (spec §2.2): the inner digest, the replay digest and, through
  * hmac.ts, the HMAC. Output is unpadded base64, as libfko writes it.
  */
-import { createHash } from "node:crypto";
+import crypto, { createHash } from "node:crypto";
 import type { DigestName } from "./algorithms.js";
 import { b64uEncode } from "./base64.js";
 
@@ -60,5 +60,17 @@ export function digestRaw(type: DigestName, data: string | Buffer): Buffer {
 
 /** Unpadded base64 digest of `data` (strings are taken byte-per-character). */
 export function digestB64(type: DigestName, data: string | Buffer): string {
+  // Node's one-shot hash (20.12 and later) is about three times cheaper than a Hash object,
+  // and every SPA-shaped packet pays one (the replay digest). It reads a string as UTF-8, which
+  // is the same bytes as latin1 only for ASCII text, as every wire string is.
+  if (typeof data === "string" && ONE_SHOT !== undefined && !NON_ASCII.test(data)) {
+    const s = ONE_SHOT(NODE_HASH_NAMES[type], data, "base64");
+    const eq = s.indexOf("=");
+    return eq < 0 ? s : s.slice(0, eq);
+  }
   return b64uEncode(digestRaw(type, data));
 }
+
+const ONE_SHOT: typeof crypto.hash | undefined =
+  typeof crypto.hash === "function" ? crypto.hash : undefined;
+const NON_ASCII = /[\u0080-\uffff]/;

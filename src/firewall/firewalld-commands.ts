@@ -88,9 +88,6 @@ export const directArgs = {
     "-j",
     c.toChain,
   ],
-  deleteJump: (c: ChainSpec) => ["-t", c.table, "-D", c.fromChain, "-j", c.toChain],
-  flushChain: (c: ChainSpec) => ["-t", c.table, "-F", c.toChain],
-  deleteChain: (c: ChainSpec) => ["-t", c.table, "-X", c.toChain],
   listChain: (c: ChainSpec) => ["-t", c.table, "-L", c.toChain, "--line-numbers", "-n"],
   listAll: (c: ChainSpec) => ["-t", c.table, "-v", "-n", "-L", "--line-numbers"],
   /** Rules in `-S` form, parsed back by parseRuleLine (rule-line.ts). */

@@ -13,6 +13,7 @@ import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { type RunResult, run } from "../sys/run.js";
 import type { ChainKind, Rule } from "./backend.js";
+import { activeChain, commentMatchWorks, deleteChains } from "./chain-steps.js";
 import { type DirectFamily, directArgs, directFamily, passthrough } from "./firewalld-commands.js";
 import { parseRuleLine } from "./rule-line.js";
 import type { ChainSpec } from "./settings.js";
@@ -21,8 +22,6 @@ import { type ToolErrorCode, toolError } from "./tool-error.js";
 export const DIRECT_LIST_HEADING = "Listing rules in fwknopd firewalld chains...";
 export const DIRECT_LIST_ALL_HEADING = "Listing all firewalld rules in applicable tables...";
 
-/** A jump rule is deleted at most this many times per chain (upstream's bound). */
-const MAX_JUMP_DELETES = 10;
 /** Upstream's probe address for the -C and comment checks, per family. */
 const PROBE_SRC = { ipv4: "127.0.0.2", ipv6: "::1" } as const;
 
@@ -73,14 +72,6 @@ export class DirectChains {
   }
 
   async apply(add: readonly Rule[], remove: readonly Rule[]): Promise<void> {
-    // Removals first: a refreshed grant's old rule goes before its replacement comes in.
-    for (const r of remove) {
-      const res = await this.#cmd(directFamily(r), directArgs.deleteRule(r, this.#spec(r.chain)));
-      // Already gone (someone flushed the chain) is what a removal wants.
-      if (res.code !== 0 && !/Bad rule|does a matching rule exist|No chain/i.test(res.stderr)) {
-        throw this.#error("FWK_ERR_FW_APPLY", res, "removing a rule");
-      }
-    }
     for (const r of add) {
       const spec = this.#spec(r.chain);
       const family = directFamily(r);
@@ -99,6 +90,15 @@ export class DirectChains {
       }
       if (res.code !== 0)
         throw this.#error("FWK_ERR_FW_APPLY", res, `adding a rule to ${spec.toChain}`);
+    }
+    // Removals after the additions: a refreshed grant's new rule (another `_exp_`) is in before
+    // the old one goes, so a re-knock never opens a gap.
+    for (const r of remove) {
+      const res = await this.#cmd(directFamily(r), directArgs.deleteRule(r, this.#spec(r.chain)));
+      // Already gone (someone flushed the chain) is what a removal wants.
+      if (res.code !== 0 && !/Bad rule|does a matching rule exist|No chain/i.test(res.stderr)) {
+        throw this.#error("FWK_ERR_FW_APPLY", res, "removing a rule");
+      }
     }
   }
 
@@ -123,13 +123,7 @@ export class DirectChains {
 
   async flush(): Promise<void> {
     for (const family of ["ipv4", "ipv6"] as const) {
-      for (const spec of this.#specs(family)) {
-        for (let i = 0; i < MAX_JUMP_DELETES; i++) {
-          if ((await this.#cmd(family, directArgs.deleteJump(spec))).code !== 0) break;
-        }
-        await this.#cmd(family, directArgs.flushChain(spec));
-        await this.#cmd(family, directArgs.deleteChain(spec));
-      }
+      await deleteChains((args) => this.#cmd(family, args), this.#specs(family));
     }
   }
 
@@ -184,20 +178,7 @@ export class DirectChains {
   }
 
   async #checkComment(input: ChainSpec): Promise<void> {
-    const rule = [
-      "-s",
-      PROBE_SRC.ipv4,
-      "-m",
-      "comment",
-      "--comment",
-      "__TMPCOMMENT__",
-      "-j",
-      input.target,
-    ];
-    await this.#cmd("ipv4", ["-t", input.table, "-I", input.fromChain, "1", ...rule]);
-    const listed = await this.#cmd("ipv4", ["-t", input.table, "-L", input.fromChain, "-n"]);
-    await this.#cmd("ipv4", ["-t", input.table, "-D", input.fromChain, ...rule]);
-    if (!listed.stdout.includes("__TMPCOMMENT__")) {
+    if (!(await commentMatchWorks((args) => this.#cmd("ipv4", args), input, PROBE_SRC.ipv4))) {
       throw new FwknopError(
         "FWK_ERR_FW_COMMENT_CHECK",
         `the iptables 'comment' match is not available through ${this.#o.exe} --direct --passthrough; set ENABLE_FIREWD_COMMENT_CHECK N only if rules can still carry their _exp_ comment`,
@@ -206,14 +187,7 @@ export class DirectChains {
   }
 
   #spec(kind: ChainKind): ChainSpec {
-    const spec = this.#o.chains[kind];
-    if (!spec) {
-      throw new FwknopError(
-        "FWK_ERR_FW_CHAIN_INACTIVE",
-        `no active ${kind} chain for this rule (check the ENABLE_FIREWD_* settings)`,
-      );
-    }
-    return spec;
+    return activeChain(this.#o.chains, kind, "ENABLE_FIREWD_*");
   }
 
   /** The chains of one family: IPv6 gets the access chains only (NAT is IPv4, see policy.ts). */

@@ -116,13 +116,12 @@ export class FirewalldBackend implements FirewallBackend {
     return parts.join("\n");
   }
 
-  /** Removals in one call, then one call per distinct remaining lifetime (--timeout is per call). */
+  /**
+   * One call per distinct remaining lifetime (--timeout is per call), then the removals in one
+   * call: a refreshed grant's new rule (another `_exp_`, so another rule) is in before the old
+   * one goes, so a re-knock never opens a gap.
+   */
   async #applyRich(add: readonly Rule[], remove: readonly Rule[]): Promise<void> {
-    if (remove.length > 0) {
-      // Removing a rule firewalld already timed out is only a NOT_ENABLED warning (exit 0).
-      const r = await this.#cmd(richRemoveArgv(this.#exe, this.#fwd.zone, remove));
-      if (r.code !== 0) throw this.#error(r, `removing ${remove.length} rich rule(s)`);
-    }
     const nowSec = Date.now() / 1000;
     const byTimeout = new Map<number, Rule[]>();
     for (const rule of add) {
@@ -132,6 +131,11 @@ export class FirewalldBackend implements FirewallBackend {
     for (const [timeout, rules] of byTimeout) {
       const r = await this.#cmd(richAddArgv(this.#exe, this.#fwd.zone, rules, timeout));
       if (r.code !== 0) throw this.#error(r, `adding ${rules.length} rich rule(s)`);
+    }
+    if (remove.length > 0) {
+      // Removing a rule firewalld already timed out is only a NOT_ENABLED warning (exit 0).
+      const r = await this.#cmd(richRemoveArgv(this.#exe, this.#fwd.zone, remove));
+      if (r.code !== 0) throw this.#error(r, `removing ${remove.length} rich rule(s)`);
     }
   }
 

@@ -97,18 +97,13 @@ export class IpfwBackend implements FirewallBackend {
     const moveNums = new Set(active.rules.filter(isGone).map((l) => l.num));
     // `set move rule N` moves every rule numbered N: rules of that number that stay are re-added.
     const survivors = active.rules.filter((l) => moveNums.has(l.num) && !isGone(l) && l.rule);
-    for (const num of moveNums) {
-      await this.#checked(
-        ipfwArgs.moveRule(num, this.#s),
-        "FWK_ERR_FW_APPLY",
-        `moving rule ${num} to the expire set`,
-      );
-    }
     const groups = groupByKnock([...survivors.flatMap((l) => l.rule ?? []), ...add]);
     const nums = freeRuleNumbers(this.#s, used, groups.length);
+    // Nothing is changed when the window is full; the ledger then applies the rest on its own.
+    if (nums.length < groups.length) throw this.#exhausted();
+    // New rules first: a refreshed grant is never without a live rule.
     for (const [i, group] of groups.entries()) {
-      const num = nums[i];
-      if (num === undefined) throw this.#exhausted();
+      const num = nums[i] as number;
       for (const rule of group) {
         await this.#checked(
           ipfwAddArgs(num, rule, this.#s),
@@ -116,6 +111,13 @@ export class IpfwBackend implements FirewallBackend {
           `adding rule ${num}`,
         );
       }
+    }
+    for (const num of moveNums) {
+      await this.#checked(
+        ipfwArgs.moveRule(num, this.#s),
+        "FWK_ERR_FW_APPLY",
+        `moving rule ${num} to the expire set`,
+      );
     }
   }
 

@@ -48,9 +48,12 @@ export class DualStackIptablesBackend implements FirewallBackend {
   }
 
   async init(opts: { flush: boolean }): Promise<void> {
-    await this.#v4.init(opts);
     this.#flushAtInit = opts.flush;
-    await this.#initV6(true);
+    // Both families at once, as apply() does: each init is a dozen iptables runs, and doing them
+    // one family after the other made them most of the daemon's start-up (docs/benchmarks.md).
+    // An IPv6 failure is only a warning (#initV6); an IPv4 failure stops the start.
+    const [v4] = await Promise.allSettled([this.#v4.init(opts), this.#initV6(true)]);
+    if (v4.status === "rejected") throw v4.reason;
   }
 
   async apply(add: readonly Rule[], remove: readonly Rule[]): Promise<void> {

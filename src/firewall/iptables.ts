@@ -11,6 +11,7 @@ import type { Logger } from "../log/logger.js";
 import { type RunResult, run } from "../sys/run.js";
 import { CommandSession, type SessionOptions } from "../sys/session.js";
 import type { BackendOptions, FirewallBackend } from "./backend.js";
+import { activeChain, commentMatchWorks, deleteChains } from "./chain-steps.js";
 import {
   addLine,
   createSetLines,
@@ -44,8 +45,6 @@ const FAMILY = {
   inet6: { probeSrc: "::1", anyAddr: "::", tool: "ip6tables" },
 } as const satisfies Record<IpFamily, { probeSrc: string; anyAddr: string; tool: string }>;
 const IPSET_EXE = "ipset";
-/** A jump rule is deleted at most this many times per chain (upstream's bound). */
-const MAX_JUMP_DELETES = 10;
 /** A set change that is not acknowledged within this time kills the ipset session. */
 const SESSION_TIMEOUT_MS = 10_000;
 
@@ -138,14 +137,7 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   async flush(): Promise<void> {
-    for (const spec of this.#activeSpecs()) {
-      for (let i = 0; i < MAX_JUMP_DELETES; i++) {
-        const r = await this.#ipt(["-t", spec.table, "-D", spec.fromChain, "-j", spec.toChain]);
-        if (r.code !== 0) break;
-      }
-      await this.#ipt(["-t", spec.table, "-F", spec.toChain]);
-      await this.#ipt(["-t", spec.table, "-X", spec.toChain]);
-    }
+    await deleteChains((args) => this.#ipt(args), this.#activeSpecs());
     // Sets can only go once no rule references them, i.e. after the chains.
     await this.#session?.close();
     this.#session = undefined;
@@ -164,6 +156,7 @@ export class IptablesBackend implements FirewallBackend {
         ? ["-t", spec.table, "-v", "-n", "-L", "--line-numbers"]
         : ["-t", spec.table, "-L", spec.toChain, "--line-numbers", "-n"];
       const r = await this.#ipt(argv);
+      this.#log.debug(`fw_dump_rules() CMD: '${[this.#exe, ...argv].join(" ")}' (res: ${r.code})`);
       parts.push(all ? r.stdout : `\n${r.stdout}`);
     }
     // Our addition in ipset mode: the grants themselves live in the sets, not in the chain.
@@ -336,20 +329,7 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   async #checkComment(input: ChainSpec): Promise<void> {
-    const rule = [
-      "-s",
-      this.#family.probeSrc,
-      "-m",
-      "comment",
-      "--comment",
-      "__TMPCOMMENT__",
-      "-j",
-      input.target,
-    ];
-    await this.#ipt(["-t", input.table, "-I", input.fromChain, "1", ...rule]);
-    const listed = await this.#ipt(["-t", input.table, "-L", input.fromChain, "-n"]);
-    await this.#ipt(["-t", input.table, "-D", input.fromChain, ...rule]);
-    if (!listed.stdout.includes("__TMPCOMMENT__")) {
+    if (!(await commentMatchWorks((args) => this.#ipt(args), input, this.#family.probeSrc))) {
       throw new FwknopError(
         "FWK_ERR_FW_COMMENT_CHECK",
         `the iptables 'comment' match is not available (${this.#exe}); set ENABLE_IPT_COMMENT_CHECK N only if rules can still carry their _exp_ comment`,
@@ -359,14 +339,7 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   #spec(kind: ChainKind): ChainSpec {
-    const spec = this.#settings.chains[kind];
-    if (!spec) {
-      throw new FwknopError(
-        "FWK_ERR_FW_CHAIN_INACTIVE",
-        `no active ${kind} chain for this rule (check the ENABLE_IPT_* settings)`,
-      );
-    }
-    return spec;
+    return activeChain(this.#settings.chains, kind, "ENABLE_IPT_*");
   }
 
   #activeEntries(): [ChainKind, ChainSpec][] {
@@ -387,7 +360,12 @@ export class IptablesBackend implements FirewallBackend {
     const opts: { netns?: string; input?: string } = {};
     if (this.#netns !== undefined) opts.netns = this.#netns;
     if (input !== undefined) opts.input = input;
-    return run(argv, opts);
+    // 2.6.10's debug lines for every firewall command (run_extcmd at -v -v).
+    this.#log.debug(`run_extcmd() (with execvpe()): running CMD: ${argv.join(" ")}`);
+    return run(argv, opts).then((r) => {
+      this.#log.debug(`run_extcmd(): returning 0, pid_status: ${r.code}`);
+      return r;
+    });
   }
 
   #error(code: ToolErrorCode, tool: string, r: RunResult, what: string): FwknopError {

@@ -8,6 +8,23 @@ import { run } from "../sys/run.js";
 import type { CommandGrant, CycleGrant } from "./policy.js";
 import type { Timers } from "./timers.js";
 
+/**
+ * fwknopd 2.6.10 splits a command into at most MAX_CMDLINE_ARGS - 2 = 28 words (its argv array
+ * keeps room for the NULL); a longer one is refused and never run.
+ */
+const MAX_COMMAND_WORDS = 28;
+
+/** The command's words, or undefined (with 2.6.10's two log lines) when there are too many. */
+export function commandArgv(cmd: string, log: Logger): string[] | undefined {
+  const argv = cmd.split(/\s+/).filter((w) => w !== "");
+  if (argv.length <= MAX_COMMAND_WORDS) return argv;
+  log.error(
+    `[*] max command line args exceeded. (${argv.length} words, at most ${MAX_COMMAND_WORDS})`,
+  );
+  log.error(`Error converting cmd str to argv: '${cmd}'`);
+  return undefined;
+}
+
 /** Upstream runs commands without a time limit; we give them a generous one. */
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
 
@@ -21,15 +38,17 @@ export interface CommandContext {
 export async function runSpaCommand(grant: CommandGrant, ctx: CommandContext): Promise<boolean> {
   const s = grant.stanza;
   ctx.log.info(`Processing SPA Command message: command='${grant.command}'.`);
-  const argv = grant.command.split(/\s+/).filter((w) => w !== "");
+  const sudo: string[] = [];
   if (s.enableCmdSudoExec) {
-    const sudo = [ctx.sudoExe];
+    sudo.push(ctx.sudoExe);
     if (s.cmdSudoExecUser && !s.cmdSudoExecUser.startsWith("root"))
       sudo.push("-u", s.cmdSudoExecUser);
     if (s.cmdSudoExecGroup && !s.cmdSudoExecGroup.startsWith("root"))
       sudo.push("-g", s.cmdSudoExecGroup);
-    argv.unshift(...sudo);
   }
+  // The sudo prefix counts towards the word limit, as it does in 2.6.10.
+  const argv = commandArgv([...sudo, grant.command].join(" "), ctx.log);
+  if (argv === undefined) return false;
   // CMD_EXEC_USER / CMD_EXEC_GROUP were resolved to ids when access.conf was loaded.
   const identity = {
     ...(s.cmdExecUid !== undefined && s.cmdExecUid !== 0 ? { uid: s.cmdExecUid } : {}),
@@ -108,6 +127,9 @@ export class CommandCycles {
   async open(grant: CycleGrant, facts: CycleFacts): Promise<boolean> {
     const s = grant.stanza;
     const openCmd = expandCycleCommand(s.cmdCycleOpen ?? "", grant, facts);
+    // 2.6.10's lines, with the client address and stanza number.
+    const who = `[${facts.packetSrcIp}] (stanza #${s.index})`;
+    this.ctx.log.info(`${who} Running CMD_CYCLE_OPEN command: ${openCmd}`);
     const ok = await this.exec(openCmd);
     const close = s.cmdCycleClose;
     if (close && close.toUpperCase() !== "NONE") {
@@ -115,18 +137,21 @@ export class CommandCycles {
         facts.clientTimeout !== undefined && facts.clientTimeout > 0
           ? facts.clientTimeout
           : (s.cmdCycleTimer ?? 0);
-      this.scheduleClose(expandCycleCommand(close, grant, facts), delay);
+      const closeCmd = expandCycleCommand(close, grant, facts);
+      this.ctx.log.info(`${who} Running CMD_CYCLE_CLOSE command in ${delay} seconds: ${closeCmd}`);
+      this.scheduleClose(closeCmd, delay, who);
     }
     return ok;
   }
 
-  private scheduleClose(cmd: string, delay: number): void {
+  private scheduleClose(cmd: string, delay: number, who: string): void {
     const at = this.ctx.now() + delay;
     const known = this.pending.get(cmd);
     if (known && known.at >= at) return;
     if (known) this.timers.clearTimeout(known.handle);
     const handle = this.timers.setTimeout(() => {
       this.pending.delete(cmd);
+      this.ctx.log.info(`${who} Timer expired, running CMD_CYCLE_CLOSE command: ${cmd}`);
       void this.exec(cmd);
     }, delay * 1000);
     this.pending.set(cmd, { handle, at });
@@ -134,11 +159,10 @@ export class CommandCycles {
 
   private async exec(cmd: string): Promise<boolean> {
     this.ctx.log.info(`Running command cycle command '${cmd}'`);
+    const argv = commandArgv(cmd, this.ctx.log);
+    if (argv === undefined) return false;
     try {
-      const r = await run(
-        cmd.split(/\s+/).filter((w) => w !== ""),
-        { timeoutMs: COMMAND_TIMEOUT_MS, cwd: "/" },
-      );
+      const r = await run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, cwd: "/" });
       return r.code === 0;
     } catch (e) {
       this.ctx.log.error(`Command cycle command '${cmd}' failed: ${(e as Error).message}`);

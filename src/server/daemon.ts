@@ -103,9 +103,11 @@ export class Daemon {
    */
   private async onCandidate(c: Candidate): Promise<void> {
     const { packetLimit } = this.parts;
-    if (packetLimit > 0 && ++this.packets >= packetLimit) {
-      // Process this last one, then stop taking more.
-      setImmediate(this.parts.onLimit);
+    if (packetLimit > 0) {
+      // Past the limit nothing more is taken (a pcap file may hand over a batch at once).
+      if (this.packets >= packetLimit) return;
+      // Process this last one, then stop.
+      if (++this.packets >= packetLimit) setImmediate(this.parts.onLimit);
     }
     const decided = await processCandidate(c, this.ctx);
     const decision = await resolveNatStep(decided, { dns: this.stage.natDns });
@@ -131,6 +133,7 @@ export function pipelineContext(
     replay: parts.replay,
     now,
     info: (line) => parts.log.info(line),
+    debug: (line) => parts.log.debug(line),
     precheck,
     policy: { ...policy, testMode: parts.testMode },
   };

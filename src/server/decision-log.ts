@@ -8,6 +8,7 @@ import diagnostics_channel from "node:diagnostics_channel";
 import type { ErrorCode } from "../errors.js";
 import { logEvent } from "../log/event.js";
 import type { Logger } from "../log/logger.js";
+import { stanzaOutcomeText } from "./c-phrases.js";
 import type { Candidate } from "./intake/intake.js";
 import type { Decision } from "./pipeline.js";
 
@@ -77,7 +78,7 @@ export class DecisionLog {
       logEvent(this.log, {
         level: "warn",
         event: "spa.refused",
-        message: `[${ip}] (stanza #${o.stanza}) ${o.detail} [${o.code}]`,
+        message: `[${ip}] (stanza #${o.stanza}) ${stanzaOutcomeText(o.code, o.detail)} [${o.code}]`,
         code: o.code,
         srcIp: ip,
         stanza: o.stanza,

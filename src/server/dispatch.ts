@@ -5,7 +5,6 @@
  */
 import { logEvent } from "../log/event.js";
 import type { Logger } from "../log/logger.js";
-import { formatSpaDump } from "../protocol/dump.js";
 import { type CommandContext, type CommandCycles, runSpaCommand } from "./commands.js";
 import { formatPorts, publishGrantCommitted, publishGrantFailed } from "./grant-events.js";
 import type { GrantLedger } from "./grants.js";
@@ -38,16 +37,6 @@ export async function dispatchGrant(
     messageType: grant.messageType,
     ...(grant.kind === "command" ? {} : { ports: formatPorts(grant.ports) }),
   });
-  // With -v, the field dump upstream prints for each decoded packet.
-  to.log.debug(
-    formatSpaDump({
-      ...message,
-      hmacType: grant.stanza.hmacKey ? grant.stanza.hmacType : undefined,
-      encryptionType: decision.encryption,
-      encMode: decision.encryption === "gpg" ? "Asymmetric" : grant.stanza.encMode,
-      finalData: decision.wire,
-    }),
-  );
   switch (grant.kind) {
     case "command":
       await runSpaCommand(grant, to.commands);

@@ -4,7 +4,6 @@
  * --exit-parse-config → daemonize/PID → digest cache → firewall init → capture.
  */
 
-import { mkdirSync } from "node:fs";
 import { type AccessStanza, loadAccessConfig } from "../config/access-config.js";
 import { loadServerConfig, type ServerConfig } from "../config/server-config.js";
 import { ERRORS, FwknopError } from "../errors.js";
@@ -28,6 +27,7 @@ import { startObservability } from "./observability.js";
 import { checkCommandLinePaths, type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
 import { acquirePidFile, releasePidFile } from "./pid-file.js";
 import { openFileReplayCache } from "./replay/file-cache.js";
+import { ensureRunDir } from "./run-dir.js";
 import { installSignalHandlers } from "./signals.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -100,6 +100,8 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
 
 async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger): Promise<number> {
   const backend = () => makeBackend(config, backendSettingsFromConfig(config), opts, log);
+  // The config loader already refused a relative FWKNOP_RUN_DIR (with its file:line).
+  ensureRunDir(fileSettings(config).runDir, log);
 
   if (opts.action === "fw-list" || opts.action === "fw-list-all") {
     process.stdout.write(await backend().listText(opts.action === "fw-list-all"));
@@ -124,15 +126,12 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
     log.info("Configs parsed, exiting.");
     return 0;
   }
+  // At -v -v 2.6.10 logs the -D dump (config settings, then each access stanza) at start-up.
+  if (opts.verbose + loggingSettings(config).verbosity >= 2) {
+    for (const line of dumpConfig(config, stanzas).split("\n")) log.debug(line);
+  }
 
-  const { runDir, pidFile } = fileSettings(config);
-  if (!runDir.startsWith("/"))
-    throw new FwknopError(
-      "FWK_ERR_CONFIG_VALUE",
-      `FWKNOP_RUN_DIR '${runDir}' must be an absolute path`,
-    );
-  mkdirSync(runDir, { recursive: true, mode: 0o700 });
-
+  const { pidFile } = fileSettings(config);
   // Without -f we re-spawn detached; the parent returns once the child reports ready.
   let ready: DaemonReady | undefined;
   if (!opts.foreground) {
@@ -145,6 +144,9 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
 
   const pid = pidFile;
   acquirePidFile(pid);
+  // 2.6.10's start-up lines.
+  log.debug(`[+] Writing my PID (${process.pid}) to the lock file: ${pid}`);
+  log.info("Starting fwknopd");
   try {
     return await serve(opts, config, stanzas, log, ready);
   } finally {
@@ -183,7 +185,7 @@ async function serve(
   const needsFirewall = !opts.testMode && initialStanzas.some((s) => s.cmdCycleOpen === undefined);
   const firewall = needsFirewall ? await startFirewall(config, opts, log) : undefined;
 
-  const { intake, startLine, ended } = createIntakeFromConfig(config, {
+  const { intake, startLine, setupLines, ended } = createIntakeFromConfig(config, {
     log,
     udpServerForced: opts.cli.ENABLE_UDP_SERVER !== undefined,
   });
@@ -203,7 +205,8 @@ async function serve(
     testMode: opts.testMode,
     packetLimit: opts.packetLimit,
     onLimit: () => {
-      log.info(`Packet count limit (${opts.packetLimit}) reached. Exiting.`);
+      log.info(`* Incoming packet count limit of ${opts.packetLimit} reached`);
+      log.info(`Packet count limit (${opts.packetLimit}) reached. Exiting...`);
       finish(0);
     },
     now,
@@ -243,6 +246,7 @@ async function serve(
 
   await daemon.start();
   // Logged once the intake really listens: scripts wait for this line.
+  for (const line of setupLines) log.info(line);
   log.info(startLine);
   // A capture that ends by itself (end of --pcap-file, interface gone) ends the daemon.
   void ended.then((e) => {
@@ -255,6 +259,7 @@ async function serve(
   const code = await finished;
   stopping = true;
   systemd.stopping();
+  log.info("Gracefully leaving the fwknopd event loop.");
   await daemon.stop();
   log.info(daemon.countsSummary());
   if (firewall) {
@@ -265,6 +270,7 @@ async function serve(
   await observers.close();
   await systemd.close();
   removeSignalHandlers();
+  log.info("Shutting Down fwknopd.");
   return code;
 }
 
@@ -306,5 +312,6 @@ function accessOptions(config: ServerConfig, log: Logger) {
     server: config,
     warn: (m: string) => log.warn(m),
     info: (m: string) => log.info(m),
+    debug: (m: string) => log.debug(m),
   };
 }

@@ -7,7 +7,7 @@ import type { ServerConfig } from "../config/server-config.js";
 import type { Logger } from "../log/logger.js";
 import type { GrantLedger } from "./grants.js";
 import type { Intake } from "./intake/intake.js";
-import { createMetrics, type MetricsSources } from "./metrics.js";
+import type { MetricsSources } from "./metrics.js";
 import { metricsListenFromConfig, startMetricsEndpoint } from "./metrics-endpoint.js";
 import type { ReplayCache } from "./replay/replay-cache.js";
 
@@ -24,6 +24,8 @@ export interface Observability {
 export async function startObservability(cfg: ServerConfig, log: Logger): Promise<Observability> {
   const listen = metricsListenFromConfig(cfg);
   if (!listen) return { attach() {}, close: () => Promise.resolve() };
+  // Loaded only when asked for: prom-client is most of the daemon's code by size.
+  const { createMetrics } = await import("./metrics.js");
   const sources: MetricsSources = {};
   const metrics = createMetrics({
     backend: cfg.firewallType,

@@ -60,6 +60,9 @@ const TABLE: readonly OptionSpec[] = [
   { long: "version", short: "V", takesArg: false, id: "version" },
 ];
 
+/** The option table, also read by the man-page test (every option must be documented). */
+export const DAEMON_OPTIONS: readonly OptionSpec[] = TABLE;
+
 /** What the invocation asks for; the daemon itself is "run". */
 export type DaemonAction =
   | "run"

@@ -19,6 +19,7 @@ import {
 } from "../protocol/spa.js";
 import { checkGpgSigner, gpgSigner, verifyGpgSignatures } from "./gpg-policy.js";
 import type { Candidate } from "./intake/intake.js";
+import { decodeDump } from "./packet-dump.js";
 import { decidePolicy, type Grant, type PolicySettings } from "./policy.js";
 import { type PrecheckOptions, precheck } from "./precheck.js";
 import {
@@ -36,6 +37,8 @@ export interface PipelineContext {
   now: () => number;
   /** Informational lines the pipeline itself logs (the GPG signer of a packet). */
   info?: (line: string) => void;
+  /** 2.6.10's -v lines: the packet data tried under a stanza, and its decoded fields. */
+  debug?: (line: string) => void;
 }
 
 /** Why one stanza did not grant: kept so the final verdict names the most telling reason. */
@@ -107,14 +110,18 @@ async function evaluateStanzas(
       outcomes.push({ stanza: stanza.index, code, detail });
     if (!stanza.source.matches(c.srcIp)) continue;
     if (stanza.destination && !stanza.destination.matches(c.dstIp)) {
-      miss("FWK_ERR_SPA_DEST_MISMATCH", `destination ${c.dstIp} is not in DESTINATION`);
+      miss(
+        "FWK_ERR_SPA_DEST_MISMATCH",
+        `SPA packet (${c.srcIp} -> ${c.dstIp}) filtered by SOURCE and/or DESTINATION criteria (destination not in DESTINATION)`,
+      );
       continue;
     }
     if (stanza.accessExpire !== undefined && now > stanza.accessExpire) {
-      miss("FWK_ERR_SPA_STANZA_EXPIRED", `Access stanza #${stanza.index} has expired`);
+      miss("FWK_ERR_SPA_STANZA_EXPIRED", `Access stanza has expired (stanza #${stanza.index})`);
       continue;
     }
 
+    ctx.debug?.(`SPA Packet: '${wire}'`);
     let decoded = decryptRijndael(wire, encClass, stanza);
     const gpgStanza = stanza.gpgDecryptPw !== undefined || stanza.gpgAllowNoPw;
     // Step 10: GPG when Rijndael did not succeed (the only await here, so Rijndael-only
@@ -132,6 +139,8 @@ async function evaluateStanzas(
       continue;
     }
     message = decoded.value.message;
+    const encryption = decoded.value.signatures ? "gpg" : "rijndael";
+    ctx.debug?.(decodeDump(c.srcIp, stanza, message, encryption, wire));
 
     // Upstream records the digest as soon as a packet authenticates, before the age, user and
     // port checks: an authentic packet that is refused cannot be retried by an eavesdropper.
@@ -162,7 +171,6 @@ async function evaluateStanzas(
         : { srcIp: c.srcIp, dstIp: c.dstIp, forwardedFor };
     const verdict = decidePolicy(message, stanza, packet, ctx.policy, now);
     if (verdict.ok) {
-      const encryption = decoded.value.signatures ? "gpg" : "rijndael";
       return { ok: true, grant: verdict.value, message, encryption, wire, outcomes };
     }
     miss(verdict.code, verdict.detail);

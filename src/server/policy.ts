@@ -129,7 +129,7 @@ export function decidePolicy(
   if (isForwardNatType(msg.messageType) && !settings.natForwarding) {
     return deny(
       "FWK_ERR_SPA_NAT_DISABLED",
-      "SPA packet from requested NAT access, but is not enabled/supported",
+      `SPA packet from ${packet.srcIp} requested NAT access, but is not enabled/supported`,
     );
   }
   if (isLocalNatType(msg.messageType) && !settings.localNat) {

@@ -78,6 +78,13 @@ export function startChild(argv: readonly string[], opts: ChildOptions = {}): Lo
   });
   // Write errors (EPIPE after the child died) surface through `exited`, not as crashes.
   child.stdin?.on("error", () => {});
+  // A refused signal is an 'error' event too: EPERM once the child switched to another user (as
+  // tcpdump does after opening the interface) and we lack CAP_KILL (a sandboxed unit). stop()
+  // handles it; it must not crash us.
+  let killRefused = false;
+  child.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.syscall === "kill" && e.code === "EPERM") killRefused = true;
+  });
   const unrefPipes = () => {
     child.unref();
     for (const s of [child.stdin, child.stdout, child.stderr, child.stdio[3]]) {
@@ -101,12 +108,23 @@ export function startChild(argv: readonly string[], opts: ChildOptions = {}): Lo
     },
     async stop(s: StopOptions = {}) {
       if (!running) return exited;
+      let abandon: (e: ChildExit) => void = () => {};
+      const abandoned = new Promise<ChildExit>((resolve) => {
+        abandon = resolve;
+      });
+      // When the signal is refused, waiting would never end: close our ends of its pipes
+      // instead, so the child ends at its next write, and stop waiting.
+      const signal = (sig: NodeJS.Signals) => {
+        if (child.kill(sig) || !killRefused) return;
+        for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
+        abandon({ code: null, signal: null, error: new Error(`${sig} refused (EPERM)`) });
+      };
       // The timer also keeps the loop alive while we wait for an unref'd child.
-      const timer = setTimeout(() => child.kill("SIGKILL"), s.graceMs ?? 2000);
+      const timer = setTimeout(() => signal("SIGKILL"), s.graceMs ?? 2000);
       const ask = s.ask ?? "SIGTERM";
       if (ask === "end-stdin") child.stdin?.end();
-      else child.kill(ask);
-      const exit = await exited;
+      else signal(ask);
+      const exit = await Promise.race([exited, abandoned]);
       clearTimeout(timer);
       return exit;
     },

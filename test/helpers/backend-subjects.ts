@@ -55,6 +55,12 @@ export interface Subject {
   plant?(b: FirewallBackend, rules: Rule[]): Promise<void>;
   /** Lifetime of the grant the expiry scenario watches (slow tools need a little longer). */
   grantSeconds: number;
+  /**
+   * How long after the expiry checks (+300 ms for the ledger, +1200 ms for the firewall's own
+   * timer) the rule may still be seen: 0 for the kernel tools, as the old iptables/nftables tests
+   * required; process-per-call tools (firewall-cmd, the node stand-ins) get slack.
+   */
+  expirySlackMs: number;
   /** Whether the firewall itself closes access at the expiry (no daemon needed). */
   closesByItself: boolean;
   /** A backend whose tool fails until `fail(false)`. */
@@ -93,6 +99,7 @@ abstract class NetnsSubject {
   pair!: NetnsPair;
   // Kernel-timed sets expire on their own: under load, 2 s can pass before the first connect.
   grantSeconds = 4;
+  expirySlackMs = 0;
   service: ChildProcess | undefined;
   readonly port: number = PORT;
   get clientIp(): string {
@@ -240,6 +247,7 @@ class FirewalldSubject extends NetnsSubject implements Subject {
     this.closesByItself = mode === "rich";
     // firewall-cmd is a Python program talking D-Bus: ≈ 0.2 s a call, more under load.
     this.grantSeconds = 12;
+    this.expirySlackMs = 5000;
     this.port = mode === "rich" ? PORT : PORT + 1;
   }
   get name() {
@@ -330,6 +338,7 @@ abstract class StandinSubject {
   readonly clientIp = "198.18.0.2";
   // Every stand-in call starts node (≈ 50 ms, more under load); ipfw needs several per batch.
   readonly grantSeconds = 6;
+  readonly expirySlackMs = 10_000;
   readonly port = PORT;
   readonly closesByItself = false;
   tool!: Standin;

@@ -116,6 +116,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Log line that means "ready" (default: the UDP server start line). */
   readyLog?: RegExp;
+  /** The whole command line, instead of daemonArgv(binary, cfg) + args (e.g. in a chroot). */
+  argv?: readonly string[];
 }
 
 /** A foreground fwknopd (ours or the C one) on the files of `cfg`. */
@@ -135,7 +137,7 @@ export function daemonArgv(binary: string, cfg: ConfigDir): string[] {
 }
 
 export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Promise<RunningDaemon> {
-  const argv = [...daemonArgv(opts.binary ?? OUR_FWKNOPD, cfg), ...(opts.args ?? [])];
+  const argv = opts.argv ?? [...daemonArgv(opts.binary ?? OUR_FWKNOPD, cfg), ...(opts.args ?? [])];
   const inNs = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
   const full = [...(opts.wrap ?? []), ...inNs];
   const proc = spawn(full[0] as string, full.slice(1), {

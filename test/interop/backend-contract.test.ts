@@ -82,7 +82,7 @@ for (const s of contractSubjects()) {
         assert.deepEqual(keysOf(listed), keysOf([r]));
         await sleep(Math.max(0, r.expiresAt * 1000 - Date.now()) + 300);
         assert.equal(
-          await eventually(async () => !(await s.installed(r)), 3000),
+          await eventually(async () => !(await s.installed(r)), s.expirySlackMs),
           true,
           "removed at its expiry",
         );
@@ -138,7 +138,7 @@ for (const s of contractSubjects()) {
         await reachable(true, "open");
         await sleep(Math.max(0, r.expiresAt * 1000 - Date.now()) + 1200);
         assert.equal(
-          await eventually(async () => !(await s.installed(r)), 3000),
+          await eventually(async () => !(await s.installed(r)), s.expirySlackMs),
           true,
           "gone without us",
         );

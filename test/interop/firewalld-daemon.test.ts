@@ -5,6 +5,8 @@
  * case) and 2223 listed in the zone but hidden by a direct REJECT rule.
  * - rich mode (default): the knock opens the zone-hidden port; it closes on time; after kill -9
  *   of fwknopd, firewalld still closes it (the rich rule's --timeout).
+ * - IPv6: our client knocks over IPv6 (the C client cannot), and a family="ipv6" rich rule opens
+ *   the zone-hidden port for the client's IPv6 address.
  * - passthrough mode (2.6.10's rules): the knock opens the REJECT-hidden port but not the
  *   zone-hidden one (measured: firewalld's nftables zone rejects what iptables accepted);
  *   --fw-list shows our direct chains, --fw-flush removes them.
@@ -18,6 +20,7 @@ import {
   accessStanza,
   C_FWKNOP,
   knock,
+  OUR_FWKNOP,
   OUR_FWKNOPD,
   randomKeys,
   startDaemon,
@@ -30,10 +33,13 @@ import {
   type TestFirewalld,
 } from "../helpers/firewalld.js";
 import {
+  addIpv6,
+  CLIENT_IP6,
   canConnect,
   canUseNetns,
   createNetnsPair,
   type NetnsPair,
+  SERVER_IP6,
   startHiddenService,
 } from "../helpers/netns.js";
 
@@ -64,6 +70,7 @@ before(async () => {
   const missing = missingFirewalld();
   if (missing) assert.fail(missing);
   pair = await createNetnsPair("fwdd");
+  await addIpv6(pair);
   fwd = await startFirewalld(pair.server);
   // The SPA port must reach the daemon; 2223 is in the zone but a direct rule rejects it.
   await fwd.cmd("--add-port=62201/udp");
@@ -143,6 +150,40 @@ describe("rich mode (FIREWALL_TYPE firewalld, the default FIREWD_MODE)", () => {
     } finally {
       await daemon.stop();
     }
+  });
+});
+
+describe("IPv6 in rich mode", () => {
+  test("a knock over IPv6 opens the zone-hidden port for the client's IPv6 address only", async () => {
+    const v6 = { client: pair.client, clientIp: CLIENT_IP6, serverIp: SERVER_IP6 };
+    const open6 = (timeoutMs = 700) => canConnect(pair.client, SERVER_IP6, ZONE_HIDDEN, timeoutMs);
+    assert.equal(await open6(400), false, "hidden by the zone over IPv6 too");
+    const cfg = writeConfigDir(
+      { FIREWALL_TYPE: "firewalld" },
+      accessStanza(keys, { FW_ACCESS_TIMEOUT: "30" }, "2001:db8::/64"),
+    );
+    const daemon = await startDaemon(cfg, { netns: pair.server });
+    try {
+      await knock(v6, keys, { binary: OUR_FWKNOP, port: ZONE_HIDDEN, sourceAddress: true });
+      await daemon.waitForLog(
+        /Added access rule to zone \(default\) for 2001:db8::2 -> ::\/0 tcp\/2222, expires at \d+/,
+        20_000,
+      );
+      assert.equal(await open6(), true, "open over IPv6");
+      assert.match(
+        await fwd.cmd("--list-rich-rules"),
+        /rule family="ipv6" source address="2001:db8::2" port port="2222" protocol="tcp" log prefix="fwknop _exp_\d+ "/,
+      );
+      assert.equal(
+        await open(ZONE_HIDDEN, 400),
+        false,
+        "the IPv4 address of the client was not opened",
+      );
+    } finally {
+      await daemon.stop(); // FLUSH_FIREWD_AT_EXIT Y: our rich rules go
+    }
+    assert.doesNotMatch(await fwd.cmd("--list-rich-rules"), /_exp_/);
+    assert.equal(await open6(400), false, "closed again after exit");
   });
 });
 

@@ -92,6 +92,8 @@ before(async () => {
     },
   );
   mkdirSync(join(dir, "adir"));
+  // Present from the start, so no run has "Run directory … does not exist" as its first line.
+  mkdirSync(join(dir, "run"), { mode: 0o700 });
 });
 
 after(() => pair?.cleanup());

@@ -91,6 +91,35 @@ describe("ipfw against the stand-in", () => {
     ]);
   });
 
+  test("a re-knock of one port of a two-port knock: the shared number moves, the other port is re-added", async () => {
+    const tool = standin();
+    const b = ipfwBackend(tool);
+    await b.init({ flush: true });
+    const exp = nowSec() + 30;
+    const ssh = access("198.18.0.2", 22, exp);
+    const web = access("198.18.0.2", 80, exp);
+    await b.apply([ssh, web], []);
+    const later = { ...ssh, expiresAt: exp + 60 };
+    await b.apply([later], [ssh]);
+    const rules = tool.read<IpfwState>().rules.map((r) => [r.num, r.set, r.body]);
+    assert.deepEqual(rules, [
+      [10000, 2, `allow tcp from 198.18.0.2 to me dst-port 22 setup keep-state // _exp_${exp}`],
+      [10000, 2, `allow tcp from 198.18.0.2 to me dst-port 80 setup keep-state // _exp_${exp}`],
+      [10001, 1, `allow tcp from 198.18.0.2 to me dst-port 80 setup keep-state // _exp_${exp}`],
+      [
+        10002,
+        1,
+        `allow tcp from 198.18.0.2 to me dst-port 22 setup keep-state // _exp_${exp + 60}`,
+      ],
+    ]);
+    const live = (await b.listInstalled()).map((r) => [r.dport, r.expiresAt]).sort();
+    assert.deepEqual(live, [
+      [22, exp + 60],
+      [80, exp],
+    ]);
+    await b.flush();
+  });
+
   test("IPFW_MAX_RULES reached: the grant is refused with FWK_ERR_FW_IPFW_RULES_EXHAUSTED and logged", async () => {
     const tool = standin();
     const log = recorder();

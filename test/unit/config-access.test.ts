@@ -304,6 +304,13 @@ describe("loadAccessConfig: stanza variables", () => {
       "FWK_ERR_CONFIG_STANZA",
       "FIREWALL_TYPE nftables\nENABLE_IPT_FORWARDING Y\n",
     );
+    // pf and ipfw grant plain access only (their 2.6.10 builds have no NAT).
+    fails(
+      `SOURCE ANY\n${K}FORCE_NAT 192.168.10.2 22\n`,
+      /FORCE_NAT requires NAT, which FIREWALL_TYPE ipfw does not offer/,
+      "FWK_ERR_CONFIG_STANZA",
+      "FIREWALL_TYPE ipfw\n",
+    );
   });
 
   test("unknown names warn; lines before SOURCE are ignored with a warning", () => {

@@ -125,13 +125,17 @@ describe("parseAddressList", () => {
   test("refusals name the entry and the reason", () => {
     assert.match(
       refused("10.0.0.0/0"),
-      /'10\.0\.0\.0\/0': invalid mask '0' \(CIDR prefix must be 1-32\)/,
+      /'10\.0\.0\.0\/0': Invalid IP mask str '0'\. \(CIDR prefix must be 1-32\)/,
     );
-    assert.match(refused("10.0.0.0/33"), /invalid mask '33'/);
-    assert.match(refused("10.0.0.0/"), /missing mask value/);
-    assert.match(refused("10.0.0.0/255"), /invalid mask '255'/);
-    assert.match(refused("10.0.0.0/255.255.0.0.0"), /invalid mask/);
-    assert.match(refused("10.0.0.300"), /'10\.0\.0\.300': not an IPv4 address/);
+    assert.match(refused("10.0.0.0/33"), /Invalid IP mask str '33'/);
+    assert.match(refused("10.0.0.0/"), /Missing mask value/);
+    assert.match(refused("10.0.0.0/255"), /Invalid IP mask str '255'/);
+    assert.match(refused("10.0.0.0/255.255.0.0.0"), /Fatal error parsing IP mask to int/);
+    assert.match(refused("10.0.0.0/299.255.0.0"), /Fatal error parsing IP mask to int for: 299/);
+    assert.match(
+      refused("10.0.0.300"),
+      /'10\.0\.0\.300': Error parsing string to IP \(not an IPv4 address\)/,
+    );
     assert.match(
       refused("192.0.2.1, host.example"),
       /'host\.example' in '192\.0\.2\.1, host\.example'/,

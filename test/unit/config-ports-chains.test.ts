@@ -24,12 +24,12 @@ describe("parsePortList", () => {
 
   test("refusals", () => {
     const cases: [string, RegExp][] = [
-      ["icmp/0", /invalid protocol in 'icmp\/0'/],
-      ["tcp/65536", /invalid port in 'tcp\/65536', must be in \[0,65535\]/],
-      ["tcp/-1", /invalid port/],
-      ["22", /'22' is not proto\/port/],
-      ["tcp/22,", /'' is not proto\/port/],
-      ["tcp /22", /invalid protocol/],
+      ["icmp/0", /Invalid protocol in access port entry: icmp\/0/],
+      ["tcp/65536", /Invalid port 'tcp\/65536' in access request, must be in \[0,65535\]/],
+      ["tcp/-1", /Invalid port/],
+      ["22", /Parse error on access port entry: 22 /],
+      ["tcp/22,", /Parse error on access port entry: {2}/],
+      ["tcp /22", /Invalid protocol/],
     ];
     for (const [text, re] of cases) {
       const r = parsePortList(text);

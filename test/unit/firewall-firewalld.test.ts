@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { loadServerConfig } from "../../src/config/server-config.js";
 import type { Rule } from "../../src/firewall/backend.js";
+import { deleteChains } from "../../src/firewall/chain-steps.js";
 import {
   directArgs,
   directFamily,
@@ -88,13 +89,31 @@ describe("firewalld passthrough mode = fwknopd 2.6.10's firewalld build (spec §
     assert.equal(cmd(directArgs.checkJump(input)), `${p} -C INPUT -t filter -j FWKNOP_INPUT`);
     assert.equal(cmd(directArgs.listJumps(input)), `${p} -t filter -L INPUT --line-numbers -n`);
     assert.equal(cmd(directArgs.addJump(input)), `${p} -t filter -I INPUT 1 -j FWKNOP_INPUT`);
-    assert.equal(cmd(directArgs.deleteJump(input)), `${p} -t filter -D INPUT -j FWKNOP_INPUT`);
-    assert.equal(cmd(directArgs.flushChain(input)), `${p} -t filter -F FWKNOP_INPUT`);
-    assert.equal(cmd(directArgs.deleteChain(input)), `${p} -t filter -X FWKNOP_INPUT`);
     assert.equal(
       cmd(directArgs.listChain(input)),
       `${p} -t filter -L FWKNOP_INPUT --line-numbers -n`,
     );
+  });
+
+  test("flush (spec §11.1.6): jump rules out until none is left, then -F and -X", async () => {
+    const input = settingsOf("").chains.input;
+    assert.ok(input);
+    const calls: string[] = [];
+    await deleteChains(
+      async (args) => {
+        calls.push(passthrough(FC, "ipv4", args).join(" "));
+        // One jump rule to delete: the second -D finds none.
+        return { code: calls.length === 2 ? 1 : 0, signal: null, stdout: "", stderr: "" };
+      },
+      [input],
+    );
+    const p = `${FC} --direct --passthrough ipv4`;
+    assert.deepEqual(calls, [
+      `${p} -t filter -D INPUT -j FWKNOP_INPUT`,
+      `${p} -t filter -D INPUT -j FWKNOP_INPUT`,
+      `${p} -t filter -F FWKNOP_INPUT`,
+      `${p} -t filter -X FWKNOP_INPUT`,
+    ]);
   });
 
   test("a knock for tcp/22: the §11.1.2 INPUT template after -A FWKNOP_INPUT", () => {

@@ -19,6 +19,8 @@ export interface IntakeChoice {
   intake: Intake;
   /** Upstream's log line for the mode, to log once the intake has started. */
   startLine: string;
+  /** Upstream's lines naming the capture source and filter, logged before it starts. */
+  setupLines: string[];
   /** Settles when the intake ends by itself (pcap file consumed, capture lost); the daemon exits. */
   ended: Promise<IntakeEnd>;
 }
@@ -39,23 +41,29 @@ export function createIntakeFromConfig(
       // SOURCE is ANY or lists IPv6 networks.
       intake: createUdpIntake({ port, host: "::", log }),
       startLine: `Kicking off UDP server to listen on port ${port}.`,
+      setupLines: [],
       // The UDP server only ends when the daemon stops it.
       ended: new Promise<IntakeEnd>(() => {}),
     };
   }
   const startLine = "Starting fwknopd main event loop.";
+  const filterLine = `PCAP filter is: '${cfg.get("PCAP_FILTER") ?? ""}'`;
   const file = cfg.get("PCAP_FILE");
   if (file !== undefined && file !== "") {
     const intake = createPcapFileIntake({ path: file, log });
-    return { intake, startLine, ended: intake.ended };
+    const setupLines = [`Reading pcap file: ${file}`, filterLine];
+    return { intake, startLine, setupLines, ended: intake.ended };
   }
   const pcap = createPcapLiveIntake(liveOptionsFromConfig(cfg, log));
-  if (!cfg.bool("ENABLE_TCP_SERVER")) return { intake: pcap, startLine, ended: pcap.ended };
+  const setupLines = [`Sniffing interface: ${cfg.get("PCAP_INTF") ?? ""}`, filterLine];
+  if (!cfg.bool("ENABLE_TCP_SERVER")) {
+    return { intake: pcap, startLine, setupLines, ended: pcap.ended };
+  }
   // Upstream keeps the port in 16 bits although the range check allows up to 131071.
   const port = cfg.int("TCPSERV_PORT") & 0xffff;
   if (port !== cfg.int("TCPSERV_PORT")) log.warn(`TCPSERV_PORT is above 65535; using ${port}.`);
   const tcp = createDummyTcpServer({ port, log });
-  return { intake: withTcpServer(pcap, tcp), startLine, ended: pcap.ended };
+  return { intake: withTcpServer(pcap, tcp), startLine, setupLines, ended: pcap.ended };
 }
 
 export function liveOptionsFromConfig(cfg: ServerConfig, log: Logger): PcapLiveOptions {

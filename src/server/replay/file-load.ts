@@ -82,8 +82,25 @@ export function loadFile(path: string, cutoff: number, log: Logger): LoadResult 
         start = nl + 1;
       }
       while (start < n) {
+        // The common line (a live canonical digest, ending inside this chunk) without a call;
+        // every other line, including one this scan refuses, goes through lineAt.
+        const at = pos + start;
+        const fast = scanLine(buf, start, n, false);
+        if (
+          fast >= 0 &&
+          fast < n &&
+          lineText.canonical &&
+          at <= MAX_ROW_OFFSET &&
+          (lineFields[FIELD.time] as number) >= cutoff
+        ) {
+          stats.lines++;
+          rows.append(lineDigest, lineFields[FIELD.time] as number, at);
+          lineNo++;
+          start = fast + 1;
+          continue;
+        }
         // A line that does not end inside this chunk is finished with the next one.
-        const end = lineAt(buf, start, n, pos + start, lineNo + 1, OPEN);
+        const end = lineAt(buf, start, n, at, lineNo + 1, OPEN);
         if (end >= n) {
           carry = Buffer.from(buf.subarray(start, n));
           break;
