@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
 import fc from "fast-check";
-import { DigestTable, decodeDigest } from "../../src/server/replay/digest-table.js";
+import {
+  DigestTable,
+  decodeDigest,
+  decodeDigestKey,
+} from "../../src/server/replay/digest-table.js";
 
 const digestOf = (i: number) =>
   createHash("sha256").update(String(i)).digest("base64").slice(0, 43);
@@ -123,5 +127,27 @@ test("property: the table agrees with a Map model through inserts, growth and dr
       }
     }),
     { numRuns: 150 },
+  );
+});
+
+test("property: decodeDigestKey answers like decodeDigest and writes the same first 16 bytes", () => {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const text = fc.oneof(
+    fc.nat(100_000).map(digestOf),
+    fc
+      .tuple(fc.nat(100_000), fc.nat(42), fc.constantFrom(" ", "-", "=", "\n", "A", "z"))
+      .map(([i, at, c]) => digestOf(i).slice(0, at) + c + digestOf(i).slice(at + 1)),
+    fc.tuple(fc.nat(100_000), fc.nat(63)).map(([i, v]) => digestOf(i).slice(0, 42) + alphabet[v]),
+  );
+  fc.assert(
+    fc.property(text, (t) => {
+      const full = new Uint8Array(32);
+      const key = new Uint8Array(16);
+      const src = Buffer.from(t, "latin1");
+      const canonical = decodeDigest(src, 0, full);
+      assert.equal(decodeDigestKey(src, 0, key), canonical);
+      if (canonical) assert.deepEqual(key, full.subarray(0, 16));
+    }),
+    { numRuns: 500 },
   );
 });

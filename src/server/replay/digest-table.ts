@@ -37,10 +37,37 @@ for (let a = 0; a < 64; a++) {
  * would not round-trip, and the digest is kept verbatim instead).
  */
 export function decodeDigest(src: Uint8Array, start: number, out: Uint8Array): boolean {
-  if (src.length - start < DIGEST_CHARS) return false;
+  if (src.length - start < DIGEST_CHARS || !decodeQuads(src, start, out, 10)) return false;
+  const i = start + 40;
+  const hi = B64_PAIR[(src[i] as number) | ((src[i + 1] as number) << 8)] as number;
+  const c = B64_VALUE[src[i + 2] as number] as number;
+  if (hi < 0 || c > 63 || (c & 3) !== 0) return false;
+  out[30] = hi >>> 4;
+  out[31] = ((hi & 15) << 4) | (c >>> 2);
+  return true;
+}
+
+/**
+ * `decodeDigest` for a caller that keys on the first 16 bytes: the same answer (canonical or
+ * not), but only those bytes are written to `out`; the remaining characters are only checked.
+ */
+export function decodeDigestKey(src: Uint8Array, start: number, out: Uint8Array): boolean {
+  if (src.length - start < DIGEST_CHARS || !decodeQuads(src, start, out, 5)) return false;
+  const i = start + 20;
+  const hi = B64_PAIR[(src[i] as number) | ((src[i + 1] as number) << 8)] as number;
+  if (hi < 0) return false;
+  out[15] = hi >>> 4;
+  let bad = 0;
+  for (let k = start + 22; k < start + 42; k++) bad |= B64_VALUE[src[k] as number] as number;
+  const last = B64_VALUE[src[start + 42] as number] as number;
+  // 255 marks a byte outside the alphabet; the last character's two spare bits must be clear.
+  return (bad & 0x80) === 0 && last <= 63 && (last & 3) === 0;
+}
+
+/** `quads` groups of four characters from `src[start..)` into three bytes each; false on a non-alphabet byte. */
+function decodeQuads(src: Uint8Array, start: number, out: Uint8Array, quads: number): boolean {
   let o = 0;
-  let i = start;
-  for (const end = start + 40; i < end; i += 4) {
+  for (let i = start, end = start + 4 * quads; i < end; i += 4) {
     const hi = B64_PAIR[(src[i] as number) | ((src[i + 1] as number) << 8)] as number;
     const lo = B64_PAIR[(src[i + 2] as number) | ((src[i + 3] as number) << 8)] as number;
     if ((hi | lo) < 0) return false;
@@ -48,11 +75,6 @@ export function decodeDigest(src: Uint8Array, start: number, out: Uint8Array): b
     out[o++] = ((hi & 15) << 4) | (lo >>> 8);
     out[o++] = lo & 0xff;
   }
-  const hi = B64_PAIR[(src[i] as number) | ((src[i + 1] as number) << 8)] as number;
-  const c = B64_VALUE[src[i + 2] as number] as number;
-  if (hi < 0 || c > 63 || (c & 3) !== 0) return false;
-  out[30] = hi >>> 4;
-  out[31] = ((hi & 15) << 4) | (c >>> 2);
   return true;
 }
 

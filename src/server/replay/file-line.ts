@@ -5,13 +5,13 @@
  * loads): numbers land in `lineFields`, and only addresses that are not dotted quads (IPv6) and
  * digests that are not canonical become strings.
  */
-import { DIGEST_CHARS, decodeDigest, FIELD } from "./digest-table.js";
+import { DIGEST_CHARS, decodeDigestKey, FIELD } from "./digest-table.js";
 
 /** The numeric fields of the last line scanned, indexed by FIELD (addresses as numbers). */
 export const lineFields = new Uint32Array(6);
 
-/** The binary digest of the last line scanned, when `lineText.canonical`. */
-export const lineDigest = new Uint32Array(8);
+/** The first 16 bytes of the last line's binary digest (its key), when `lineText.canonical`. */
+export const lineDigest = new Uint32Array(4);
 const lineDigestBytes = new Uint8Array(lineDigest.buffer);
 
 /** What `scanLine` found beyond the numbers. */
@@ -45,7 +45,7 @@ export function scanLine(b: Uint8Array, start: number, end: number, addresses = 
   // The common case, a canonical SHA-256, is decoded (and so checked) at once instead of being
   // scanned byte by byte.
   const after = b[p + DIGEST_CHARS];
-  lineText.canonical = (after === SPACE || after === TAB) && decodeDigest(b, p, lineDigestBytes);
+  lineText.canonical = (after === SPACE || after === TAB) && decodeDigestKey(b, p, lineDigestBytes);
   if (lineText.canonical) p += DIGEST_CHARS;
   else while (p < end && b[p] !== SPACE && b[p] !== TAB && b[p] !== NL) p++;
   const dLen = p - d0;
@@ -60,7 +60,11 @@ export function scanLine(b: Uint8Array, start: number, end: number, addresses = 
     const s = p;
     if ((field === FIELD.src || field === FIELD.dst) && !addresses) {
       // Any token of 1 to 45 characters is an address: only its length is checked.
-      while (p < end && b[p] !== SPACE && b[p] !== TAB && b[p] !== NL) p++;
+      // Most bytes are above the space: one comparison each.
+      for (; p < end; p++) {
+        const c = b[p] as number;
+        if (c <= SPACE && (c === SPACE || c === TAB || c === NL)) break;
+      }
       if (p === s || p - s > 45) return -1;
       continue;
     }
