@@ -33,7 +33,6 @@ const dir = mkdtempSync(join(tmpdir(), "fwk-junk-cost-"));
 try {
   const replay = await openFileReplayCache({
     path: join(dir, "digest.cache"),
-    now: () => Math.floor(Date.now() / 1000),
     log: silentLogger,
   });
   const ctx = defaultPipelineContext({

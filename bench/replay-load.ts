@@ -43,7 +43,7 @@ if (process.argv[2] === "--load") {
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuMs();
   const t0 = performance.now();
-  const cache = await openFileReplayCache({ path, now: () => now, log: silentLogger });
+  const cache = await openFileReplayCache({ path, log: silentLogger });
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const mainMs = mainThreadCpuMs() - main0;

@@ -47,10 +47,19 @@ export function sendRawPacket(mode: string, packet: Buffer, dst: string): Promis
     );
   }
   return new Promise((resolve, reject) => {
-    sock.on("error", (e) =>
-      reject(new FwknopError("FWK_ERR_CLIENT_SEND", `send_spa_packet_${mode}: ${e.message}`)),
+    // raw-socket's poll handle does not hold the event loop open while a send is queued: when
+    // nothing else is pending (the bundled client loaded through bin/fwknop), the process
+    // would exit before the datagram left. A bounded timer keeps it alive until the callback.
+    const keepAlive = setTimeout(
+      () => reject(new FwknopError("FWK_ERR_CLIENT_SEND", `send_spa_packet_${mode}: timed out`)),
+      10_000,
     );
+    sock.on("error", (e) => {
+      clearTimeout(keepAlive);
+      reject(new FwknopError("FWK_ERR_CLIENT_SEND", `send_spa_packet_${mode}: ${e.message}`));
+    });
     sock.send(packet, 0, packet.length, dst, (err, bytes) => {
+      clearTimeout(keepAlive);
       sock.close();
       if (err)
         reject(

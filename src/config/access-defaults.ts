@@ -56,6 +56,7 @@ export function finishStanza(
     file: d.file,
     line: d.line,
     source: source.value,
+    written: { SOURCE: d.sourceText, ...d.written },
     // 0 (or unset) means the default, as upstream.
     fwAccessTimeout: fwAccessTimeout < 1 ? STANZA_DEFAULTS.fwAccessTimeout : fwAccessTimeout,
     maxFwTimeout: maxFwTimeout < 1 ? STANZA_DEFAULTS.maxFwTimeout : maxFwTimeout,
@@ -109,23 +110,24 @@ function setAccounts(d: StanzaDraft, s: AccessStanza): void {
   if (d.cmdExecUser) {
     s.cmdExecUser = d.cmdExecUser.name;
     s.cmdExecUid = d.cmdExecUser.uid;
-    // A non-root CMD_EXEC_USER without CMD_EXEC_GROUP runs with that user's primary group.
-    if (!d.cmdExecGroup && d.cmdExecUser.uid !== 0) s.cmdExecGid = d.cmdExecUser.gid;
   }
   if (d.cmdExecGroup) {
     s.cmdExecGroup = d.cmdExecGroup.name;
     s.cmdExecGid = d.cmdExecGroup.gid;
   }
+  // A non-root CMD_EXEC_USER whose group would be root (none given, or root) runs with that
+  // user's primary group, as 2.6.10 does (access-validate.ts logs it).
+  if (d.cmdExecUser && d.cmdExecUser.uid !== 0 && !s.cmdExecGid) s.cmdExecGid = d.cmdExecUser.gid;
   if (d.cmdSudoExecUser) {
     s.cmdSudoExecUser = d.cmdSudoExecUser.name;
     s.cmdSudoExecUid = d.cmdSudoExecUser.uid;
-    if (!d.cmdSudoExecGroup && d.cmdSudoExecUser.uid !== 0) {
-      s.cmdSudoExecGid = d.cmdSudoExecUser.gid;
-    }
   }
   if (d.cmdSudoExecGroup) {
     s.cmdSudoExecGroup = d.cmdSudoExecGroup.name;
     s.cmdSudoExecGid = d.cmdSudoExecGroup.gid;
+  }
+  if (d.cmdSudoExecUser && d.cmdSudoExecUser.uid !== 0 && !s.cmdSudoExecGid) {
+    s.cmdSudoExecGid = d.cmdSudoExecUser.gid;
   }
 }
 

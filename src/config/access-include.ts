@@ -149,6 +149,7 @@ export class AccessReader {
       return cur;
     }
     const variable = accessVariable(name);
+    if (variable) cur.written[name.toUpperCase()] = value;
     if (variable) variable.set(cur, value, this.context(name, where, encoding));
     else this.env.warn(`Ignoring unknown access parameter: '${name}' in ${where}`);
     return cur;
@@ -191,6 +192,7 @@ export class AccessReader {
         continue;
       }
       try {
+        d.written[l.name.toUpperCase()] = l.value;
         variable.set(d, l.value, this.context(l.name, `${path}:${l.line}`, encoding));
       } catch (e) {
         if (!(e instanceof FwknopError)) throw e;

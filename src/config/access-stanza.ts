@@ -59,6 +59,8 @@ export interface AccessStanza {
   forceMasquerade: boolean;
   disableDnat: boolean;
   forwardAll: boolean;
+  /** Each variable's value as written (its last occurrence), by upper-case name: for `-D`. */
+  written?: Readonly<Record<string, string>>;
 }
 
 /** Fields built when the stanza is finished, not set by one variable as read. */
@@ -67,6 +69,7 @@ type DerivedField =
   | "file"
   | "line"
   | "source"
+  | "written"
   | ListField
   | "cmdExecUser"
   | "cmdExecGroup"
@@ -115,6 +118,8 @@ export interface StanzaDraft {
   wantsSnat: boolean;
   /** Messages already logged for this stanza (a stanza can be checked twice). */
   said: Set<string>;
+  /** Each variable's value as written, by upper-case name. */
+  written: Record<string, string>;
 }
 
 export function newDraft(file: string, line: number, sourceText: string): StanzaDraft {
@@ -128,6 +133,7 @@ export function newDraft(file: string, line: number, sourceText: string): Stanza
     useGpg: false,
     wantsSnat: false,
     said: new Set(),
+    written: {},
   };
 }
 

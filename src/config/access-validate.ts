@@ -72,14 +72,15 @@ export function checkStanza(
   if (v.requireSourceAddress !== true) {
     say(d, info, `Warning: REQUIRE_SOURCE_ADDRESS not enabled for access stanza source: '${src}'`);
   }
-  if (d.cmdExecUser && d.cmdExecUser.uid !== 0 && !d.cmdExecGroup) {
+  // 2.6.10 takes the user's group whenever the group would be root (unset or root itself).
+  if (d.cmdExecUser && d.cmdExecUser.uid !== 0 && !d.cmdExecGroup?.gid) {
     say(
       d,
       info,
       `Setting gid to group associated with CMD_EXEC_USER '${d.cmdExecUser.name}' for setgid() execution in stanza source: '${src}'`,
     );
   }
-  if (d.cmdSudoExecUser && d.cmdSudoExecUser.uid !== 0 && !d.cmdSudoExecGroup) {
+  if (d.cmdSudoExecUser && d.cmdSudoExecUser.uid !== 0 && !d.cmdSudoExecGroup?.gid) {
     say(
       d,
       info,

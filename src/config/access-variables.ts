@@ -5,6 +5,7 @@
  * finished (access-defaults.ts), so those errors name the line that set them.
  */
 import { b64Decode, isBase64Text } from "../crypto/base64.js";
+import { canonicalIpv4 } from "../protocol/address-text.js";
 import { parseDigestName, parseEncryptionMode } from "../protocol/constants.js";
 import type { AccountLookup } from "../sys/accounts.js";
 import { isDirectory } from "../sys/file-kind.js";
@@ -48,6 +49,21 @@ function rejectChangeme(d: StanzaDraft, value: string, cx: VariableContext): voi
       `${cx.name} value is not properly set in stanza source '${d.sourceText}' (still __CHANGEME__)`,
     );
   }
+}
+
+/**
+ * Below 16 bytes (128 bits) a key can be searched; fwknopd --key-gen makes 32-byte Rijndael and
+ * 64-byte HMAC keys. 2.6.10 takes any length silently; we load the key but say so, with the line.
+ */
+const MIN_SAFE_KEY_BYTES = 16;
+
+function checkKeyLength(key: Buffer, cx: VariableContext): Buffer {
+  if (key.length > 0 && key.length < MIN_SAFE_KEY_BYTES) {
+    cx.warn(
+      `${cx.where}: Warning: ${cx.name} is only ${key.length} byte(s); keys shorter than ${MIN_SAFE_KEY_BYTES} bytes can be guessed (fwknopd --key-gen makes safe ones)`,
+    );
+  }
+  return key;
 }
 
 function base64(d: StanzaDraft, value: string, cx: VariableContext): Buffer {
@@ -207,7 +223,7 @@ export const ACCESS_VARIABLES: readonly AccessVariable[] = [
     keyFile: true,
     set: (d, value, cx) => {
       rejectChangeme(d, value, cx);
-      d.values.key = Buffer.from(value, cx.encoding);
+      d.values.key = checkKeyLength(Buffer.from(value, cx.encoding), cx);
       d.useRijndael = true;
     },
   },
@@ -215,7 +231,7 @@ export const ACCESS_VARIABLES: readonly AccessVariable[] = [
     name: "KEY_BASE64",
     keyFile: true,
     set: (d, value, cx) => {
-      d.values.key = base64(d, value, cx);
+      d.values.key = checkKeyLength(base64(d, value, cx), cx);
       d.useRijndael = true;
     },
   },
@@ -224,14 +240,14 @@ export const ACCESS_VARIABLES: readonly AccessVariable[] = [
     keyFile: true,
     set: (d, value, cx) => {
       rejectChangeme(d, value, cx);
-      d.values.hmacKey = Buffer.from(value, cx.encoding);
+      d.values.hmacKey = checkKeyLength(Buffer.from(value, cx.encoding), cx);
     },
   },
   {
     name: "HMAC_KEY_BASE64",
     keyFile: true,
     set: (d, value, cx) => {
-      d.values.hmacKey = base64(d, value, cx);
+      d.values.hmacKey = checkKeyLength(base64(d, value, cx), cx);
     },
   },
   {
@@ -366,8 +382,9 @@ export const ACCESS_VARIABLES: readonly AccessVariable[] = [
     name: "FORCE_NAT",
     set: (d, value, cx) => {
       requireNat(cx);
-      // sscanf("%15s %5u"): an address of up to 15 characters, then up to 5 digits.
-      const m = /^(\S{1,15})\s+\+?(\d{1,5})/.exec(value);
+      // sscanf("%15s %5u"): an address of up to 15 characters, then up to 5 digits; unlike
+      // 2.6.10 nothing may follow ("22x" is refused, not read as 22).
+      const m = /^(\S{1,15})\s+\+?(\d{1,5})\s*$/.exec(value);
       if (!m?.[1] || m[2] === undefined) {
         failAt(
           "FWK_ERR_CONFIG_VALUE",
@@ -380,7 +397,8 @@ export const ACCESS_VARIABLES: readonly AccessVariable[] = [
         failAt("FWK_ERR_CONFIG_VALUE", cx.where, `Fatal: invalid FORCE_NAT port '${port}'`);
       if (!isValidIpv4Addr(m[1]))
         failAt("FWK_ERR_CONFIG_VALUE", cx.where, `Fatal: invalid FORCE_NAT IP '${m[1]}'`);
-      d.values.forceNat = { ip: m[1], port };
+      // One canonical text for the rules (192.000.002.005 is 192.0.2.5, as netfilter reads it).
+      d.values.forceNat = { ip: canonicalIpv4(m[1]) ?? m[1], port };
     },
   },
   {
@@ -390,7 +408,7 @@ export const ACCESS_VARIABLES: readonly AccessVariable[] = [
       const ip = value.split(/\s/)[0]?.slice(0, 15) ?? "";
       if (!isValidIpv4Addr(ip))
         failAt("FWK_ERR_CONFIG_VALUE", cx.where, `Fatal: invalid FORCE_SNAT IP '${ip}'`);
-      d.values.forceSnat = ip;
+      d.values.forceSnat = canonicalIpv4(ip) ?? ip;
       d.wantsSnat = true;
     },
   },

@@ -1,9 +1,12 @@
 /**
- * OPEN_PORTS / RESTRICT_PORTS lists: comma-separated `tcp/N` or `udp/N` (protocol case-insensitive,
- * port 0-65535), whitespace allowed before each entry, parsed like fwknopd does.
+ * Port lists — OPEN_PORTS / RESTRICT_PORTS in access.conf and the proto/port list of an SPA
+ * message for a command cycle: comma-separated `tcp/N` or `udp/N` (protocol case-insensitive,
+ * port 0-65535), whitespace allowed around each entry. Unlike fwknopd 2.6.10, which reads the
+ * port with strtol and so takes `tcp/abc` as tcp/0 and `tcp/22x` as tcp/22 without a word, the
+ * port must be decimal digits and nothing else: a typo is an error, never a different port.
  */
 import { ok, type Result, reject } from "../errors.js";
-import { isCSpace, parseCInt } from "./tokenizer.js";
+import { isCSpace } from "./tokenizer.js";
 
 export interface PortSpec {
   proto: "tcp" | "udp";
@@ -25,9 +28,9 @@ function parseEntry(raw: string): Result<PortSpec> {
     );
   }
   const proto = entry.slice(0, slash).toLowerCase();
-  // Upstream reads the port with strtol, so text after the digits is ignored (tcp/22x = tcp/22).
-  const port = parseCInt(entry.slice(slash + 1)).value;
-  if (port < 0 || port > MAX_PORT) {
+  const digits = entry.slice(slash + 1).trimEnd();
+  const port = /^\d{1,5}$/.test(digits) ? Number(digits) : Number.NaN;
+  if (!(port >= 0 && port <= MAX_PORT)) {
     return reject(
       "FWK_ERR_CONFIG_PORTS",
       `Invalid port '${entry}' in access request, must be in [0,${MAX_PORT}]`,

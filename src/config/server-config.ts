@@ -119,6 +119,9 @@ export function readConfigText(
   }
 }
 
+/** Variables that hold a port number (validated strictly, like access.conf port lists). */
+const PORT_VARIABLES: ReadonlySet<string> = new Set(["TCPSERV_PORT", "UDPSERV_PORT"]);
+
 function parseConfigFile(
   path: string,
   values: Map<string, Setting>,
@@ -205,6 +208,14 @@ function validate(
         fatal(
           "FWK_ERR_CONFIG_RANGE",
           `${s.where}: var ${v.name} value '${s.value}' not in the range ${lo}-${hi}`,
+        );
+      }
+      // A port with text after it is a typo, never a different port (2.6.10 reads 62201x as
+      // 62201); other numbers keep upstream's lenient reading, with a warning.
+      if (n.trailing && PORT_VARIABLES.has(v.name)) {
+        fatal(
+          "FWK_ERR_CONFIG_VALUE",
+          `${s.where}: var ${v.name} value '${s.value}' is not a port number`,
         );
       }
       if (n.trailing) warn(`${s.where}: ${v.name} value '${s.value}' read as ${n.value}`);

@@ -46,14 +46,17 @@ export function firewalldSettingsFromConfig(cfg: ServerConfig): FirewalldSetting
   if (mode !== "rich" && mode !== "passthrough") {
     throw new FwknopError(
       "FWK_ERR_CONFIG_VALUE",
-      `Invalid FIREWD_MODE '${mode}' (rich or passthrough)`,
+      `${cfg.where("FIREWD_MODE") ?? "default"}: Invalid FIREWD_MODE '${mode}' (rich or passthrough)`,
     );
   }
   const settings: FirewalldSettings = { mode };
   const zone = cfg.get("FIREWD_ZONE");
   if (zone !== undefined && zone !== "") {
     if (!ZONE_NAME.test(zone)) {
-      throw new FwknopError("FWK_ERR_CONFIG_VALUE", `Invalid FIREWD_ZONE name '${zone}'`);
+      throw new FwknopError(
+        "FWK_ERR_CONFIG_VALUE",
+        `${cfg.where("FIREWD_ZONE")}: Invalid FIREWD_ZONE name '${zone}'`,
+      );
     }
     settings.zone = zone;
   }

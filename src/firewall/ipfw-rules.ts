@@ -49,7 +49,7 @@ export function ipfwSettingsFromConfig(cfg: ServerConfig): IpfwSettings {
   if (s.activeSet > 0 && s.activeSet === s.expireSet) {
     throw new FwknopError(
       "FWK_ERR_CONFIG_VALUE",
-      "Cannot set identical ipfw active and expire sets (IPFW_ACTIVE_SET_NUM, IPFW_EXPIRE_SET_NUM)",
+      `${cfg.where("IPFW_EXPIRE_SET_NUM")}: Cannot set identical ipfw active and expire sets (IPFW_ACTIVE_SET_NUM, IPFW_EXPIRE_SET_NUM)`,
     );
   }
   return s;

@@ -54,7 +54,7 @@ export function nftSettingsFromConfig(cfg: ServerConfig): NftSettings {
     if (!attach) {
       throw new FwknopError(
         "FWK_ERR_CONFIG_VALUE",
-        `Invalid NFT_ATTACH '${attachText}' (family, table, chain of your base chain, e.g. inet, filter, input)`,
+        `${cfg.where("NFT_ATTACH")}: Invalid NFT_ATTACH '${attachText}' (family, table, chain of your base chain, e.g. inet, filter, input)`,
       );
     }
     settings.attach = attach;

@@ -3,11 +3,8 @@
  * table of ours (`inet fwknop`, NFT_TABLE): plain access grants are elements of timed sets, which
  * the kernel expires even if the daemon dies, and the other kinds are rules with `_exp_<ts>`
  * comments in regular chains. The JSON it speaks is built in nft-json.ts; each ledger batch is one
- * `nft -j -f <file>` process, i.e. one atomic transaction whose exit status tells success.
+ * atomic transaction, sent to a long-lived nft (nft-session.ts).
  */
-import { unlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
 import { type RunResult, run } from "../sys/run.js";
@@ -24,6 +21,7 @@ import {
   parseListing,
   script,
 } from "./nft-json.js";
+import { NftTransactions } from "./nft-session.js";
 import { DEFAULT_NFT_SETTINGS, type NftBackendSettings } from "./nft-settings.js";
 import type { ChainKind, Rule } from "./rule.js";
 import { ruleKey } from "./rules.js";
@@ -31,9 +29,6 @@ import { type ToolErrorCode, toolError } from "./tool-error.js";
 
 export const NFT_LIST_HEADING = "Listing rules in fwknopd nftables table...";
 export const NFT_LIST_ALL_HEADING = "Listing the whole nftables ruleset...";
-
-/** Numbers the transaction files of this process. */
-let transactions = 0;
 
 export class NftablesBackend implements FirewallBackend {
   readonly name = "nftables";
@@ -43,6 +38,7 @@ export class NftablesBackend implements FirewallBackend {
   readonly #netns: string | undefined;
   /** NFT_ATTACH: our mark-accept line in the admin's chain, kept there while we run. */
   readonly #attach: NftAttach | undefined;
+  readonly #transactions: NftTransactions;
 
   constructor(settings: NftBackendSettings, opts: BackendOptions) {
     if (!settings.exe) {
@@ -63,6 +59,7 @@ export class NftablesBackend implements FirewallBackend {
     };
     this.#log = opts.log;
     this.#netns = opts.netns;
+    this.#transactions = new NftTransactions(settings.exe, opts.log, opts.netns);
     if (nft.attach) {
       this.#attach = new NftAttach(settings.exe, nft.attach, nft.mark, opts.log, opts.netns);
     }
@@ -120,6 +117,7 @@ export class NftablesBackend implements FirewallBackend {
   async flush(): Promise<void> {
     await this.#attach?.remove();
     const r = await this.#transaction(flushCommands(this.#layout.table));
+    await this.#transactions.close();
     if (r.code !== 0)
       throw this.#error("FWK_ERR_FW_APPLY", r, `deleting table inet ${this.#layout.table}`);
   }
@@ -148,19 +146,8 @@ export class NftablesBackend implements FirewallBackend {
     return listed.filter((l) => wanted.has(`${ruleKey(l.rule)}@${l.rule.expiresAt}`));
   }
 
-  /**
-   * nft opens `-f -` as the path /dev/stdin, which fails on the socket Node gives a child as
-   * stdin, and one argument is limited to 128 KiB; so the batch goes through a private file.
-   */
-  async #transaction(cmds: readonly NftCommand[]): Promise<RunResult> {
-    const file = join(tmpdir(), `fwknop-nft-${process.pid}-${++transactions}.json`);
-    // wx: never follow or reuse a file someone else placed there.
-    await writeFile(file, script(cmds), { flag: "wx", mode: 0o600 });
-    try {
-      return await this.#nft(["-j", "-f", file]);
-    } finally {
-      await unlink(file).catch(() => {});
-    }
+  #transaction(cmds: readonly NftCommand[]): Promise<RunResult> {
+    return this.#transactions.apply(script(cmds));
   }
 
   #nft(args: readonly string[]): Promise<RunResult> {

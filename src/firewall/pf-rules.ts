@@ -29,7 +29,10 @@ const ANCHOR_NAME = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,62}$/;
 export function pfSettingsFromConfig(cfg: ServerConfig): PfSettings {
   const anchor = cfg.get("PF_ANCHOR_NAME") ?? DEFAULT_PF_SETTINGS.anchor;
   if (!ANCHOR_NAME.test(anchor)) {
-    throw new FwknopError("FWK_ERR_CONFIG_VALUE", `Invalid PF_ANCHOR_NAME '${anchor}'`);
+    throw new FwknopError(
+      "FWK_ERR_CONFIG_VALUE",
+      `${cfg.where("PF_ANCHOR_NAME")}: Invalid PF_ANCHOR_NAME '${anchor}'`,
+    );
   }
   return { anchor, expireInterval: cfg.int("PF_EXPIRE_INTERVAL") };
 }

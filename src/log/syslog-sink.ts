@@ -5,7 +5,9 @@
  * - with the optional `unix-dgram` addon installed, we send the datagrams ourselves;
  * - without it, one long-lived `logger(1)` child (util-linux, Essential on Debian) is fed one
  *   `<PRI>message` line per datagram and writes the same format, with our PID (`--id`).
- * Either way one datagram carries one line, so multi-line messages become several entries.
+ * Either way one message is one datagram, so one entry: a multi-line message keeps its
+ * newlines in the datagram (as syslog(3) sends it; rsyslog stores them as `#012`), and through
+ * logger(1), which reads one message per line, they are written as that same `#012`.
  *
  * Like syslog(3), a missing socket means messages are dropped, never that the daemon stops.
  */
@@ -80,8 +82,9 @@ function createDatagramSink(addon: UnixDgramModule, opts: SyslogSinkOptions): Lo
   return {
     write(severity, msg) {
       const head = `${rfc3164Stamp(new Date())} ${opts.identity}[${process.pid}]: `;
-      const lines = msg.split("\n").filter((l) => l !== "");
-      const texts = lines.map((l) => `<${facility * 8 + severity}>${head}${l}`);
+      const body = msg.replace(/\n+$/, "");
+      if (body === "") return;
+      const texts = [`<${facility * 8 + severity}>${head}${body}`];
       if (dropped > 0 && !failing) {
         texts.unshift(
           `<${facility * 8 + 4}>${head}${dropped} log messages dropped (syslog unavailable)`,
@@ -92,7 +95,7 @@ function createDatagramSink(addon: UnixDgramModule, opts: SyslogSinkOptions): Lo
       try {
         socket = addon.createSocket("unix_dgram");
       } catch (e) {
-        dropped += lines.length;
+        dropped++;
         if (!failing) opts.onProblem?.(`cannot open a syslog socket: ${(e as Error).message}`);
         failing = true;
         return;
@@ -183,9 +186,10 @@ function createLoggerSink(opts: SyslogSinkOptions): LogSink {
         text += `<${facility * 8 + 4}>${dropped} log messages dropped (syslog too slow)\n`;
         dropped = 0;
       }
-      // logger(1) sends one datagram per input line, so each line needs its own priority.
-      for (const line of msg.split("\n")) if (line !== "") text += `<${pri}>${line}\n`;
-      stdin.write(text);
+      // logger(1) sends one datagram per input line: a message's own newlines become #012.
+      const body = msg.replace(/\n+$/, "").replaceAll("\n", "#012");
+      if (body !== "") text += `<${pri}>${body}\n`;
+      if (text !== "") stdin.write(text);
     },
     close() {
       const c = child;

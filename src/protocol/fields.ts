@@ -6,6 +6,7 @@
  */
 import { isIPv6 } from "node:net";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
+import { inetAtonDotted } from "./address-text.js";
 import { LIMITS } from "./constants.js";
 
 /** Bytes of a JS string as the wire carries them (UTF-8), viewed one character per byte. */
@@ -41,22 +42,6 @@ export function cStrtol(text: string, min: number, max: number): number | undefi
   return val;
 }
 
-/** glibc `inet_aton` on text already known to be digits and exactly three dots. */
-function inetAtonDotted(ip: string): boolean {
-  const parts = ip.split(".");
-  if (parts.length !== 4) return false;
-  for (const p of parts) {
-    if (p === "") return false;
-    // strtoul base 0: a leading 0 means octal; an 8 or 9 then ends the number early,
-    // which inet_aton treats as trailing garbage.
-    const octal = p.length > 1 && p.startsWith("0");
-    if (octal && !/^[0-7]+$/.test(p)) return false;
-    const v = octal ? Number.parseInt(p, 8) : Number(p);
-    if (v > 255) return false;
-  }
-  return true;
-}
-
 /**
  * libfko `is_valid_ipv4_addr`: 7–16 characters, digits and exactly three dots, then `inet_aton`
  * (16 characters can pass only with octal octets such as `0255.0255.0255.1`).
@@ -69,7 +54,7 @@ export function isValidIpv4Text(ip: string): boolean {
     if (c === 0x2e) dots++;
     else if (!isDigit(c)) return false;
   }
-  return dots === 3 && inetAtonDotted(ip);
+  return dots === 3 && inetAtonDotted(ip) !== undefined;
 }
 
 /**

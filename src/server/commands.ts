@@ -3,6 +3,7 @@
  * Commands are split on whitespace and run without a shell, as upstream does: shell
  * metacharacters in a command are literal.
  */
+import { escapeLogText } from "../log/escape.js";
 import type { Logger } from "../log/logger.js";
 import { run } from "../sys/run.js";
 import type { CommandGrant, CycleGrant } from "./policy.js";
@@ -21,7 +22,7 @@ export function commandArgv(cmd: string, log: Logger): string[] | undefined {
   log.error(
     `[*] max command line args exceeded. (${argv.length} words, at most ${MAX_COMMAND_WORDS})`,
   );
-  log.error(`Error converting cmd str to argv: '${cmd}'`);
+  log.error(`Error converting cmd str to argv: '${escapeLogText(cmd)}'`);
   return undefined;
 }
 
@@ -37,7 +38,7 @@ export interface CommandContext {
 
 export async function runSpaCommand(grant: CommandGrant, ctx: CommandContext): Promise<boolean> {
   const s = grant.stanza;
-  ctx.log.info(`Processing SPA Command message: command='${grant.command}'.`);
+  ctx.log.info(`Processing SPA Command message: command='${escapeLogText(grant.command)}'.`);
   const sudo: string[] = [];
   if (s.enableCmdSudoExec) {
     sudo.push(ctx.sudoExe);
@@ -54,13 +55,20 @@ export async function runSpaCommand(grant: CommandGrant, ctx: CommandContext): P
     ...(s.cmdExecUid !== undefined && s.cmdExecUid !== 0 ? { uid: s.cmdExecUid } : {}),
     ...(s.cmdExecGid !== undefined ? { gid: s.cmdExecGid } : {}),
   };
-  ctx.log.info(`Running command '${argv.join(" ")}'...`);
+  ctx.log.info(`Running command '${escapeLogText(argv.join(" "))}'...`);
   try {
-    const r = await run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, cwd: "/", ...identity });
+    const r = await run(argv, {
+      timeoutMs: COMMAND_TIMEOUT_MS,
+      cwd: "/",
+      cleanEnv: true,
+      ...identity,
+    });
     ctx.log.info(`Command exited with status ${r.code}`);
     return r.code === 0;
   } catch (e) {
-    ctx.log.error(`SPA command '${grant.command}' failed: ${(e as Error).message}`);
+    ctx.log.error(
+      `SPA command '${escapeLogText(grant.command)}' failed: ${escapeLogText((e as Error).message)}`,
+    );
     return false;
   }
 }
@@ -158,14 +166,16 @@ export class CommandCycles {
   }
 
   private async exec(cmd: string): Promise<boolean> {
-    this.ctx.log.info(`Running command cycle command '${cmd}'`);
+    this.ctx.log.info(`Running command cycle command '${escapeLogText(cmd)}'`);
     const argv = commandArgv(cmd, this.ctx.log);
     if (argv === undefined) return false;
     try {
-      const r = await run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, cwd: "/" });
+      const r = await run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, cwd: "/", cleanEnv: true });
       return r.code === 0;
     } catch (e) {
-      this.ctx.log.error(`Command cycle command '${cmd}' failed: ${(e as Error).message}`);
+      this.ctx.log.error(
+        `Command cycle command '${escapeLogText(cmd)}' failed: ${escapeLogText((e as Error).message)}`,
+      );
       return false;
     }
   }

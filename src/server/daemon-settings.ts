@@ -78,8 +78,6 @@ export interface FileSettings {
   pidFile: string;
   /** Undefined with ENABLE_DIGEST_PERSISTENCE N (no replay cache at all, as upstream). */
   digestFile: string | undefined;
-  /** MAX_SPA_PACKET_AGE when packet aging is on: digests older than that can be forgotten. */
-  digestMaxAge: number | undefined;
   /** ACCESS_FOLDER when set, else ACCESS_FILE. */
   access: { folder: string } | { file: string };
 }
@@ -90,7 +88,6 @@ export function fileSettings(cfg: ServerConfig): FileSettings {
     runDir: cfg.get("FWKNOP_RUN_DIR"),
     pidFile: cfg.get("FWKNOP_PID_FILE"),
     digestFile: cfg.bool("ENABLE_DIGEST_PERSISTENCE") ? cfg.get("DIGEST_FILE") : undefined,
-    digestMaxAge: cfg.bool("ENABLE_SPA_PACKET_AGING") ? cfg.int("MAX_SPA_PACKET_AGE") : undefined,
     access: folder ? { folder } : { file: cfg.get("ACCESS_FILE") },
   };
 }

@@ -6,6 +6,7 @@
  */
 import diagnostics_channel from "node:diagnostics_channel";
 import type { ErrorCode } from "../errors.js";
+import { escapeLogText } from "../log/escape.js";
 import { logEvent } from "../log/event.js";
 import type { Logger } from "../log/logger.js";
 import { stanzaOutcomeText } from "./c-phrases.js";
@@ -50,8 +51,9 @@ export class DecisionLog {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     if (decisionChannel.hasSubscribers) decisionChannel.publish({ candidate: c, decision: d });
     if (d.ok) return; // the grant itself is logged by the ledger when the rule is in place
+    // Details quote what the sender put in the packet (a port list, a user name): escaped.
     if (NOISE.has(d.code) && !d.authenticated) {
-      this.log.debug(`Dropped packet from ${c.srcIp}: ${d.detail}`);
+      this.log.debug(`Dropped packet from ${c.srcIp}: ${escapeLogText(d.detail)}`);
       return;
     }
     this.emit(d.code, () => this.logRefusal(c, d));
@@ -78,7 +80,7 @@ export class DecisionLog {
       logEvent(this.log, {
         level: "warn",
         event: "spa.refused",
-        message: `[${ip}] (stanza #${o.stanza}) ${stanzaOutcomeText(o.code, o.detail)} [${o.code}]`,
+        message: `[${ip}] (stanza #${o.stanza}) ${escapeLogText(stanzaOutcomeText(o.code, o.detail))} [${o.code}]`,
         code: o.code,
         srcIp: ip,
         stanza: o.stanza,
@@ -89,7 +91,8 @@ export class DecisionLog {
     // NAT step): one line of its own. Replay and no-source-match details name the source already,
     // in 2.6.10's wording.
     if (d.outcomes.some((o) => o.code === d.code)) return;
-    const text = d.detail.includes(ip) ? d.detail : `[${ip}] ${d.detail}`;
+    const detail = escapeLogText(d.detail);
+    const text = detail.includes(ip) ? detail : `[${ip}] ${detail}`;
     logEvent(this.log, {
       level: "warn",
       event: "spa.refused",

@@ -3,6 +3,7 @@
  * grant ledger (which builds and commits the rules), an SPA command to the command runner, a
  * command cycle to CommandCycles. Nothing here decides or counts; the decision is final.
  */
+import { escapeLogText } from "../log/escape.js";
 import { logEvent } from "../log/event.js";
 import type { Logger } from "../log/logger.js";
 import { type CommandContext, type CommandCycles, runSpaCommand } from "./commands.js";
@@ -31,7 +32,7 @@ export async function dispatchGrant(
   logEvent(to.log, {
     level: "info",
     event: "spa.accepted",
-    message: `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${message.message}'`,
+    message: `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${escapeLogText(message.message)}'`,
     srcIp: c.srcIp,
     stanza: grant.stanza.index,
     messageType: grant.messageType,

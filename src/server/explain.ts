@@ -8,6 +8,7 @@
  */
 import type { AccessStanza } from "../config/access-stanza.js";
 import type { ErrorCode } from "../errors.js";
+import { escapeLogText } from "../log/escape.js";
 import { MESSAGE_TYPE_NAMES } from "../protocol/constants.js";
 import {
   classifyEncryption,
@@ -248,7 +249,11 @@ function policyStep(
   return { stanza: stanza.index, lines, stage: "policy", code: verdict.code };
 }
 
-/** The report as text, one packet. */
+/**
+ * The report as text, one packet. Lines quote what the sender put in the packet (user names,
+ * messages, ports), so each line is escaped like a log line: a control character or a newline
+ * in a packet cannot forge report lines or reach the operator's terminal.
+ */
 export function formatExplanation(title: string, e: Explanation): string {
   const out = [title, ...e.steps.map((s) => `  ${s}`)];
   for (const w of e.stanzas) {
@@ -263,5 +268,5 @@ export function formatExplanation(title: string, e: Explanation): string {
       : `  outcome: refused at ${r.stage}: ${r.detail} [${r.code}]`,
   );
   for (const h of e.hints) out.push(`  likely cause: ${h}`);
-  return `${out.join("\n")}\n`;
+  return `${out.map(escapeLogText).join("\n")}\n`;
 }

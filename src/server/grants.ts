@@ -45,6 +45,14 @@ export interface GrantLedgerOptions {
    * forget rules someone removed (default 60 s; 0 = only at adopt()).
    */
   sweepMs?: number;
+  /**
+   * The expiry timer wakes at least this often to re-read the wall clock (default 1 s; 0 = only
+   * at the deadline). Deadlines are absolute `_exp_` wall times while timers run on the
+   * monotonic clock: without this, a clock stepped forward by an hour would keep an expired
+   * grant open until its timer fired. A step backward only delays closing to the (now later)
+   * wall-clock deadline.
+   */
+  clockCheckMs?: number;
 }
 
 interface Slot {
@@ -70,6 +78,7 @@ export class GrantLedger {
   readonly #retryMs: number;
   readonly #maxRetryMs: number;
   readonly #sweepMs: number;
+  readonly #clockCheckMs: number;
   #sweepTimer: unknown;
 
   readonly #slots = new Map<string, Slot>();
@@ -99,6 +108,7 @@ export class GrantLedger {
     this.#maxRetryMs = opts.maxRetryMs ?? 30_000;
     this.#retryDelay = this.#retryMs;
     this.#sweepMs = opts.sweepMs ?? 60_000;
+    this.#clockCheckMs = opts.clockCheckMs ?? 1000;
     this.#armSweep();
   }
 
@@ -419,7 +429,8 @@ export class GrantLedger {
     this.#expiryTimer = undefined;
     this.#expiryDue = due;
     if (!top) return;
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, due - this.#now()));
+    const cap = this.#clockCheckMs > 0 ? this.#clockCheckMs : MAX_TIMER_MS;
+    const delay = Math.min(MAX_TIMER_MS, cap, Math.max(0, due - this.#now()));
     this.#expiryTimer = this.#timers.setTimeout(() => this.#expire(), delay);
   }
 

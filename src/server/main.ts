@@ -22,6 +22,7 @@ import { runExplain } from "./explain-main.js";
 import { GrantLedger } from "./grants.js";
 import { createIntakeFromConfig } from "./intake/select.js";
 import { runKeyGen } from "./key-gen-action.js";
+import { checkLocale } from "./locale-check.js";
 import { systemdNotify } from "./notify.js";
 import { startObservability } from "./observability.js";
 import { checkCommandLinePaths, type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
@@ -92,6 +93,7 @@ async function dispatch(opts: DaemonOptions): Promise<number> {
   });
   try {
     for (const w of bootWarnings) log.warn(w);
+    await checkLocale(config.get("LOCALE"), log);
     return await runAction(opts, config, log);
   } finally {
     await log.close();
@@ -115,7 +117,7 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
 
   const stanzas = loadAccessConfig(accessOptions(config, log));
   if (opts.action === "dump-config") {
-    process.stdout.write(dumpConfig(config, stanzas));
+    process.stdout.write(dumpConfig(config, stanzas, opts.asGiven));
     return 0;
   }
   if (opts.action === "explain") {
@@ -165,13 +167,7 @@ async function serve(
   const files = fileSettings(config);
   const replay =
     files.digestFile !== undefined
-      ? await openFileReplayCache({
-          path: files.digestFile,
-          rotate: opts.rotateDigestCache,
-          ...(files.digestMaxAge !== undefined ? { maxAgeSeconds: files.digestMaxAge } : {}),
-          now,
-          log,
-        })
+      ? await openFileReplayCache({ path: files.digestFile, rotate: opts.rotateDigestCache, log })
       : undefined;
   if (opts.exitParseDigestCache) {
     log.info("Digest cache parsed, exiting.");

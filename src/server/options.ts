@@ -85,6 +85,11 @@ export interface DaemonOptions {
   overrideFiles: string[];
   /** Values that override fwknopd.conf (config variable name → value). */
   cli: Record<string, string>;
+  /**
+   * Path options as typed (they are made absolute for use, since the daemon changes to `/`):
+   * `-D` prints them as given, like 2.6.10 (variable name → text).
+   */
+  asGiven: Record<string, string>;
   foreground: boolean;
   verbose: number;
   syslogEnable: boolean;
@@ -127,6 +132,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
     configFile: DEFAULT_CONFIG_FILE,
     overrideFiles: [],
     cli: {},
+    asGiven: {},
     foreground: false,
     verbose: 0,
     syslogEnable: false,
@@ -147,14 +153,18 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
     switch (long) {
       case "access-file":
         o.cli.ACCESS_FILE = resolve(value);
+        o.asGiven.ACCESS_FILE = value;
         break;
       case "access-folder":
         o.cli.ACCESS_FOLDER = resolve(value);
+        o.asGiven.ACCESS_FOLDER = value;
         break;
       case "config-file":
         o.configFile = resolve(value);
+        o.asGiven.CONFIG_FILE = value;
         break;
       case "override-config":
+        o.asGiven.OVERRIDE_CONFIG = value;
         o.overrideFiles.push(
           ...value
             .split(",")
@@ -163,22 +173,25 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
         );
         break;
       case "packet-limit":
-        o.packetLimit = nonNegative(long, value);
+        o.packetLimit = packetLimit(value);
         break;
       case "digest-file":
         o.cli.DIGEST_FILE = resolve(value);
+        o.asGiven.DIGEST_FILE = value;
         break;
       case "interface":
         o.cli.PCAP_INTF = value;
         break;
       case "pcap-file":
         o.cli.PCAP_FILE = resolve(value);
+        o.asGiven.PCAP_FILE = value;
         break;
       case "pcap-filter":
         o.cli.PCAP_FILTER = value;
         break;
       case "pid-file":
         o.cli.FWKNOP_PID_FILE = resolve(value);
+        o.asGiven.FWKNOP_PID_FILE = value;
         break;
       case "run-dir":
         o.cli.FWKNOP_RUN_DIR = value;
@@ -188,12 +201,15 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
         break;
       case "gpg-home-dir":
         o.cli.GPG_HOME_DIR = resolve(value);
+        o.asGiven.GPG_HOME_DIR = value;
         break;
       case "gpg-exe":
         o.cli.GPG_EXE = resolve(value);
+        o.asGiven.GPG_EXE = value;
         break;
       case "sudo-exe":
         o.cli.SUDO_EXE = resolve(value);
+        o.asGiven.SUDO_EXE = value;
         break;
       case "udp-server":
         o.cli.ENABLE_UDP_SERVER = "Y";
@@ -301,13 +317,20 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
   return o;
 }
 
-function nonNegative(name: string, value: string): number {
-  if (!/^\d+$/.test(value))
-    throw new FwknopError(
+/**
+ * -C as 2.6.10 takes it: digits whose value, cut to 32 bits, is a non-negative int (so
+ * 2147483648 is refused and 99999999999 wraps to 1215752191), with its wording.
+ */
+function packetLimit(value: string): number {
+  const refuse = (why: string) =>
+    new FwknopError(
       "FWK_ERR_SERVER_USAGE",
-      `fwknopd: --${name} needs a non-negative integer, got '${value}'`,
+      `fwknopd: [*] invalid -C packet count limit '${value}' (${why})`,
     );
-  return Number(value);
+  if (!/^\d+$/.test(value)) throw refuse("needs a non-negative integer");
+  const wrapped = Number(BigInt(value) & 0xffffffffn);
+  if (wrapped > 0x7fffffff) throw refuse("2.6.10 reads it as a negative 32-bit number");
+  return wrapped;
 }
 
 function ranged(name: string, value: string, min: number, max: number): number {

@@ -8,13 +8,14 @@ import type { AccessStanza } from "../config/access-stanza.js";
 import { b64Decode } from "../crypto/base64.js";
 import { DEFAULT_GPG_EXE, type GpgSignature, gpgDecrypt } from "../crypto/gpg.js";
 import { type ErrorCode, ok, type Result, reject } from "../errors.js";
+import { escapeLogText } from "../log/escape.js";
+import { replayDigests } from "../protocol/canonical-wire.js";
 import { B64_GPG_PREFIX } from "../protocol/constants.js";
 import {
   classifyEncryption,
   type DecodedSpa,
   decodePlaintext,
   decodeSpa,
-  replayDigest,
   verifySpaHmac,
 } from "../protocol/spa.js";
 import { checkGpgSigner, gpgSigner, verifyGpgSignatures } from "./gpg-policy.js";
@@ -84,19 +85,33 @@ export async function processCandidate(c: Candidate, ctx: PipelineContext): Prom
     };
   }
 
-  const digest = ctx.replay ? replayDigest(wire) : "";
+  // Two keys: the exact text (2.6.10's digest) and its canonical form (encoding variants).
+  const digests = ctx.replay ? replayDigests(wire) : { exact: "", canonical: "" };
   // A known digest is refused before any crypto; a copy still in flight is caught by the claim
   // once it authenticates (evaluateStanzas).
-  const seen = await ctx.replay?.lookup(digest);
+  const seen = ctx.replay
+    ? await lookupAny(ctx.replay, [...new Set([digests.exact, digests.canonical])])
+    : undefined;
   if (seen) return replayed(c, seen);
-  return evaluateStanzas(c, wire, forwardedFor, digest, ctx);
+  return evaluateStanzas(c, wire, forwardedFor, digests, ctx);
+}
+
+async function lookupAny(
+  replay: ReplayCache,
+  digests: readonly string[],
+): Promise<ReplayEntry | undefined> {
+  for (const d of digests) {
+    const seen = await replay.lookup(d);
+    if (seen) return seen;
+  }
+  return undefined;
 }
 
 async function evaluateStanzas(
   c: Candidate,
   wire: string,
   forwardedFor: string | undefined,
-  digest: string,
+  digests: { exact: string; canonical: string },
   ctx: PipelineContext,
 ): Promise<Decision> {
   const outcomes: StanzaOutcome[] = [];
@@ -147,6 +162,8 @@ async function evaluateStanzas(
     // The claim is atomic: of two copies in flight, the one that claims second is the replay.
     if (ctx.replay && !recorded && !ctx.policy.testMode) {
       recorded = true;
+      // Without an HMAC every encoding variant decrypts alike: remember the canonical form.
+      const digest = stanza.hmacKey ? digests.exact : digests.canonical;
       const first = await ctx.replay.claim(entryFor(c, digest, now));
       if (first) return replayed(c, first);
     }
@@ -155,7 +172,7 @@ async function evaluateStanzas(
       const signer = gpgSigner(decoded.value.signatures);
       if (signer.ok) {
         ctx.info?.(
-          `[${c.srcIp}] (stanza #${stanza.index}) Incoming SPA data signed by '${signer.value.id}' (fingerprint '${signer.value.fingerprint}').`,
+          `[${c.srcIp}] (stanza #${stanza.index}) Incoming SPA data signed by '${escapeLogText(signer.value.id)}' (fingerprint '${escapeLogText(signer.value.fingerprint)}').`,
         );
       }
       const allowed = signer.ok ? checkGpgSigner(signer.value, stanza) : signer;

@@ -6,6 +6,7 @@
 import type { AccessStanza } from "../config/access-stanza.js";
 import { type PortSpec, parsePortList } from "../config/port-list.js";
 import { type ErrorCode, reject } from "../errors.js";
+import { canonicalAddress, canonicalIpv4 } from "../protocol/address-text.js";
 import {
   hasNatField,
   isForwardNatType,
@@ -111,12 +112,15 @@ export function decidePolicy(
     );
   }
 
-  let clientIp = allowIp;
-  if (allowIp === "0.0.0.0") {
+  // One canonical text from here on: rules, ledger keys and expiry all compare it with what the
+  // kernel lists (192.000.002.002 is 192.0.2.2 to libfko and netfilter alike).
+  let clientIp = canonicalAddress(allowIp) ?? allowIp;
+  if (clientIp === "0.0.0.0") {
     if (stanza.requireSourceAddress) {
       return deny("FWK_ERR_SPA_SOURCE_REQUIRED", "Got 0.0.0.0 when valid source IP was required.");
     }
-    clientIp = packet.forwardedFor ?? packet.srcIp;
+    const source = packet.forwardedFor ?? packet.srcIp;
+    clientIp = canonicalAddress(source) ?? source;
   }
 
   if (stanza.requireUsername !== undefined && msg.username !== stanza.requireUsername) {
@@ -145,6 +149,16 @@ export function decidePolicy(
     const ports = parsePortList(rest);
     if (!ports.ok)
       return deny("SPA_MSG_BAD_DATA", `command cycle needs a proto/port list, got '${rest}'`);
+    // A cycle opens access by other means; OPEN_PORTS/RESTRICT_PORTS bind it like a rule
+    // (2.6.10 skips this check for cycles; we do not).
+    if (!portsAllowed(ports.value, stanza)) {
+      return deny(
+        "FWK_ERR_SPA_PORTS_DENIED",
+        "One or more requested protocol/ports was denied per access.conf.",
+      );
+    }
+    if (settings.testMode)
+      return deny("FWK_ERR_SPA_TEST_MODE", "--test mode enabled, skipping command cycle.");
     return { ok: true, value: { ...base, kind: "cmd-cycle", ports: ports.value } };
   }
 
@@ -211,5 +225,6 @@ function natTarget(
   const port = Number(portText);
   if (!host || extra !== undefined || !/^\d{1,5}$/.test(portText ?? "") || port < 1 || port > 65535)
     return "invalid";
-  return { host, port };
+  // An IPv4 target in libfko's inet_aton reading; anything else is a name for ENABLE_NAT_DNS.
+  return { host: canonicalIpv4(host) ?? host, port };
 }

@@ -9,8 +9,14 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Kill the child after this many milliseconds (default 30 s). */
   timeoutMs?: number;
-  /** Extra environment variables (merged over process.env). */
+  /** Extra environment variables (merged over process.env, or over nothing with cleanEnv). */
   env?: Record<string, string>;
+  /**
+   * Start from an empty environment instead of ours: for commands run on a client's behalf
+   * (SPA commands, command cycles), which must not see the daemon's secrets. fwknopd 2.6.10
+   * execs them with an empty environment too. The program is still found on the default PATH.
+   */
+  cleanEnv?: boolean;
   /** Run the command inside this network namespace (`ip netns exec NAME ...`). */
   netns?: string;
   /** Extra file descriptors (index 3, 4, ... of the child's stdio) fed with these buffers. */
@@ -37,7 +43,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       stdio: ["pipe", "pipe", "pipe", ...extra.map(() => "pipe" as const)],
-      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      env: { ...(opts.cleanEnv ? {} : process.env), ...opts.env },
       ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
       ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
       ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),

@@ -18,8 +18,16 @@ export interface SessionOptions {
   ackCommand: string;
   /** Text that appears in the tool's answer to ackCommand (and in nothing else it prints). */
   ackMarker: string;
+  /**
+   * Lines of that answer before and after the line holding ackMarker (default 0 and 0): nft, for
+   * one, answers a deliberate syntax error in three lines, its message, the line, then carets.
+   */
+  ackLinesBefore?: number;
+  ackLinesAfter?: number;
   /** Run inside this network namespace (`ip netns exec NAME ...`). */
   netns?: string;
+  /** Extra environment variables (merged over process.env). */
+  env?: Record<string, string>;
   /** Kill the tool if a request is not acknowledged in time (default 30 s). */
   timeoutMs?: number;
 }
@@ -95,7 +103,8 @@ export class CommandSession {
       : [...this.#argv];
     const [cmd, ...args] = full;
     if (!cmd) throw new FwknopError("FWK_ERR_CMD_SPAWN", "empty command");
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const env = this.#opts.env ? { ...process.env, ...this.#opts.env } : process.env;
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env });
     this.#stderr = "";
     // Prompts and other stdout chatter must be drained or the tool blocks on a full pipe.
     child.stdout?.resume();
@@ -130,11 +139,17 @@ export class CommandSession {
     this.#stderr += data;
     const at = this.#stderr.indexOf(this.#opts.ackMarker);
     if (at < 0) return;
-    const lineEnd = this.#stderr.indexOf("\n", at);
-    if (lineEnd < 0) return;
-    const lineStart = this.#stderr.lastIndexOf("\n", at) + 1;
-    const errors = this.#stderr.slice(0, lineStart).trim();
-    this.#stderr = this.#stderr.slice(lineEnd + 1);
+    let end = this.#stderr.indexOf("\n", at);
+    for (let n = this.#opts.ackLinesAfter ?? 0; n > 0 && end >= 0; n--) {
+      end = this.#stderr.indexOf("\n", end + 1);
+    }
+    if (end < 0) return;
+    let start = this.#stderr.lastIndexOf("\n", at);
+    for (let n = this.#opts.ackLinesBefore ?? 0; n > 0 && start >= 0; n--) {
+      start = start === 0 ? -1 : this.#stderr.lastIndexOf("\n", start - 1);
+    }
+    const errors = this.#stderr.slice(0, start + 1).trim();
+    this.#stderr = this.#stderr.slice(end + 1);
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.resolve(errors);

@@ -5,7 +5,7 @@
  * the hidden port answers, and a copy of the tool that can be made to fail.
  */
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FirewallBackend, Rule } from "../../src/firewall/backend.js";
@@ -55,12 +55,6 @@ export interface Subject {
   plant?(b: FirewallBackend, rules: Rule[]): Promise<void>;
   /** Lifetime of the grant the expiry scenario watches (slow tools need a little longer). */
   grantSeconds: number;
-  /**
-   * How long after the expiry checks (+300 ms for the ledger, +1200 ms for the firewall's own
-   * timer) the rule may still be seen: 0 for the kernel tools, as the old iptables/nftables tests
-   * required; process-per-call tools (firewall-cmd, the node stand-ins) get slack.
-   */
-  expirySlackMs: number;
   /** Whether the firewall itself closes access at the expiry (no daemon needed). */
   closesByItself: boolean;
   /** A backend whose tool fails until `fail(false)`. */
@@ -73,20 +67,38 @@ const PORT = 2222;
 const tmpDirs: string[] = [];
 
 /** Wrappers for real tools that fail while a flag file exists, then hand over to the real tool. */
-function failableTools(tools: Record<string, string>): { dir: string; fail(on: boolean): void } {
+function failableTools(tools: Record<string, string>): {
+  dir: string;
+  fail(on: boolean): void;
+  killRunning(): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), "fwknop-failing-"));
   tmpDirs.push(dir);
   const flag = join(dir, "FAIL");
+  const pids = join(dir, "pids");
   for (const [name, real] of Object.entries(tools)) {
+    // exec keeps the pid: a long-lived tool started through the wrapper is listed in `pids`.
     writeFileSync(
       join(dir, name),
-      `#!/bin/sh\nif [ -e "${flag}" ]; then echo "${name}: simulated failure" >&2; exit 4; fi\nexec ${real} "$@"\n`,
+      `#!/bin/sh\nif [ -e "${flag}" ]; then echo "${name}: simulated failure" >&2; exit 4; fi\necho $$ >> "${pids}"\nexec ${real} "$@"\n`,
       { mode: 0o755 },
     );
   }
   return {
     dir,
     fail: (on) => (on ? writeFileSync(flag, "") : rmSync(flag, { force: true })),
+    /** Kill the tools this wrapper started that still run (a long-lived one fails from now on). */
+    killRunning: () => {
+      if (!existsSync(pids)) return;
+      for (const pid of readFileSync(pids, "utf8").split("\n").filter(Boolean).map(Number)) {
+        const cmdline = join("/proc", String(pid), "cmdline");
+        if (!existsSync(cmdline)) continue;
+        const argv0 = readFileSync(cmdline, "utf8").split("\0")[0];
+        if (!Object.values(tools).includes(argv0 ?? "")) continue; // gone, pid reused
+        process.kill(pid, "SIGKILL");
+      }
+      rmSync(pids, { force: true });
+    },
   };
 }
 
@@ -97,9 +109,9 @@ export function cleanupSubjectFiles(): void {
 /** A namespace pair with a hidden TCP service in the server namespace. */
 abstract class NetnsSubject {
   pair!: NetnsPair;
-  // Kernel-timed sets expire on their own: under load, 2 s can pass before the first connect.
-  grantSeconds = 4;
-  expirySlackMs = 0;
+  // Kernel-timed sets expire on their own: under load (both cores busy), several seconds can pass
+  // before the first connect, so the grant must outlast them.
+  grantSeconds = 8;
   service: ChildProcess | undefined;
   readonly port: number = PORT;
   get clientIp(): string {
@@ -228,7 +240,12 @@ class NftSubject extends NetnsSubject implements Subject {
         netns: this.pair.server,
       },
     );
-    return { backend, fail: tools.fail };
+    // The backend keeps one nft running: failing means that one dies and new ones fail.
+    const fail = (on: boolean) => {
+      tools.fail(on);
+      if (on) tools.killRunning();
+    };
+    return { backend, fail };
   }
 }
 
@@ -247,7 +264,6 @@ class FirewalldSubject extends NetnsSubject implements Subject {
     this.closesByItself = mode === "rich";
     // firewall-cmd is a Python program talking D-Bus: ≈ 0.2 s a call, more under load.
     this.grantSeconds = 12;
-    this.expirySlackMs = 5000;
     this.port = mode === "rich" ? PORT : PORT + 1;
   }
   get name() {
@@ -329,7 +345,12 @@ class FirewalldSubject extends NetnsSubject implements Subject {
         netns: this.pair.server,
       },
     );
-    return { backend, fail: tools.fail };
+    // The backend keeps one nft running: failing means that one dies and new ones fail.
+    const fail = (on: boolean) => {
+      tools.fail(on);
+      if (on) tools.killRunning();
+    };
+    return { backend, fail };
   }
 }
 
@@ -338,7 +359,6 @@ abstract class StandinSubject {
   readonly clientIp = "198.18.0.2";
   // Every stand-in call starts node (≈ 50 ms, more under load); ipfw needs several per batch.
   readonly grantSeconds = 6;
-  readonly expirySlackMs = 10_000;
   readonly port = PORT;
   readonly closesByItself = false;
   tool!: Standin;

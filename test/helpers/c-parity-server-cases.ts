@@ -175,6 +175,25 @@ export function serverCases(): ParityCase[] {
       phrase:
         /^(?![\s\S]*\n\s+at )[\s\S]*Specified Run directory: \{dir\}\/plain is NOT a directory/,
     },
+    // 8. command line
+    {
+      item: "8",
+      situation: "-l with a locale the system does not have",
+      program: "fwknopd",
+      args: [...parse.slice(0, -1), "-l", "nosuchlocale", "--exit-parse-config"],
+      files: { "fwknopd.conf": "", "access.conf": ACCESS },
+      exit: 0,
+      phrase: /WARNING: Unable to set locale to 'nosuchlocale'\./,
+    },
+    {
+      item: "8",
+      situation: "-C 2147483648 (negative as a 32-bit number)",
+      program: "fwknopd",
+      args: [...parse.slice(0, -1), "-C", "2147483648", "--exit-parse-config"],
+      files: { "fwknopd.conf": "", "access.conf": ACCESS },
+      exit: 1,
+      phrase: /invalid -C packet count limit '2147483648'/,
+    },
     // 8. config phrases
     config(
       "SOURCE with a text mask",

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "../../src/sys/run.js";
+import { EVENT_BOUND_MS } from "./wait.js";
 
 /** Temp dirs this process made; removed when it exits (tests may reuse one across restarts). */
 const tempDirs: string[] = [];
@@ -116,6 +117,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Log line that means "ready" (default: the UDP server start line). */
   readyLog?: RegExp;
+  /** Bound for the ready line (default 15 s; firewall-cmd based starts are slower under load). */
+  readyTimeoutMs?: number;
   /** The whole command line, instead of daemonArgv(binary, cfg) + args (e.g. in a chroot). */
   argv?: readonly string[];
 }
@@ -164,7 +167,7 @@ export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Prom
     cfg,
     output: () => text,
     exited,
-    waitForLog(re, timeoutMs = 10_000, since = 0) {
+    waitForLog(re, timeoutMs = 30_000, since = 0) {
       const line = findLine(text.slice(since), re);
       if (line !== undefined) return Promise.resolve(line);
       return new Promise((resolve, reject) => {
@@ -192,7 +195,17 @@ export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Prom
       return exited;
     },
   };
-  await d.waitForLog(opts.readyLog ?? /Kicking off UDP server/, 15_000);
+  try {
+    // Generous: starting Node on a machine whose cores are busy takes a while.
+    await d.waitForLog(
+      opts.readyLog ?? /Kicking off UDP server/,
+      opts.readyTimeoutMs ?? EVENT_BOUND_MS,
+    );
+  } catch (e) {
+    // A daemon that never became ready must not outlive the test (nor keep it running).
+    proc.kill("SIGKILL");
+    throw e;
+  }
   return d;
 }
 

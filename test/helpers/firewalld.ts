@@ -95,7 +95,7 @@ export async function startFirewalld(ns: string): Promise<TestFirewalld> {
         stdio: ["ignore", "pipe", "pipe"],
       }),
     );
-    await waitFor("dbus-daemon", 10_000, async () => existsSync(socket));
+    await waitFor("dbus-daemon", 60_000, async () => existsSync(socket));
     process.env.DBUS_SYSTEM_BUS_ADDRESS = bus;
     keep(
       spawn(

@@ -185,7 +185,9 @@ export async function canConnect(
   ns: string,
   host: string,
   port: number,
-  timeoutMs = 700,
+  // An upper bound for a handshake that should succeed, generous for a loaded machine; a
+  // dropped SYN costs the whole wait, so "closed" checks may pass a shorter one.
+  timeoutMs = 2000,
 ): Promise<boolean> {
   const r = await run(
     [process.execPath, tcpHelper, "connect", host, String(port), String(timeoutMs)],

@@ -39,5 +39,5 @@ export const line = (e: ReplayEntry) =>
   `${e.digest} ${e.proto} ${e.srcIp} ${e.srcPort} ${e.dstIp} ${e.dstPort} ${e.time}\n`;
 
 export function options(path: string, log: Logger, extra: Partial<FileReplayCacheOptions> = {}) {
-  return { path, log, now: () => 1_795_771_500, ...extra };
+  return { path, log, ...extra };
 }

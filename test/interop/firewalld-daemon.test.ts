@@ -44,6 +44,8 @@ import {
 } from "../helpers/netns.js";
 
 const ZONE_HIDDEN = 2222;
+/** fwknopd's firewalld init is a dozen firewall-cmd calls (≈ 0.2 s each, seconds under load). */
+const READY_MS = 120_000;
 const REJECT_HIDDEN = 2223;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let pair: NetnsPair;
@@ -106,7 +108,7 @@ describe("rich mode (FIREWALL_TYPE firewalld, the default FIREWD_MODE)", () => {
       { FIREWALL_TYPE: "firewalld" },
       accessStanza(keys, { FW_ACCESS_TIMEOUT: "6" }),
     );
-    let daemon = await startDaemon(cfg, { netns: pair.server });
+    let daemon = await startDaemon(cfg, { netns: pair.server, readyTimeoutMs: READY_MS });
     try {
       await knock(pair, keys, { port: ZONE_HIDDEN });
       const added = await daemon.waitForLog(
@@ -130,7 +132,7 @@ describe("rich mode (FIREWALL_TYPE firewalld, the default FIREWD_MODE)", () => {
       await daemon.stop();
 
       // Crash safety: the grant outlives a kill -9 of fwknopd only until its timeout.
-      daemon = await startDaemon(cfg, { netns: pair.server });
+      daemon = await startDaemon(cfg, { netns: pair.server, readyTimeoutMs: READY_MS });
       await knock(pair, keys, { port: ZONE_HIDDEN });
       const again = await daemon.waitForLog(
         /Added access rule to zone \(default\) for 198\.18\.0\.2.*expires at (\d+)/,
@@ -162,7 +164,7 @@ describe("IPv6 in rich mode", () => {
       { FIREWALL_TYPE: "firewalld" },
       accessStanza(keys, { FW_ACCESS_TIMEOUT: "30" }, "2001:db8::/64"),
     );
-    const daemon = await startDaemon(cfg, { netns: pair.server });
+    const daemon = await startDaemon(cfg, { netns: pair.server, readyTimeoutMs: READY_MS });
     try {
       await knock(v6, keys, { binary: OUR_FWKNOP, port: ZONE_HIDDEN, sourceAddress: true });
       await daemon.waitForLog(
@@ -194,7 +196,7 @@ describe("passthrough mode (FIREWD_MODE passthrough: fwknopd 2.6.10's direct rul
       { FIREWALL_TYPE: "firewalld", FIREWD_MODE: "passthrough" },
       accessStanza(keys, { FW_ACCESS_TIMEOUT: "60" }),
     );
-    const daemon = await startDaemon(cfg, { netns: pair.server });
+    const daemon = await startDaemon(cfg, { netns: pair.server, readyTimeoutMs: READY_MS });
     try {
       await knock(pair, keys, { port: REJECT_HIDDEN });
       const added = await daemon.waitForLog(

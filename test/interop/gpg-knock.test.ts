@@ -140,7 +140,7 @@ describe("GPG knocks on our fwknopd (C client and ours, iptables, namespaces)", 
   }
 
   /** Waits (bounded) for a log line after `from` matching `re`. */
-  async function logAfter(from: number, re: RegExp, ms = 10_000): Promise<string> {
+  async function logAfter(from: number, re: RegExp, ms = 60_000): Promise<string> {
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
       const line = daemon

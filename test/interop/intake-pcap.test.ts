@@ -97,7 +97,7 @@ async function cKnock(pair: NetnsPair, keys: Keys, port: number, extra: string[]
 }
 
 /** Waits until `re` shows up in what the daemon logged after `from`. */
-async function logAfter(d: RunningDaemon, from: number, re: RegExp, ms = 5000): Promise<void> {
+async function logAfter(d: RunningDaemon, from: number, re: RegExp, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!re.test(d.output().slice(from)) && Date.now() < deadline) await sleep(50);
   assert.match(d.output().slice(from), re);

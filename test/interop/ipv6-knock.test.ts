@@ -185,7 +185,7 @@ describe("IPv6 grants in ipset mode survive a daemon restart (adoption)", () => 
 
     const second = await startDaemon(cfg, { netns: pair.server });
     cleanups.push(() => second.stop());
-    await second.waitForLog(/Removed rule from FWKNOP_INPUT .*\(2001:db8::2 -> /, 8000);
+    await second.waitForLog(/Removed rule from FWKNOP_INPUT .*\(2001:db8::2 -> /, 60_000);
     assert.doesNotMatch((await set()).stdout, /2001:db8::2/);
     assert.equal(await canConnect(pair.client, SERVER_IP6, PORT, 400), false, "closed again");
   });

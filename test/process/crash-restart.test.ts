@@ -15,12 +15,19 @@ import { grantIp, makeKnock } from "../helpers/bench-knock.js";
 import { floodFromClient } from "../helpers/bench-send.js";
 import { accessStanza, randomKeys, startDaemon, writeConfigDir } from "../helpers/daemon.js";
 import { canUseNetns, createNetnsPair } from "../helpers/netns.js";
+import { EVENT_BOUND_MS, waitUntil } from "../helpers/wait.js";
 
 const FLOOD = 600;
 const RATE = 400;
 const TIMEOUT = 6;
 /** The firewall is polled this often; a removal is seen at most this late. */
 const POLL_MS = 100;
+/**
+ * An adopted grant must be gone this soon after its expiry: generous for a machine whose cores
+ * are both busy, and still far below the 60 s sweep, so it is the ledger's own expiry that
+ * closes it (fwknopd 2.6.10 fails this with a few hundred adopted rules: docs/hardening.md).
+ */
+const LATE_BOUND_S = 10;
 
 type Mode = "chain" | "ipset";
 
@@ -60,10 +67,12 @@ for (const mode of ["chain", "ipset"] as const) {
     t.after(() => first.stop("SIGKILL"));
     const sending = floodFromClient(pair, wires, join(cfg.dir, "flood"), RATE);
     // Kill once grants are flowing, well before the flood is over.
-    const deadline = Date.now() + 10_000;
-    while (count(first.output(), /Added access rule/) < 50 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitUntil(
+      "50 grants",
+      () => count(first.output(), /Added access rule/) >= 50,
+      EVENT_BOUND_MS,
+      20,
+    );
     first.proc.kill("SIGKILL");
     await first.exited;
     await sending;
@@ -110,33 +119,34 @@ for (const mode of ["chain", "ipset"] as const) {
       return onDisk.has(d) && d !== torn;
     });
     await floodFromClient(pair, replays, join(cfg.dir, "replays"), RATE);
-    await second.waitForLog(/Replay detected/);
-    await new Promise((r) => setTimeout(r, 1000));
-    assert.equal(
-      count(second.output(), /Added access rule/),
-      0,
-      "a replay was granted after restart",
-    );
+    await second.waitForLog(/Replay detected/, EVENT_BOUND_MS);
+    // Whether any replay was granted is checked on the full log after the daemon stops.
 
     // Adopted grants close on time: poll until each rule is gone.
     const removedAt = new Map<string, number>();
     const lastExp = Math.max(...before.values());
-    while (removedAt.size < before.size && Date.now() / 1000 < lastExp + 5) {
+    while (removedAt.size < before.size && Date.now() / 1000 < lastExp + LATE_BOUND_S + 5) {
       const now = await grants(pair.server, mode);
       const seen = Date.now() / 1000;
       for (const ip of before.keys())
         if (!now.has(ip) && !removedAt.has(ip)) removedAt.set(ip, seen);
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
+    let latest = 0;
     for (const [ip, exp] of before) {
       const at = removedAt.get(ip);
       assert.ok(at !== undefined, `grant for ${ip} (expiry ${exp}) was never removed`);
+      // _exp_ has whole seconds; the removal may land in the second it names.
+      assert.ok(at >= exp, `grant for ${ip} closed before its expiry ${exp}`);
       const late = at - Math.max(exp, restartedAt);
+      latest = Math.max(latest, late);
       assert.ok(
-        late <= 1 + POLL_MS / 1000 + 0.1,
+        late <= LATE_BOUND_S,
         `grant for ${ip} closed ${late.toFixed(2)} s after its expiry`,
       );
     }
+    // Measured, not asserted beyond the bound: on a quiet machine this is well under a second.
+    t.diagnostic(`latest removal ${latest.toFixed(2)} s after expiry (polled every ${POLL_MS} ms)`);
 
     // Replay lines are rate-limited; the lines cut are counted in the summary logged at exit.
     await second.stop();

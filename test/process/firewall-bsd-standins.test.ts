@@ -28,9 +28,9 @@ import {
 import { canUseNetns, createNetnsPair, type NetnsPair } from "../helpers/netns.js";
 import { recorder } from "../helpers/recording-logger.js";
 import { createPfctl, createStandin, type Standin } from "../helpers/standins.js";
+import { waitUntil } from "../helpers/wait.js";
 
 const nowSec = () => Math.floor(Date.now() / 1000);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface IpfwState {
   rules: { num: number; set: number; body: string }[];
@@ -161,10 +161,10 @@ describe("ipfw against the stand-in", () => {
       const r = access("198.18.0.2", 22, nowSec() + 3);
       await ledger.grant([r]);
       await run([tool.exe, "_dyn", "700"]); // a connection made while the rule was live
-      await sleep(Math.max(0, r.expiresAt * 1000 - Date.now()) + 200);
-      // Bounded wait for the ledger's removal batch (a move to the expire set) to land.
+      // Wait for the ledger's removal batch (a move to the expire set) after the expiry.
       const moved = () => tool.read<IpfwState>().rules.some((x) => x.num === 700 && x.set === 2);
-      for (let i = 0; i < 100 && !moved(); i++) await sleep(100);
+      await waitUntil("the move to the expire set", moved);
+      assert.ok(Date.now() >= r.expiresAt * 1000, "moved before its expiry");
       let state = tool.read<IpfwState>();
       assert.deepEqual(
         state.rules.map((x) => [x.num, x.set]),

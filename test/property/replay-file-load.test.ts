@@ -88,7 +88,7 @@ test("property: the loader keeps exactly the lines a plain reading keeps, with t
         const filler = pad === 0 ? `${"#".repeat(1 << 20)}\n` : "";
         const path = join(dir, `digest-${run++}.cache`);
         writeFileSync(path, `${filler}${lines.join("\n")}\n`);
-        const cache = await openFileReplayCache({ path, now: () => 1, log: silentLogger });
+        const cache = await openFileReplayCache({ path, log: silentLogger });
         const expected = new Map<string, ReplayEntry>();
         for (const l of lines) {
           const e = reference(l);

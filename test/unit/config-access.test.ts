@@ -74,7 +74,7 @@ function fails(text: string, re: RegExp, code?: string, conf = ""): void {
   );
 }
 
-const K = "KEY_BASE64 aGVsbG8gd29ybGQ=\n";
+const K = "KEY_BASE64 aGVsbG8gd29ybGQhIGhlbGxvIQ==\n";
 
 describe("loadAccessConfig: stanza variables", () => {
   test("a minimal stanza gets upstream's defaults", () => {
@@ -446,7 +446,7 @@ describe("loadAccessConfig: includes", () => {
   });
 
   test("world-readable key and access files are warned about", () => {
-    const keys = file("KEY secret\n", "wide.keys", 0o644);
+    const keys = file("KEY secretsecretsecret\n", "wide.keys", 0o644);
     const warnings: string[] = [];
     loadAccessConfig({
       file: file(`SOURCE ANY\n%include_keys ${keys}\n`, "wide.conf", 0o640),

@@ -16,10 +16,16 @@ describe("parsePortList", () => {
     assert.deepEqual(r.value.map(formatPortSpec), ["tcp/22", "udp/53", "tcp/0", "udp/65535"]);
   });
 
-  test("text after the digits is ignored like upstream's strtol", () => {
-    const r = parsePortList("tcp/22x");
-    assert.ok(r.ok);
-    assert.deepEqual(r.value, [{ proto: "tcp", port: 22 }]);
+  test("a port that is not all digits is refused (2.6.10's strtol read tcp/abc as tcp/0)", () => {
+    for (const text of ["tcp/abc", "tcp/22x", "udp/", "tcp/2 2", "tcp/0x16", "tcp/22,udp/5e3"]) {
+      const r = parsePortList(text);
+      assert.ok(!r.ok, text);
+      assert.equal(r.code, "FWK_ERR_CONFIG_PORTS");
+      assert.match(r.detail, /Invalid port '.*' in access request, must be in \[0,65535\]/, text);
+    }
+    const spaced = parsePortList(" tcp/22 , udp/53 ");
+    assert.ok(spaced.ok);
+    assert.deepEqual(spaced.value.map(formatPortSpec), ["tcp/22", "udp/53"]);
   });
 
   test("refusals", () => {

@@ -110,7 +110,7 @@ describe("pf (spec §11.3)", () => {
     );
     assert.throws(
       () => settingsFromConfig(config('FIREWALL_TYPE pf\nPF_ANCHOR_NAME bad"name\n')),
-      /Invalid PF_ANCHOR_NAME/,
+      /\.conf:2: Invalid PF_ANCHOR_NAME/,
     );
     assert.throws(
       () => config("FIREWALL_TYPE pf\nPF_EXPIRE_INTERVAL 0\n"),
@@ -208,7 +208,7 @@ describe("ipfw (spec §11.4)", () => {
         settingsFromConfig(
           config("FIREWALL_TYPE ipfw\nIPFW_ACTIVE_SET_NUM 3\nIPFW_EXPIRE_SET_NUM 3\n"),
         ),
-      /Cannot set identical ipfw active and expire sets/,
+      /\.conf:3: Cannot set identical ipfw active and expire sets/,
     );
     assert.throws(
       () => config("FIREWALL_TYPE ipfw\nIPFW_ACTIVE_SET_NUM 64\n"),

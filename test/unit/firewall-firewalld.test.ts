@@ -77,7 +77,7 @@ describe("firewalld passthrough mode = fwknopd 2.6.10's firewalld build (spec §
       mode: "passthrough",
       zone: "internal",
     });
-    assert.throws(() => settingsOf("FIREWD_MODE direct\n"), /Invalid FIREWD_MODE/);
+    assert.throws(() => settingsOf("FIREWD_MODE direct\n"), /\.conf:2: Invalid FIREWD_MODE/);
   });
 
   test("init commands: chain, jump check, jump rule, flush, listing", () => {

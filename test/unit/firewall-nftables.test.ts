@@ -443,7 +443,7 @@ describe("FIREWALL_TYPE nftables settings", () => {
       "inet, filter, in put",
       "inet, , input",
     ]) {
-      assert.throws(() => settingsOf(`NFT_ATTACH ${bad}\n`), /Invalid NFT_ATTACH/, bad);
+      assert.throws(() => settingsOf(`NFT_ATTACH ${bad}\n`), /\.conf:\d+: Invalid NFT_ATTACH/, bad);
     }
   });
 });

@@ -82,4 +82,53 @@ describe("CommandSession (long-lived interpreter fed over stdin)", () => {
       await s.close();
     }
   });
+
+  test("an ack answered in several lines (nft's message, line, carets) is consumed whole", async () => {
+    // nft's habit: a refused line is answered as "Error: ...", the line itself, then carets.
+    const nftLike = `
+let buf = "";
+process.stdin.on("data", (d) => {
+  buf += d;
+  let i;
+  while ((i = buf.indexOf("\\n")) >= 0) {
+    const line = buf.slice(0, i);
+    buf = buf.slice(i + 1);
+    if (line.startsWith("ok")) continue;
+    process.stderr.write("Error: syntax error\\n" + line + "\\n" + "^".repeat(line.length) + "\\n");
+  }
+});
+`;
+    const s = new CommandSession([process.execPath, "-e", nftLike], {
+      ackCommand: "the-ack",
+      ackMarker: "the-ack",
+      ackLinesBefore: 1,
+      ackLinesAfter: 1,
+      timeoutMs: 5000,
+    });
+    try {
+      assert.equal(await s.request("ok 1"), "");
+      assert.equal(await s.request("bad"), "Error: syntax error\nbad\n^^^");
+      assert.equal(await s.request("ok 2"), "", "no caret of an earlier ack is left over");
+    } finally {
+      await s.close();
+    }
+  });
+
+  test("the tool gets the extra environment variables", async () => {
+    const echoHome = `
+process.stdin.on("data", () => process.stderr.write("HOME=" + process.env.HOME + " ack\\n"));
+`;
+    // Answered only if HOME reached the tool (otherwise the request times out).
+    const s = new CommandSession([process.execPath, "-e", echoHome], {
+      ackCommand: "ack",
+      ackMarker: "HOME=/dev/null ack",
+      env: { HOME: "/dev/null" },
+      timeoutMs: 5000,
+    });
+    try {
+      assert.equal(await s.request(""), "");
+    } finally {
+      await s.close();
+    }
+  });
 });

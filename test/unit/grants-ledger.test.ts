@@ -120,7 +120,14 @@ function setup() {
   const clock = new FakeClock();
   const backend = new FakeBackend();
   const log = recordingLogger();
-  const ledger = new GrantLedger(backend, { log, now: clock.now, timers: clock, sweepMs: 0 });
+  // clockCheckMs 0: these tests follow the one deadline timer (grants-clock-step.test.ts the cap).
+  const ledger = new GrantLedger(backend, {
+    log,
+    now: clock.now,
+    timers: clock,
+    sweepMs: 0,
+    clockCheckMs: 0,
+  });
   return { clock, backend, log, ledger };
 }
 

@@ -7,6 +7,7 @@ import type { Candidate } from "../../src/server/intake/intake.js";
 import { createUdpIntake } from "../../src/server/intake/udp.js";
 import { run } from "../../src/sys/run.js";
 import { recorder } from "../helpers/recording-logger.js";
+import { EVENT_BOUND_MS, waitUntil } from "../helpers/wait.js";
 
 async function send(
   host: string,
@@ -24,8 +25,9 @@ async function send(
 }
 
 async function collect(got: Candidate[], n: number): Promise<void> {
-  for (let i = 0; i < 200 && got.length < n; i++) await new Promise((r) => setTimeout(r, 10));
-  if (got.length < n) assert.fail(`expected ${n} datagrams, got ${got.length}`);
+  await waitUntil(`${n} datagrams`, () => got.length >= n, EVENT_BOUND_MS, 10).catch(() =>
+    assert.fail(`expected ${n} datagrams, got ${got.length}`),
+  );
 }
 
 function started(t: TestContext, host?: string) {
@@ -69,8 +71,7 @@ test("datagrams over 1500 bytes are dropped and counted; 1500 passes", async (t)
     Buffer.alloc(9000, 67),
   ]);
   await collect(got, 1);
-  for (let i = 0; i < 100 && intake.stats.dropped < 2; i++)
-    await new Promise((r) => setTimeout(r, 10));
+  await waitUntil("two oversized datagrams dropped", () => intake.stats.dropped >= 2);
   assert.deepEqual(intake.stats, { received: 1, dropped: 2 });
   assert.equal(intake.kernelDrops(), 0, "nothing lost in the kernel");
   assert.equal(got.length, 1);
@@ -96,7 +97,8 @@ test("stop closes the socket: no more candidates and the port is free again", as
   const port = intake.port;
   await intake.stop();
   await send("127.0.0.1", port, [Buffer.from("late")]);
-  await new Promise((r) => setTimeout(r, 50));
+  // Nothing is listening: the kernel has nowhere to queue "late" (the port is free), so there
+  // is no event to wait for; the fresh intake below proves the port was released.
   assert.equal(got.length, 0);
   const again = createUdpIntake({ port, host: "127.0.0.1", log: recorder() });
   await again.start(() => {});

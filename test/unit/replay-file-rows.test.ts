@@ -32,7 +32,7 @@ function sameKey(d: string): string {
   return `${d.slice(0, 30)}${alphabet[(alphabet.indexOf(c) + 1) % 64]}${d.slice(31)}`;
 }
 
-const open = (path: string) => openFileReplayCache({ path, now: () => NOW, log: silentLogger });
+const open = (path: string) => openFileReplayCache({ path, log: silentLogger });
 
 test("two digests with the same 16-byte key are both kept and each finds its own line", async (t) => {
   const a = digestOf("a");

@@ -300,4 +300,19 @@ describe("--explain names the stage and code of every refusal", () => {
     assert.match(text, /fields: user 'alice', timestamp 1700000000 \(0 s old\)/);
     assert.match(text, /outcome: GRANTED \(stanza #1 grants access: tcp\/22 for 198\.18\.0\.2/);
   });
+
+  test("report lines are escaped: no forged lines, no terminal escapes", () => {
+    const text = formatExplanation("packet 1", {
+      steps: ["precheck: ok"],
+      stanzas: [
+        { stanza: 1, lines: ["stanza #1", "fields: user 'al\u001b[2Jice\npacket 2: forged'"] },
+      ],
+      after: [],
+      outcome: { granted: false, code: "SPA_MSG_TOO_OLD", stage: "policy", detail: "old" },
+      hints: [],
+    });
+    assert.ok(!text.includes("\u001b"), text);
+    assert.match(text, /user 'al\\x1b\[2Jice\\npacket 2: forged'/);
+    assert.equal(text.split("\n").filter((l) => l.startsWith("packet")).length, 1);
+  });
 });

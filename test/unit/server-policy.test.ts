@@ -279,3 +279,44 @@ test("an IPv6 allow-IP (our extension) opens access for that address", () => {
   assert.ok(!bad.ok);
   assert.equal(bad.code, "FWK_ERR_SPA_INVALID_ALLOW_IP");
 });
+
+test("a command cycle is bound by OPEN_PORTS and RESTRICT_PORTS like a rule (issue 9)", () => {
+  const cycle = (over: Parameters<typeof makeStanza>[0]) =>
+    makeStanza({ cmdCycleOpen: "/bin/true $IP", cmdCycleClose: "NONE", ...over });
+  const denied = decidePolicy(
+    msg({ message: "198.18.0.2,tcp/3306" }),
+    cycle({ openPorts: [{ proto: "tcp", port: 22 }] }),
+    packet,
+    settings,
+    NOW,
+  );
+  assert.equal(denied.ok, false);
+  assert.equal(!denied.ok && denied.code, "FWK_ERR_SPA_PORTS_DENIED");
+  const restricted = decidePolicy(
+    msg({ message: "198.18.0.2,tcp/22" }),
+    cycle({ restrictPorts: [{ proto: "tcp", port: 22 }] }),
+    packet,
+    settings,
+    NOW,
+  );
+  assert.equal(!restricted.ok && restricted.code, "FWK_ERR_SPA_PORTS_DENIED");
+  const allowed = decidePolicy(
+    msg({ message: "198.18.0.2,tcp/22" }),
+    cycle({ openPorts: [{ proto: "tcp", port: 22 }] }),
+    packet,
+    settings,
+    NOW,
+  );
+  assert.ok(allowed.ok && allowed.value.kind === "cmd-cycle");
+});
+
+test("-t test mode never yields a command cycle to run (issue 9)", () => {
+  const r = decidePolicy(
+    msg(),
+    makeStanza({ cmdCycleOpen: "/bin/true $IP", cmdCycleClose: "NONE" }),
+    packet,
+    { ...settings, testMode: true },
+    NOW,
+  );
+  assert.equal(!r.ok && r.code, "FWK_ERR_SPA_TEST_MODE");
+});

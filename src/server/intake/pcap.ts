@@ -124,6 +124,12 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake & {
   });
   const killOnExit = () => child?.kill("SIGKILL");
 
+  /** 2.6.10's libpcap wording for the same failure, which operators grep for. */
+  const libpcapPhrase = (why: string) =>
+    /filter expression|syntax error|parse filter/i.test(why)
+      ? "Error compiling pcap filter"
+      : "pcap_open_live() error";
+
   /** Spawns tcpdump; resolves once it reports that it is capturing. */
   const launch = (): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -143,7 +149,7 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake & {
         const missing = (cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
         const msg = missing
           ? `Cannot capture on ${o.intf}: ${argv[0]} was not found (install tcpdump, or use the UDP server: ENABLE_UDP_SERVER Y)`
-          : `Cannot capture on ${o.intf}: ${why}`;
+          : `Cannot capture on ${o.intf}: ${libpcapPhrase(why)}: ${why}`;
         reject(new FwknopError("FWK_ERR_PCAP_TCPDUMP", msg, { cause }));
       };
       c.stderr?.on("data", (d: Buffer) => {

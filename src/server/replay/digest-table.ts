@@ -255,27 +255,6 @@ export class DigestTable {
       .slice(0, DIGEST_CHARS);
   }
 
-  /** The file line for a row, without the newline. */
-  line(row: number): string {
-    const e = this.entry(row);
-    return `${e.digest} ${e.proto} ${e.srcIp} ${e.srcPort} ${e.dstIp} ${e.dstPort} ${e.time}`;
-  }
-
-  /** Drops, in place, the rows recorded before `minTime`; returns how many went. */
-  dropOlderThan(minTime: number): number {
-    const before = this.#count;
-    const time = this.#time;
-    this.#keepRows((r) => (time[r] as number) >= minTime);
-    return before - this.#count;
-  }
-
-  /** Rows recorded at or after `minTime`. */
-  countSince(minTime: number): number {
-    let n = 0;
-    for (let r = 0; r < this.#count; r++) if ((this.#time[r] ?? 0) >= minTime) n++;
-    return n;
-  }
-
   /** Sizes the index for the current capacity and re-inserts every indexed row. */
   #resetIndex(): void {
     this.#index.resize(this.#capacity);

@@ -6,13 +6,17 @@
  * Files written by the C daemon load here and ours load there.
  *
  * Where we go beyond upstream: a torn last line (crash mid-append) is tolerated and the next
- * append starts on a fresh line; when aging is on, entries that can no longer pass the age
- * check are dropped and the file is compacted atomically once mostly stale; when the file
- * cannot be used, replay protection continues in memory (upstream switches it off).
+ * append starts on a fresh line; when the file cannot be used, replay protection continues in
+ * memory (upstream switches it off).
+ *
+ * Like upstream, nothing is ever dropped by age: whether an old packet would pass the age check
+ * depends on MAX_SPA_PACKET_AGE / ENABLE_SPA_PACKET_AGING, which a reload or restart may change,
+ * and a packet accepted once must never be accepted again whatever the configuration says later.
+ * The operator empties the cache explicitly with `--rotate-digest-cache` (docs/hardening.md).
  */
 
 import { closeSync, constants as fsc, openSync, renameSync, writeSync } from "node:fs";
-import { type FileHandle, open, rename, unlink } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { FwknopError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
 import { DigestTable, type IpValue, ipv4ToNumber } from "./digest-table.js";
@@ -30,16 +34,6 @@ export interface FileReplayCacheOptions {
   path: string;
   /** `--rotate-digest-cache`: rename the file to `<path>-old` and start a fresh one. */
   rotate?: boolean;
-  /**
-   * MAX_SPA_PACKET_AGE when packet aging is on; leave unset when it is off (then nothing is
-   * ever dropped). Entries are kept for twice this long: the first copy of a packet may carry
-   * a timestamp up to MAX_SPA_PACKET_AGE ahead of the server's clock, and a replay of it then
-   * still passes the age check until that timestamp is MAX_SPA_PACKET_AGE old. Older entries
-   * are dropped at load and by compaction.
-   */
-  maxAgeSeconds?: number;
-  /** Unix seconds. */
-  now: () => number;
   log: Logger;
 }
 
@@ -54,11 +48,9 @@ export interface FileReplayCache extends ReplayCache {
 export async function openFileReplayCache(opts: FileReplayCacheOptions): Promise<FileReplayCache> {
   const { path, log } = opts;
   if (opts.rotate) rotate(path, log);
-  const cutoff = opts.maxAgeSeconds === undefined ? 0 : opts.now() - 2 * opts.maxAgeSeconds;
-
   let loaded: LoadResult;
   try {
-    loaded = loadFile(path, cutoff, log);
+    loaded = loadFile(path, log);
   } catch (e) {
     if (errno(e) !== "ENOENT") {
       log.error(`Digest file '${path}' exists but: '${message(e)}'`);
@@ -84,10 +76,6 @@ export async function openFileReplayCache(opts: FileReplayCacheOptions): Promise
   }
   const cache = new DigestFileCache(opts, loaded, handle);
   log.info(`Using Digest Cache: '${path}' (entry count = ${cache.size})`);
-  if (loaded.stats.stale > 0) {
-    log.info(`Dropped ${loaded.stats.stale} digest cache entries older than the aging window.`);
-  }
-  cache.compactIfMostlyStale();
   return cache;
 }
 
@@ -104,10 +92,7 @@ class DigestFileCache implements FileReplayCache {
   #tail: Promise<void> = Promise.resolve();
   /** Lines waiting for the next write, and that write's completion. */
   #batch: { lines: string[]; done: Promise<void> } | undefined;
-  #addsSinceSweep = 0;
-  #sweepEvery = 1024;
   #failing = false;
-  #rewriting = false;
 
   constructor(opts: FileReplayCacheOptions, loaded: LoadResult, handle: FileHandle | undefined) {
     this.#opts = opts;
@@ -160,42 +145,7 @@ class DigestFileCache implements FileReplayCache {
       this.#batch = { lines, done: this.#enqueue(() => this.#flush(lines)) };
     }
     this.#batch.lines.push(line);
-    const done = this.#batch.done;
-    this.#stats.lines++;
-    if (this.#opts.maxAgeSeconds !== undefined) {
-      this.#addsSinceSweep++;
-      if (this.#addsSinceSweep >= this.#sweepEvery) this.compactIfMostlyStale();
-    }
-    return done;
-  }
-
-  /**
-   * With aging on, rewrites the file (and rebuilds memory) with only the live entries once the
-   * stale ones outnumber them; the check runs after a number of adds proportional to the size,
-   * so its linear cost is amortised to O(1) per add.
-   */
-  compactIfMostlyStale(): void {
-    this.#addsSinceSweep = 0;
-    this.#sweepEvery = Math.max(1024, this.size);
-    if (this.#opts.maxAgeSeconds === undefined) return;
-    const cutoff = this.#opts.now() - 2 * this.#opts.maxAgeSeconds;
-    // A rewrite in progress reads rows by number; compacting under it would shift them.
-    if (this.#rewriting) return;
-    const live = this.#rows.countSince(cutoff) + this.#table.countSince(cutoff);
-    const dead = this.#stats.lines - live;
-    if (dead < 1024 || dead <= live) return;
-    this.#rows.dropOlderThan(cutoff);
-    this.#table.dropOlderThan(cutoff);
-    // A batch already queued still goes to the old file (so nothing is lost if the rewrite
-    // fails); lines added from now on queue behind the rewrite and land in the new file.
-    this.#batch = undefined;
-    this.#stats = { lines: this.size, stale: 0, torn: this.#stats.torn };
-    if (!this.#handle) return;
-    this.#rewriting = true;
-    const rows = this.#table.size;
-    void this.#enqueue(() => this.#rewrite(rows, dead)).finally(() => {
-      this.#rewriting = false;
-    });
+    return this.#batch.done;
   }
 
   async close(): Promise<void> {
@@ -238,54 +188,6 @@ class DigestFileCache implements FileReplayCache {
         );
       }
       this.#failing = true;
-    }
-  }
-
-  /**
-   * Atomically replaces the file with the header, the loaded rows' lines (copied from the old
-   * file) and rows [0, rows) of the table.
-   */
-  async #rewrite(rows: number, dropped: number): Promise<void> {
-    const table = this.#table;
-    const kept = this.#rows.size + rows;
-    const tmp = `${this.path}.compact-${process.pid}`;
-    const log = this.#opts.log;
-    let out: FileHandle | undefined;
-    try {
-      out = await open(tmp, "w", 0o600);
-      await out.write(DIGEST_FILE_HEADER);
-      const offsets = await this.#rows.copyLines(out, Buffer.byteLength(DIGEST_FILE_HEADER));
-      const chunk: string[] = [];
-      for (let r = 0; r < rows; r++) {
-        chunk.push(table.line(r));
-        if (chunk.length === 8192 || r === rows - 1) {
-          await out.write(`${chunk.join("\n")}\n`);
-          chunk.length = 0;
-        }
-      }
-      await out.sync();
-      await out.close();
-      out = undefined;
-      const reader = openSync(tmp, "r");
-      try {
-        await rename(tmp, this.path);
-      } catch (e) {
-        closeSync(reader);
-        throw e;
-      }
-      this.#rows.adopt(offsets, reader);
-      const old = this.#handle;
-      this.#handle = await open(this.path, "a");
-      this.#stats.torn = false;
-      await old?.close();
-      log.info(
-        `Compacted digest cache ${this.path}: dropped ${dropped} aged entries, kept ${kept}.`,
-      );
-    } catch (e) {
-      // The old file is still complete; only the space is not reclaimed.
-      await out?.close().catch(() => {});
-      await unlink(tmp).catch(() => {});
-      log.error(`Could not compact digest cache ${this.path}: ${message(e)}`);
     }
   }
 }

@@ -2,7 +2,8 @@
  * Loading `digest.cache` at start-up: 1 MiB chunks (never the whole file at once), parsed as
  * bytes in place. Canonical SHA-256 digests (every line fwknopd 2.6.10 or we write) become
  * compact `FileRows` that point back into the file; anything else (older digest types, hand
- * edits, lines beyond 4 GiB) goes to the in-memory `DigestTable`.
+ * edits, lines beyond 4 GiB) goes to the in-memory `DigestTable`. Nothing is dropped for its
+ * age (file-cache.ts says why).
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Logger } from "../../log/logger.js";
@@ -11,15 +12,12 @@ import { latin1, lineDigest, lineFields, lineText, scanLine } from "./file-line.
 import { FileRows, MAX_ROW_OFFSET } from "./file-rows.js";
 
 export interface FileStats {
-  /** Entry lines the file holds (live, stale, duplicate or malformed). */
-  lines: number;
-  stale: number;
   /** The file does not end in a newline (crash mid-append). */
   torn: boolean;
 }
 
 export function emptyStats(): FileStats {
-  return { lines: 0, stale: 0, torn: false };
+  return { torn: false };
 }
 
 export interface LoadResult {
@@ -44,7 +42,7 @@ const CR = 13;
  * (lines are near-uniform), so a big cache is allocated once and rarely grows. Throws when the
  * file cannot be opened (ENOENT included).
  */
-export function loadFile(path: string, cutoff: number, log: Logger): LoadResult {
+export function loadFile(path: string, log: Logger): LoadResult {
   const fd = openSync(path, "r");
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
@@ -59,7 +57,7 @@ export function loadFile(path: string, cutoff: number, log: Logger): LoadResult 
     const rows = new FileRows(Math.ceil(estimate) + 16, fd);
     const table = new DigestTable(16);
     table.beginBulk();
-    const stats: FileStats = { lines: 0, stale: 0, torn };
+    const stats: FileStats = { torn };
     let lineNo = 0;
     let pos = 0;
     // The file may still grow while we read (another daemon appending); stop at what we sized.
@@ -86,14 +84,7 @@ export function loadFile(path: string, cutoff: number, log: Logger): LoadResult 
         // every other line, including one this scan refuses, goes through lineAt.
         const at = pos + start;
         const fast = scanLine(buf, start, n, false);
-        if (
-          fast >= 0 &&
-          fast < n &&
-          lineText.canonical &&
-          at <= MAX_ROW_OFFSET &&
-          (lineFields[FIELD.time] as number) >= cutoff
-        ) {
-          stats.lines++;
+        if (fast >= 0 && fast < n && lineText.canonical && at <= MAX_ROW_OFFSET) {
           rows.append(lineDigest, lineFields[FIELD.time] as number, at);
           lineNo++;
           start = fast + 1;
@@ -141,11 +132,8 @@ export function loadFile(path: string, cutoff: number, log: Logger): LoadResult 
       const end = scanLine(b, s, limit, false);
       if (end >= 0) {
         if (end >= limit && kind === OPEN) return limit;
-        stats.lines++;
         const f = lineFields;
-        if ((f[FIELD.time] as number) < cutoff) {
-          stats.stale++;
-        } else if (lineText.canonical && offset <= MAX_ROW_OFFSET) {
+        if (lineText.canonical && offset <= MAX_ROW_OFFSET) {
           rows.append(lineDigest, f[FIELD.time] as number, offset);
         } else {
           // Kept in memory with its addresses: scan again for them (rare lines).
@@ -162,7 +150,6 @@ export function loadFile(path: string, cutoff: number, log: Logger): LoadResult 
       const nl = b.indexOf(NL, s);
       const stop = nl === -1 || nl >= limit ? limit : nl;
       if (stop >= limit && kind === OPEN) return limit;
-      stats.lines++;
       const text = b.toString("latin1", s, stop > s && b[stop - 1] === CR ? stop - 1 : stop);
       if (kind === TORN) {
         log.info(

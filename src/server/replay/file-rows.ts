@@ -7,7 +7,6 @@
  * digest, so the 16-byte key never decides anything by itself.
  */
 import { closeSync, readSync } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
 import { DigestIndex } from "./digest-index.js";
 import { DIGEST_CHARS, decodeDigest, FIELD, numberToIpv4 } from "./digest-table.js";
 import { latin1, lineFields, lineText, scanLine } from "./file-line.js";
@@ -88,64 +87,6 @@ export class FileRows {
       return true;
     });
     return found;
-  }
-
-  /** Rows recorded at or after `minTime`. */
-  countSince(minTime: number): number {
-    let n = 0;
-    for (let r = 0; r < this.#count; r++) if ((this.#time[r] as number) >= minTime) n++;
-    return n;
-  }
-
-  /** Drops, in place, the rows recorded before `minTime`; returns how many went. */
-  dropOlderThan(minTime: number): number {
-    const before = this.#count;
-    let w = 0;
-    for (let r = 0; r < this.#count; r++) {
-      if ((this.#time[r] as number) < minTime) continue;
-      if (w !== r) this.#move(r, w);
-      w++;
-    }
-    this.#count = w;
-    this.#reindex();
-    return before - w;
-  }
-
-  /**
-   * Copies every row's line, in row (= file) order, to `out` at byte `at`; returns the offsets
-   * the lines have there, for `adopt` once the new file has replaced the old one.
-   */
-  async copyLines(out: FileHandle, at: number): Promise<Uint32Array> {
-    const offsets = new Uint32Array(this.#count);
-    const chunk: Buffer[] = [];
-    let bytes = 0;
-    let pos = at;
-    for (let r = 0; r < this.#count; r++) {
-      const len = this.#readLine(r);
-      const line = Buffer.allocUnsafe(len + 1);
-      this.#line.copy(line, 0, 0, len);
-      line[len] = NL;
-      offsets[r] = pos;
-      pos += line.length;
-      chunk.push(line);
-      bytes += line.length;
-      if (bytes >= 1 << 20 || r === this.#count - 1) {
-        await out.write(Buffer.concat(chunk));
-        chunk.length = 0;
-        bytes = 0;
-      }
-    }
-    return offsets;
-  }
-
-  /**
-   * Points the rows at a rewritten file (`offsets` from `copyLines`, `fd` open on the new file,
-   * owned from now on) and closes the old one.
-   */
-  adopt(offsets: Uint32Array, fd: number): void {
-    this.close();
-    this.#offset.set(offsets.subarray(0, this.#count));
-    this.#fd = fd;
   }
 
   /** Length of row `r`'s line, read into `#line` (0 when it cannot be read). */

@@ -11,7 +11,7 @@ import type { ReplayCache, ReplayEntry } from "./replay-cache.js";
 export function openReadOnlyReplayCache(path: string, log: Logger): ReplayCache {
   let loaded: LoadResult | undefined;
   try {
-    loaded = loadFile(path, 0, log);
+    loaded = loadFile(path, log);
   } catch {
     loaded = undefined;
   }
