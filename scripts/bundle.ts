@@ -4,7 +4,10 @@
  * modules. CommonJS rather than ESM because Node loads a CommonJS main file synchronously, while
  * its ESM loader goes through the libuv thread pool and module jobs (about 10 % of a knock's
  * start-up here). The client's QR encoder (src/client/keygen-qr.ts, reached by import() only for
- * --key-gen on a terminal) is built as a file of its own that nothing else loads.
+ * --key-gen on a terminal) is built as a file of its own that nothing else loads, and so is the
+ * daemon's Prometheus registry (src/server/metrics.ts with prom-client, reached by import() only
+ * when METRICS_LISTEN is set); it finds the daemon's events through diagnostics_channel, whose
+ * channels are shared by name, so its own copies of the channel modules see the same events.
  * bin/* run these files; the .deb ships them.
  *
  * Usage: node dist/scripts/bundle.js [outdir]   (default dist/bundle)
@@ -17,13 +20,16 @@ import { type BuildOptions, build, type Plugin } from "esbuild";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Modules reached only through import() that get a file of their own: specifier → output. */
-const LAZY: Record<string, string> = { "./keygen-qr.js": "fwknop-keygen-qr" };
+const LAZY: Record<string, string> = {
+  "./keygen-qr.js": "fwknop-keygen-qr",
+  "./metrics.js": "fwknopd-metrics",
+};
 
 /** Leaves the LAZY imports in place, pointing at their own output files. */
 const lazyFiles: Plugin = {
   name: "lazy-files",
   setup(b) {
-    b.onResolve({ filter: /^\.\/keygen-qr\.js$/ }, (args) => ({
+    b.onResolve({ filter: /^\.\/(keygen-qr|metrics)\.js$/ }, (args) => ({
       path: `./${LAZY[args.path]}.cjs`,
       external: true,
     }));
@@ -57,6 +63,7 @@ export async function bundle(outdir: string): Promise<string[]> {
       fwknopd: resolve(ROOT, "src/bin/fwknopd.ts"),
       fwknop: resolve(ROOT, "src/bin/fwknop.ts"),
       "fwknop-keygen-qr": resolve(ROOT, "src/client/keygen-qr.ts"),
+      "fwknopd-metrics": resolve(ROOT, "src/server/metrics.ts"),
     },
     outdir,
     plugins: [lazyFiles],

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # render the man pages; dpkg-dev/fakeroot/lintian/debootstrap/systemd build the .deb, check it,
 # install it into a fresh Debian root, and verify its unit (systemd-analyze; systemd is not run).
 pkgs=(fwknop-client fwknop-server iptables ipset nftables tcpdump gnupg openssl iproute2 firewalld dbus-daemon
-  groff-base man-db dpkg-dev fakeroot lintian debootstrap systemd)
+  groff-base man-db dpkg-dev fakeroot lintian debootstrap systemd prometheus)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -17,30 +17,40 @@ export const WORST_SHAPE = "rijndael-hmac";
 const SECONDS = 5;
 const VALID = 100;
 
+export interface FloodOptions {
+  /** Extra fwknopd.conf variables (e.g. METRICS_LISTEN). */
+  conf?: Record<string, string>;
+  /** Runs in the server namespace for the length of the flood (e.g. a metrics scraper). */
+  alongside?: (serverNs: string, seconds: number) => Promise<unknown>;
+  seconds?: number;
+}
+
 export async function flood(
   kind: DaemonKind,
   rate: number,
   capture: "udp" | "pcap" = "udp",
   shape = WORST_SHAPE,
-): Promise<{ share: number; achieved: number; dropped: number }> {
+  opts: FloodOptions = {},
+): Promise<{ share: number; achieved: number; dropped: number; alongside: unknown }> {
+  const seconds = opts.seconds ?? SECONDS;
   const keys = newKeys();
   const net = await createBenchNet();
   try {
     const d = await startBenchDaemon({
       kind,
       netns: net.pair.server,
-      conf: {},
+      conf: opts.conf ?? {},
       access: accessFor(keys, { FW_ACCESS_TIMEOUT: "3600" }),
       capture,
     });
     try {
       const target = { host: net.pair.serverIp, port: SPA_PORT };
       const before = await udpCounters(net.pair.server);
-      const [junk] = await Promise.all([
+      const [junk, , alongside] = await Promise.all([
         runAgent<{ achievedRate: number }>(
           net.pair.client,
           "junk",
-          { ...target, rate, seconds: SECONDS, shape },
+          { ...target, rate, seconds, shape },
           60_000,
         ),
         runAgent(
@@ -52,10 +62,11 @@ export async function flood(
             hiddenPort: HIDDEN_PORT,
             first: 0,
             count: VALID,
-            rate: VALID / SECONDS,
+            rate: VALID / seconds,
           },
           60_000,
         ),
+        opts.alongside?.(net.pair.server, seconds),
       ]);
       await settle(() => d.granted.size, VALID, 3000, 30_000);
       const after = await udpCounters(net.pair.server);
@@ -63,6 +74,7 @@ export async function flood(
         share: (100 * d.granted.size) / VALID,
         achieved: junk.achievedRate,
         dropped: after.rcvbufErrors - before.rcvbufErrors,
+        alongside,
       };
     } finally {
       await d.stop();

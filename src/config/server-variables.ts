@@ -317,6 +317,10 @@ const TABLE = [
   { name: "FAULT_INJECTION_TAG", upstream: true },
   // Ours: which backend to drive (upstream fixes this at build time); the default follows the OS.
   { name: "FIREWALL_TYPE", def: () => platformFirewallType(), upstream: false },
+  // Ours (docs/observability.md): Prometheus endpoint, off unless set; log line format.
+  { name: "METRICS_LISTEN", upstream: false },
+  { name: "METRICS_ALLOW_REMOTE", def: "N", upstream: false },
+  { name: "LOG_FORMAT", def: "text", upstream: false },
 ] as const satisfies readonly ServerVariable[];
 
 export const SERVER_VARIABLES: readonly ServerVariable[] = TABLE;

@@ -3,10 +3,11 @@
  * grant ledger (which builds and commits the rules), an SPA command to the command runner, a
  * command cycle to CommandCycles. Nothing here decides or counts; the decision is final.
  */
-
 import { escapeLogText } from "../log/escape.js";
+import { logEvent } from "../log/event.js";
 import type { Logger } from "../log/logger.js";
 import { type CommandContext, type CommandCycles, runSpaCommand } from "./commands.js";
+import { formatPorts, publishGrantCommitted, publishGrantFailed } from "./grant-events.js";
 import type { GrantLedger } from "./grants.js";
 import type { Candidate } from "./intake/intake.js";
 import type { Decision } from "./pipeline.js";
@@ -28,9 +29,15 @@ export async function dispatchGrant(
   to: DispatchTargets,
 ): Promise<void> {
   const { grant, message } = decision;
-  to.log.info(
-    `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${escapeLogText(message.message)}'`,
-  );
+  logEvent(to.log, {
+    level: "info",
+    event: "spa.accepted",
+    message: `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${escapeLogText(message.message)}'`,
+    srcIp: c.srcIp,
+    stanza: grant.stanza.index,
+    messageType: grant.messageType,
+    ...(grant.kind === "command" ? {} : { ports: formatPorts(grant.ports) }),
+  });
   switch (grant.kind) {
     case "command":
       await runSpaCommand(grant, to.commands);
@@ -74,7 +81,9 @@ async function openAccess(grant: AccessGrant, c: Candidate, to: DispatchTargets)
         forwardAll: s.forwardAll,
       },
     });
+    publishGrantCommitted({ receivedAt: c.receivedAt, committedAt: Date.now() });
   } catch (e) {
+    publishGrantFailed();
     to.log.error(
       `Cannot add access rules for ${grant.clientIp}: ${(e as Error).message} [FWK_ERR_FW_APPLY]`,
     );
