@@ -25,6 +25,7 @@ import { expiry } from "./scenarios/expiry.js";
 import { idle } from "./scenarios/idle.js";
 import { junk } from "./scenarios/junk.js";
 import { latency } from "./scenarios/latency.js";
+import { metrics } from "./scenarios/metrics.js";
 import { replay } from "./scenarios/replay.js";
 import { throughput } from "./scenarios/throughput.js";
 
@@ -38,6 +39,7 @@ const SCENARIOS: Record<string, Scenario> = {
   idle,
   capture,
   cluster,
+  metrics,
 };
 const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 

@@ -4,8 +4,12 @@
  * modules. CommonJS rather than ESM because Node loads a CommonJS main file synchronously, while
  * its ESM loader goes through the libuv thread pool and module jobs (about 10 % of a knock's
  * start-up here). The client's QR encoder (src/client/keygen-qr.ts, reached by import() only for
- * --key-gen on a terminal) and the daemon's cluster module with its Redis client (reached by
- * import() only when REPLAY_CACHE_URL is set) are built as files of their own.
+ * --key-gen on a terminal) is built as a file of its own that nothing else loads, and so are the
+ * daemon's Prometheus registry (src/server/metrics.ts with prom-client, reached by import() only
+ * when METRICS_LISTEN is set) and its cluster module with the Redis client (src/cluster/cluster.ts
+ * with ioredis, reached by import() only when REPLAY_CACHE_URL is set); the registry finds the
+ * daemon's events through diagnostics_channel, whose channels are shared by name, so its own
+ * copies of the channel modules see the same events.
  * bin/* run these files; the .deb ships them.
  *
  * Usage: node dist/scripts/bundle.js [outdir]   (default dist/bundle)
@@ -20,6 +24,7 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Modules reached only through import() that get a file of their own: specifier → output. */
 const LAZY: Record<string, string> = {
   "./keygen-qr.js": "fwknop-keygen-qr",
+  "./metrics.js": "fwknopd-metrics",
   // The cluster (REPLAY_CACHE_URL) and its Redis client: a standalone fwknopd never reads it.
   "../cluster/cluster.js": "fwknopd-cluster",
 };
@@ -28,7 +33,7 @@ const LAZY: Record<string, string> = {
 const lazyFiles: Plugin = {
   name: "lazy-files",
   setup(b) {
-    b.onResolve({ filter: /^(\.\/keygen-qr|\.\.\/cluster\/cluster)\.js$/ }, (args) => ({
+    b.onResolve({ filter: /^(\.\/(keygen-qr|metrics)|\.\.\/cluster\/cluster)\.js$/ }, (args) => ({
       path: `./${LAZY[args.path]}.cjs`,
       external: true,
     }));
@@ -62,6 +67,7 @@ export async function bundle(outdir: string): Promise<string[]> {
       fwknopd: resolve(ROOT, "src/bin/fwknopd.ts"),
       fwknop: resolve(ROOT, "src/bin/fwknop.ts"),
       "fwknop-keygen-qr": resolve(ROOT, "src/client/keygen-qr.ts"),
+      "fwknopd-metrics": resolve(ROOT, "src/server/metrics.ts"),
       "fwknopd-cluster": resolve(ROOT, "src/cluster/cluster.ts"),
     },
     outdir,

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # install it into a fresh Debian root, and verify its unit (systemd-analyze; systemd is not run).
 # redis-server is the shared store of the cluster tests (started by the tests, never as a service).
 pkgs=(fwknop-client fwknop-server iptables ipset nftables tcpdump gnupg openssl iproute2 firewalld dbus-daemon
-  groff-base man-db dpkg-dev fakeroot lintian debootstrap systemd redis-server)
+  groff-base man-db dpkg-dev fakeroot lintian debootstrap systemd prometheus redis-server)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

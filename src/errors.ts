@@ -243,6 +243,7 @@ export const ERRORS = {
   FWK_ERR_CLIENT_FILE:
     "A client file (rc file, .fwknop.run, key file, -B file) cannot be read or written",
   FWK_ERR_CLIENT_SSH_PROXY: "The SSH helper could not reach the service after knocking",
+  FWK_ERR_CLIENT_VERIFY: "--verify: a requested TCP port did not open after the knock",
 
   // --- process and runtime ---
   FWK_ERR_CMD_FAILED: "An external command exited with a non-zero status",
@@ -256,6 +257,8 @@ export const ERRORS = {
   FWK_ERR_SERVER_USAGE:
     "An fwknopd command-line option is unknown, lacks its argument, has an invalid value or conflicts with another",
   FWK_ERR_INTAKE_BIND: "The UDP server socket could not be bound to its address and port",
+  FWK_ERR_EXPLAIN_INPUT: "fwknopd --explain cannot read its input file (or stdin)",
+  FWK_ERR_METRICS_BIND: "The metrics endpoint (METRICS_LISTEN) could not listen on its address",
   FWK_ERR_PCAP_TCPDUMP:
     "Live capture could not start: tcpdump is missing or refused the interface/filter",
   FWK_ERR_PCAP_CAPTURE_LOST: "Live capture ended (tcpdump exited, e.g. the interface disappeared)",

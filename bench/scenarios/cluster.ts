@@ -155,7 +155,7 @@ export async function cluster(ctx: ScenarioContext): Promise<Measurement[]> {
   });
 
   const plain = await flood("ours", JUNK_RATE);
-  const clustered = await flood("ours", JUNK_RATE, "udp", WORST_SHAPE, withRedis);
+  const clustered = await flood("ours", JUNK_RATE, "udp", WORST_SHAPE, { prepare: withRedis });
   const calls = clustered.extra ?? {};
   ctx.log(
     `cluster junk: ${plain.share}% local, ${clustered.share}% cluster; Redis ${JSON.stringify(calls)}`,

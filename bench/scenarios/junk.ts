@@ -17,32 +17,49 @@ export const WORST_SHAPE = "rijndael-hmac";
 const SECONDS = 5;
 const VALID = 100;
 
+export interface FloodOptions {
+  /** Extra fwknopd.conf variables (e.g. METRICS_LISTEN). */
+  conf?: Record<string, string>;
+  /** Runs in the server namespace for the length of the flood (e.g. a metrics scraper). */
+  alongside?: (serverNs: string, seconds: number) => Promise<unknown>;
+  seconds?: number;
+  /** Adds to the fresh network before the daemon starts (e.g. a Redis); its conf joins `conf`. */
+  prepare?: PrepareNet;
+}
+
 export async function flood(
   kind: DaemonKind,
   rate: number,
   capture: "udp" | "pcap" = "udp",
   shape = WORST_SHAPE,
-  prepare?: PrepareNet,
-): Promise<{ share: number; achieved: number; dropped: number; extra?: Record<string, number> }> {
+  opts: FloodOptions = {},
+): Promise<{
+  share: number;
+  achieved: number;
+  dropped: number;
+  alongside: unknown;
+  extra?: Record<string, number>;
+}> {
+  const seconds = opts.seconds ?? SECONDS;
   const keys = newKeys();
   const net = await createBenchNet();
-  const extra = await prepare?.(net);
+  const extra = await opts.prepare?.(net);
   try {
     const d = await startBenchDaemon({
       kind,
       netns: net.pair.server,
-      conf: extra?.conf ?? {},
+      conf: { ...opts.conf, ...extra?.conf },
       access: accessFor(keys, { FW_ACCESS_TIMEOUT: "3600" }),
       capture,
     });
     try {
       const target = { host: net.pair.serverIp, port: SPA_PORT };
       const before = await udpCounters(net.pair.server);
-      const [junk] = await Promise.all([
+      const [junk, , alongside] = await Promise.all([
         runAgent<{ achievedRate: number }>(
           net.pair.client,
           "junk",
-          { ...target, rate, seconds: SECONDS, shape },
+          { ...target, rate, seconds, shape },
           60_000,
         ),
         runAgent(
@@ -54,10 +71,11 @@ export async function flood(
             hiddenPort: HIDDEN_PORT,
             first: 0,
             count: VALID,
-            rate: VALID / SECONDS,
+            rate: VALID / seconds,
           },
           60_000,
         ),
+        opts.alongside?.(net.pair.server, seconds),
       ]);
       await settle(() => d.granted.size, VALID, 3000, 30_000);
       const after = await udpCounters(net.pair.server);
@@ -66,6 +84,7 @@ export async function flood(
         share: (100 * d.granted.size) / VALID,
         achieved: junk.achievedRate,
         dropped: after.rcvbufErrors - before.rcvbufErrors,
+        alongside,
         ...(measured ? { extra: measured } : {}),
       };
     } finally {

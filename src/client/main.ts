@@ -26,6 +26,7 @@ import { RC_VARIABLES } from "./settings.js";
 import { parseProxyTarget, relay, waitForPort } from "./ssh-proxy.js";
 import { DEFAULT_USER_AGENT, isRawMode, sendSpa } from "./transport.js";
 import { usageText, VERSION_LINE } from "./usage.js";
+import { verifyAccess } from "./verify.js";
 
 export interface ClientIo {
   out: (text: string) => void;
@@ -83,6 +84,12 @@ function validate(req: RunRequest): void {
     !isAllowIpv6(s.allowIp)
   ) {
     fail("Invalid allow IP specified for SPA access");
+  }
+  if (
+    req.verifySeconds !== undefined &&
+    (req.sshProxy !== undefined || req.serverCmd !== undefined)
+  ) {
+    fail("--verify probes -A ports; --ssh-proxy already waits for its port, -C opens none");
   }
   if (s.spoofSource !== undefined && !isRawMode(s.proto)) {
     fail("Must set -P <udpraw|tcpraw|icmp> with a spoofed source IP");
@@ -400,6 +407,10 @@ async function knockAndMaybeProxy(cli: ParsedCli, io: ClientIo): Promise<number>
     }),
   );
   if (s.verbose > 0) say(`send_spa_packet: bytes sent: ${bytes}\n`);
+  if (req.verifySeconds !== undefined) {
+    const seconds = req.verifySeconds;
+    say(`${await verifyAccess({ host: s.destination ?? "", access: s.access ?? "", seconds })}\n`);
+  }
   if (!proxy) return 0;
   const sock = await waitForPort(proxy);
   await relay(sock, io.stdin, io.stdout);

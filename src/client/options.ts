@@ -47,6 +47,8 @@ export interface RunRequest {
   keyFd?: number;
   /** `host:port` of --ssh-proxy. */
   sshProxy?: string;
+  /** --verify[=SECONDS]: after the knock, wait this long for the requested TCP port(s). */
+  verifySeconds?: number;
 }
 
 export function newRunRequest(settings: ClientSettings): RunRequest {
@@ -99,6 +101,9 @@ function intOption(min: number, max: number, set: (r: RunRequest, n: number) => 
     return undefined;
   };
 }
+
+/** --verify without a value: long enough for a loaded server to run iptables. */
+export const DEFAULT_VERIFY_SECONDS = 10;
 
 const DIGEST_CHOICES = "{md5,sha1,sha256,sha384,sha512,sha3_256,sha3_512}";
 
@@ -451,6 +456,16 @@ export const CLIENT_OPTIONS: readonly ClientOption[] = [
   opt("version", "V", FLAG, reqOn("version"), EARLY),
   opt("wget-cmd", "w", ARG, text("wgetCmd"), { rcVar: "WGET_CMD" }),
   opt("ssh-proxy", "", ARG, reqText("sshProxy")),
+  {
+    ...opt("verify", "", FLAG, (r, v) => {
+      const n = v === "" ? DEFAULT_VERIFY_SECONDS : cliInt(v, 1, 3600);
+      if (typeof n === "string") return n;
+      r.verifySeconds = n;
+      return undefined;
+    }),
+    optionalArg: true,
+    extension: true,
+  },
 ];
 
 const BY_ID = new Map(CLIENT_OPTIONS.map((o) => [o.id, o]));

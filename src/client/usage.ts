@@ -46,6 +46,7 @@ const OPTIONS: readonly (readonly [string, string])[] = [
   ["    --server-resolve-ipv4", "resolve -D to IPv4 only"],
   ["    --icmp-type N / --icmp-code N", "ICMP type/code for -P icmp"],
   ["    --ssh-proxy HOST:PORT", "OpenSSH ProxyCommand: knock, wait for PORT, relay stdin/stdout"],
+  ["    --verify[=SECONDS]", "after the knock, wait for the -A TCP port(s); exit 1 if closed"],
   ["-B, --save-packet FILE", "save the packet data to FILE (-b appends)"],
   ["-T, --test", "build and show the packet, do not send it"],
   ["-v, --verbose", "more output (repeatable)"],

@@ -327,6 +327,10 @@ const TABLE = [
   { name: "CLUSTER_STREAM_MAXLEN", def: "10000", range: [100, 10000000], upstream: false },
   // Ours: which backend to drive (upstream fixes this at build time); the default follows the OS.
   { name: "FIREWALL_TYPE", def: () => platformFirewallType(), upstream: false },
+  // Ours (docs/observability.md): Prometheus endpoint, off unless set; log line format.
+  { name: "METRICS_LISTEN", upstream: false },
+  { name: "METRICS_ALLOW_REMOTE", def: "N", upstream: false },
+  { name: "LOG_FORMAT", def: "text", upstream: false },
 ] as const satisfies readonly ServerVariable[];
 
 export const SERVER_VARIABLES: readonly ServerVariable[] = TABLE;

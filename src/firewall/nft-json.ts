@@ -1,7 +1,7 @@
 /**
  * Pure builders and parsers for the nftables backend, in nft's JSON language (libnftables-json(5),
- * `nft -j -f -`): the table layout, one transaction per ledger batch, and the table listing read
- * back into rules. No process is started here.
+ * `nft -j -i` / `nft -j -f`): the table layout, one transaction per ledger batch, and the table
+ * listing read back into rules. No process is started here.
  *
  * Layout of our table (family inet, so one table serves IPv4 and IPv6):
  * - timed sets for plain access grants (source . protocol . port, optionally . destination); the
@@ -279,7 +279,7 @@ export function applyCommands(
   return cmds;
 }
 
-/** The stdin of `nft -j -f -` for these commands. */
+/** These commands as one JSON document on one line (a line of `nft -j -i`, or a `-f` file). */
 export function script(cmds: readonly NftCommand[]): string {
   return JSON.stringify({ nftables: cmds });
 }

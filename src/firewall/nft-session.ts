@@ -11,7 +11,8 @@
  * carets) ends the batch, and whatever nft printed on stderr before it is the batch's error.
  *
  * If the interpreter cannot be started, dies, or does not answer in time, that batch runs the old
- * way, `nft -j -f <file>`, and the next batch starts a fresh interpreter.
+ * way, `nft -j -f <file>`, and the next batch starts a fresh interpreter; if the first interpreter
+ * never answered at all (an nft built without its interactive mode), every batch runs that way.
  */
 import { unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -39,6 +40,9 @@ export class NftTransactions {
   readonly #log: Logger;
   #session: CommandSession | undefined;
   #sent = 0;
+  /** Whether an interpreter ever answered a batch; if the first one never did, none is used. */
+  #answered = false;
+  #oneShotOnly = false;
 
   constructor(exe: string, log: Logger, netns: string | undefined) {
     this.#exe = exe;
@@ -48,13 +52,17 @@ export class NftTransactions {
 
   /** One batch (a `{"nftables": [...]}` document on one line) as one transaction. */
   async apply(script: string): Promise<RunResult> {
+    if (this.#oneShotOnly) return this.#oneShot(script);
     if (this.#sent >= RECYCLE_BYTES) await this.close();
     this.#sent += script.length;
     try {
       const errors = await this.#interpreter().request(script);
+      this.#answered = true;
       return { code: errors === "" ? 0 : 1, signal: null, stdout: "", stderr: errors };
     } catch (e) {
-      this.#log.warn(`nft interpreter failed (${(e as Error).message}); running nft once instead`);
+      this.#oneShotOnly = !this.#answered;
+      const from = this.#oneShotOnly ? "from now on" : "for this batch";
+      this.#log.warn(`nft interpreter failed (${(e as Error).message}); one nft per batch ${from}`);
       await this.close();
       return this.#oneShot(script);
     }

@@ -3,7 +3,9 @@
  * to syslog as well with --syslog-enable; in the background to syslog only. The threshold is
  * upstream's: LOG_INFO plus the number of -v (and VERBOSE), so debug detail needs -v.
  */
-import type { Logger, LogSink } from "./logger.js";
+import type { EventLogger, LogEvent, LogLevel } from "./event.js";
+import { formatJsonEvent, plainEvent } from "./json-format.js";
+import type { LogSink } from "./logger.js";
 import { createStderrSink, type LineWriter } from "./stderr-sink.js";
 import { createSyslogSink, SYSLOG_FACILITIES, type SyslogFacility } from "./syslog-sink.js";
 
@@ -21,12 +23,14 @@ export interface LoggerOptions {
   facility: string;
   /** Number of -v plus VERBOSE; 0 shows error..info, 1 adds debug. */
   verbosity: number;
+  /** LOG_FORMAT: upstream's text lines (default) or one JSON object per event. */
+  format?: "text" | "json";
   /** For tests: where stderr lines go, and which socket syslog uses. */
   stderr?: LineWriter;
   syslogSocket?: string;
 }
 
-export function createLogger(opts: LoggerOptions): Logger & { close(): Promise<void> } {
+export function createLogger(opts: LoggerOptions): EventLogger & { close(): Promise<void> } {
   const sinks: LogSink[] = [];
   const stderr = opts.foreground ? createStderrSink(opts.stderr) : undefined;
   if (stderr) sinks.push(stderr);
@@ -43,16 +47,26 @@ export function createLogger(opts: LoggerOptions): Logger & { close(): Promise<v
     );
   }
   const threshold = SEVERITY.info + Math.max(0, opts.verbosity);
-  const emit = (severity: number) => (msg: string) => {
+  const json = opts.format === "json";
+  const event = (e: LogEvent) => {
+    const severity = SEVERITY[e.level];
     if (severity > threshold) return;
-    for (const s of sinks) s.write(severity, msg);
+    const line = json ? formatJsonEvent(e, new Date()) : e.message;
+    for (const s of sinks) s.write(severity, line);
+  };
+  const emit = (level: LogLevel) => {
+    const severity = SEVERITY[level];
+    return (msg: string) => {
+      if (severity <= threshold) event(plainEvent(level, msg));
+    };
   };
   const logger = {
-    error: emit(SEVERITY.error),
-    warn: emit(SEVERITY.warn),
-    notice: emit(SEVERITY.notice),
-    info: emit(SEVERITY.info),
-    debug: emit(SEVERITY.debug),
+    event,
+    error: emit("error"),
+    warn: emit("warn"),
+    notice: emit("notice"),
+    info: emit("info"),
+    debug: emit("debug"),
     async close() {
       await Promise.all(sinks.map((s) => s.close()));
     },

@@ -13,10 +13,10 @@
  */
 
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { getSystemErrorName } from "node:util";
 import { FwknopError } from "../errors.js";
 import { type LongLivedChild, startChild } from "../sys/child.js";
+import { loadUnixDgram, type UnixDgramModule, type UnixDgramSocket } from "../sys/unix-dgram.js";
 import type { LogSink } from "./logger.js";
 
 /** Facility codes (syslog.h) for the SYSLOG_FACILITY values fwknopd accepts. */
@@ -57,25 +57,6 @@ export function createSyslogSink(opts: SyslogSinkOptions): LogSink {
   if (wanted === "unix-dgram")
     throw new FwknopError("FWK_ERR_INTERNAL", "the unix-dgram package is not installed");
   return createLoggerSink(opts);
-}
-
-/** The part of unix-dgram's API we use (it ships no type declarations). */
-interface UnixDgramSocket {
-  send(buf: Buffer, offset: number, length: number, path: string, cb: (err?: Error) => void): void;
-  on(event: "error", listener: (err: Error) => void): void;
-  close(): void;
-}
-interface UnixDgramModule {
-  createSocket(type: "unix_dgram"): UnixDgramSocket;
-}
-
-/** The optional addon, or undefined when it is not installed or did not build. */
-function loadUnixDgram(): UnixDgramModule | undefined {
-  try {
-    return createRequire(import.meta.url)("unix-dgram") as UnixDgramModule;
-  } catch {
-    return undefined;
-  }
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

@@ -6,6 +6,7 @@
  */
 import type { ServerConfig } from "../config/server-config.js";
 import { familyVariables, flushVariables } from "../config/server-variables.js";
+import { FwknopError } from "../errors.js";
 import type { PolicySettings } from "./policy.js";
 import type { PrecheckOptions } from "./precheck.js";
 
@@ -48,6 +49,8 @@ export interface LoggingSettings {
   facility: string;
   /** VERBOSE from the file (added to the -v count). */
   verbosity: number;
+  /** LOG_FORMAT (ours): upstream's text lines or one JSON object per event. */
+  format: "text" | "json";
 }
 
 export function loggingSettings(cfg: ServerConfig): LoggingSettings {
@@ -55,7 +58,19 @@ export function loggingSettings(cfg: ServerConfig): LoggingSettings {
     identity: cfg.get("SYSLOG_IDENTITY"),
     facility: cfg.get("SYSLOG_FACILITY"),
     verbosity: cfg.int("VERBOSE"),
+    format: logFormat(cfg),
   };
+}
+
+/** LOG_FORMAT: `text` (default) or `json`, any case; anything else names its file:line. */
+export function logFormat(cfg: ServerConfig): "text" | "json" {
+  const raw = cfg.get("LOG_FORMAT");
+  const format = raw.toLowerCase();
+  if (format === "text" || format === "json") return format;
+  throw new FwknopError(
+    "FWK_ERR_CONFIG_VALUE",
+    `${cfg.where("LOG_FORMAT") ?? "LOG_FORMAT"}: Invalid LOG_FORMAT '${raw}' (text or json)`,
+  );
 }
 
 export interface FileSettings {

@@ -132,7 +132,11 @@ export class Daemon {
   }
 }
 
-function pipelineContext(parts: DaemonParts, now: () => number): PipelineContext {
+/** The pipeline's view of the configuration (also used by `--explain`). */
+export function pipelineContext(
+  parts: Pick<DaemonParts, "config" | "stanzas" | "replay" | "log" | "testMode" | "cluster">,
+  now: () => number,
+): PipelineContext {
   const { precheck, policy } = pipelineSettings(parts.config);
   return {
     stanzas: parts.stanzas,

@@ -7,6 +7,7 @@
 import diagnostics_channel from "node:diagnostics_channel";
 import type { ErrorCode } from "../errors.js";
 import { escapeLogText } from "../log/escape.js";
+import { logEvent } from "../log/event.js";
 import type { Logger } from "../log/logger.js";
 import { stanzaOutcomeText } from "./c-phrases.js";
 import type { Candidate } from "./intake/intake.js";
@@ -20,9 +21,6 @@ const NOISE = new Set<ErrorCode>([
   "SPA_MSG_NOT_SPA_DATA",
   "SPA_MSG_BAD_DATA",
 ]);
-
-/** Refusals logged as warnings (upstream's level for them). */
-const WARN = new Set<ErrorCode>(["SPA_MSG_REPLAY", "FWK_ERR_SPA_NAT_RESOLVE"]);
 
 export interface DecisionLogOptions {
   log: Logger;
@@ -58,13 +56,50 @@ export class DecisionLog {
       this.log.debug(`Dropped packet from ${c.srcIp}: ${escapeLogText(d.detail)}`);
       return;
     }
-    this.emit(d.code, () => {
-      for (const o of d.outcomes) {
-        const text = escapeLogText(stanzaOutcomeText(o.code, o.detail));
-        this.log.info(`(stanza #${o.stanza}) SPA Packet from IP: ${c.srcIp}: ${text}`);
-      }
-      const level = WARN.has(d.code) ? "warn" : "info";
-      this.log[level](`${escapeLogText(d.detail)} [${d.code}]`);
+    this.emit(d.code, () => this.logRefusal(c, d));
+  }
+
+  /**
+   * As fwknopd 2.6.10: per stanza tried, the info line "(stanza #N) SPA Packet from IP: …
+   * received with access source match", then ONE warning line with the source IP, the stanza,
+   * the reason and our code; refusals before any stanza (replay, no source match, precheck) are
+   * one warning line too. Syslog filters written for 2.6.10 (daemon.warning) see them all.
+   */
+  private logRefusal(c: Candidate, d: Decision & { ok: false }): void {
+    const ip = c.srcIp;
+    const messageType = d.message?.messageType;
+    const typed = messageType === undefined ? {} : { messageType };
+    for (const o of d.outcomes) {
+      logEvent(this.log, {
+        level: "info",
+        event: "spa.source-match",
+        message: `(stanza #${o.stanza}) SPA Packet from IP: ${ip} received with access source match`,
+        srcIp: ip,
+        stanza: o.stanza,
+      });
+      logEvent(this.log, {
+        level: "warn",
+        event: "spa.refused",
+        message: `[${ip}] (stanza #${o.stanza}) ${escapeLogText(stanzaOutcomeText(o.code, o.detail))} [${o.code}]`,
+        code: o.code,
+        srcIp: ip,
+        stanza: o.stanza,
+        ...typed,
+      });
+    }
+    // Refused before any stanza (replay, no source match, precheck) or after the stanzas (the
+    // NAT step): one line of its own. Replay and no-source-match details name the source already,
+    // in 2.6.10's wording.
+    if (d.outcomes.some((o) => o.code === d.code)) return;
+    const detail = escapeLogText(d.detail);
+    const text = detail.includes(ip) ? detail : `[${ip}] ${detail}`;
+    logEvent(this.log, {
+      level: "warn",
+      event: "spa.refused",
+      message: `${text} [${d.code}]`,
+      code: d.code,
+      srcIp: ip,
+      ...typed,
     });
   }
 

@@ -6,8 +6,10 @@
 import type { ClusterPort } from "../cluster/cluster.js";
 import type { GrantRequest } from "../firewall/rules.js";
 import { escapeLogText } from "../log/escape.js";
+import { logEvent } from "../log/event.js";
 import type { Logger } from "../log/logger.js";
 import { type CommandContext, type CommandCycles, runSpaCommand } from "./commands.js";
+import { formatPorts, publishGrantCommitted, publishGrantFailed } from "./grant-events.js";
 import type { GrantLedger } from "./grants.js";
 import type { Candidate } from "./intake/intake.js";
 import type { Decision } from "./pipeline.js";
@@ -31,9 +33,15 @@ export async function dispatchGrant(
   to: DispatchTargets,
 ): Promise<void> {
   const { grant, message } = decision;
-  to.log.info(
-    `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${escapeLogText(message.message)}'`,
-  );
+  logEvent(to.log, {
+    level: "info",
+    event: "spa.accepted",
+    message: `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${escapeLogText(message.message)}'`,
+    srcIp: c.srcIp,
+    stanza: grant.stanza.index,
+    messageType: grant.messageType,
+    ...(grant.kind === "command" ? {} : { ports: formatPorts(grant.ports) }),
+  });
   switch (grant.kind) {
     case "command":
       await runSpaCommand(grant, to.commands);
@@ -81,7 +89,9 @@ async function openAccess(grant: AccessGrant, c: Candidate, to: DispatchTargets)
   if (expiresAt !== undefined) to.cluster?.publish(request, expiresAt);
   try {
     await to.ledger.grantAccess(request, expiresAt);
+    publishGrantCommitted({ receivedAt: c.receivedAt, committedAt: Date.now() });
   } catch (e) {
+    publishGrantFailed();
     to.log.error(
       `Cannot add access rules for ${grant.clientIp}: ${(e as Error).message} [FWK_ERR_FW_APPLY]`,
     );

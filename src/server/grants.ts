@@ -19,9 +19,10 @@ import type { FirewallSettings } from "../firewall/settings.js";
 import { defaultFirewallSettings } from "../firewall/settings.js";
 import type { Logger } from "../log/logger.js";
 import { DeadlineHeap } from "./deadline-heap.js";
+import { batchTimer, logRuleEvent } from "./grant-events.js";
 import { realTimers, type Timers } from "./timers.js";
 
-/** Every rule the ledger put into / took out of the firewall: `{ rule, chain }` (metrics subscribe). */
+/** Every rule the ledger put into / took out of the firewall: `{ rule, chain }`, removals also `replaced` (metrics subscribe). */
 export const ruleAddedChannel = diagnostics_channel.channel("fwknop:fw:rule-added");
 export const ruleRemovedChannel = diagnostics_channel.channel("fwknop:fw:rule-removed");
 
@@ -310,11 +311,14 @@ export class GrantLedger {
       for (const p of plan) this.#committed(p.key, p.target);
       return new Map();
     }
+    const report = batchTimer(add.length + remove.length);
     try {
       await this.#backend.apply(add, remove);
     } catch (e) {
+      report(false);
       return this.#recover(keys, e);
     }
+    report(true);
     for (const p of plan) this.#committed(p.key, p.target);
     for (const r of add) this.#logAdded(r);
     for (const r of remove) this.#logRemoved(r, add);
@@ -459,18 +463,18 @@ export class GrantLedger {
     const what = n
       ? `${n.kind} rule to ${chain} for ${n.clientIp} -> ${n.dst} ${n.spec}`
       : `rule to ${chain} for ${describeRule(r)}`;
-    this.#log.info(`Added ${what}, expires at ${r.expiresAt}`);
+    logRuleEvent(this.#log, "grant.added", `Added ${what}, expires at ${r.expiresAt}`, r);
     if (ruleAddedChannel.hasSubscribers) ruleAddedChannel.publish({ rule: r, chain });
   }
 
   #logRemoved(r: Rule, added: readonly Rule[]): void {
     const chain = this.#backend.chainName(r.chain);
     const key = ruleKey(r);
-    if (ruleRemovedChannel.hasSubscribers) ruleRemovedChannel.publish({ rule: r, chain });
-    const line = `Removed rule from ${chain} with expire time of ${r.expiresAt} (${describeRule(r)})`;
     // A refreshed grant replaces its rule; that is not an expiry worth an info line.
-    if (added.some((a) => ruleKey(a) === key))
-      this.#log.debug(`${line}, replaced by a later expiry`);
-    else this.#log.info(line);
+    const replaced = added.some((a) => ruleKey(a) === key);
+    if (ruleRemovedChannel.hasSubscribers) ruleRemovedChannel.publish({ rule: r, chain, replaced });
+    const line = `Removed rule from ${chain} with expire time of ${r.expiresAt} (${describeRule(r)})`;
+    if (replaced) this.#log.debug(`${line}, replaced by a later expiry`);
+    else logRuleEvent(this.#log, "grant.removed", line, r);
   }
 }

@@ -20,10 +20,13 @@ import { Daemon } from "./daemon.js";
 import { fileSettings, flushSettings, loggingSettings } from "./daemon-settings.js";
 import { becomeDaemon, type DaemonReady } from "./daemonize.js";
 import { dumpConfig } from "./dump-config.js";
+import { runExplain } from "./explain-main.js";
 import { GrantLedger } from "./grants.js";
 import { createIntakeFromConfig } from "./intake/select.js";
 import { runKeyGen } from "./key-gen-action.js";
 import { checkLocale } from "./locale-check.js";
+import { systemdNotify } from "./notify.js";
+import { startObservability } from "./observability.js";
 import { checkCommandLinePaths, type DaemonOptions, parseDaemonArgs, USAGE } from "./options.js";
 import { acquirePidFile, releasePidFile } from "./pid-file.js";
 import { openFileReplayCache } from "./replay/file-cache.js";
@@ -121,6 +124,10 @@ async function runAction(opts: DaemonOptions, config: ServerConfig, log: Logger)
     process.stdout.write(dumpConfig(config, stanzas, opts.asGiven));
     return 0;
   }
+  if (opts.action === "explain") {
+    const out = (t: string) => void process.stdout.write(t);
+    return runExplain(opts.explainFile ?? "-", config, stanzas, log, out);
+  }
   if (opts.exitParseConfig) {
     log.info("Configs parsed, exiting.");
     return 0;
@@ -178,6 +185,8 @@ async function serve(
     ? await (await import("../cluster/cluster.js")).startCluster(clusterConfig, log)
     : undefined;
 
+  // Before any firewall change: a bad METRICS_LISTEN or a busy port stops us here.
+  const observers = await startObservability(config, log);
   // Upstream leaves the firewall alone in --test mode and when every stanza is a command cycle.
   const needsFirewall = !opts.testMode && initialStanzas.some((s) => s.cmdCycleOpen === undefined);
   const firewall = needsFirewall ? await startFirewall(config, opts, log) : undefined;
@@ -186,6 +195,7 @@ async function serve(
     log,
     udpServerForced: opts.cli.ENABLE_UDP_SERVER !== undefined,
   });
+  observers.attach({ firewall, replay, intake });
 
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => {
@@ -209,11 +219,13 @@ async function serve(
     now,
   });
   // Handlers go in before the intake starts, so a signal at any moment gets a clean exit.
+  const systemd = systemdNotify({ log, status: () => daemon.countsSummary() });
   let stopping = false;
   const reload = () => {
     // A reload that arrives while stopping would race the shutdown; it is ignored.
     if (stopping) return;
     log.info("Got SIGHUP. Re-reading configs.");
+    systemd.reloading();
     try {
       const fresh = loadServerConfig({
         configFile: opts.configFile,
@@ -227,6 +239,7 @@ async function serve(
     } catch (e) {
       log.error(`Reload failed, keeping the running configuration: ${(e as Error).message}`);
     }
+    systemd.ready();
   };
   const removeSignalHandlers = installSignalHandlers({
     stop: (sig) => {
@@ -252,9 +265,11 @@ async function serve(
     finish(e.code);
   });
   ready?.signal();
+  systemd.ready();
 
   const code = await finished;
   stopping = true;
+  systemd.stopping();
   log.info("Gracefully leaving the fwknopd event loop.");
   await daemon.stop();
   await cluster?.stop();
@@ -264,6 +279,8 @@ async function serve(
     if (flushSettings(config).atExit) await firewall.backend.flush();
   }
   await replay?.close();
+  await observers.close();
+  await systemd.close();
   removeSignalHandlers();
   log.info("Shutting Down fwknopd.");
   return code;

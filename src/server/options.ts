@@ -22,6 +22,8 @@ const TABLE: readonly OptionSpec[] = [
   { long: "dump-serv-err-codes", takesArg: false, id: "dump-serv-err-codes" },
   { long: "exit-parse-config", takesArg: false, id: "exit-parse-config" },
   { long: "exit-parse-digest-cache", takesArg: false, id: "exit-parse-digest-cache" },
+  // Ours: explain how packets would be judged (docs/observability.md).
+  { long: "explain", takesArg: true, id: "explain", extension: true },
   { long: "syslog-enable", takesArg: false, id: "syslog-enable" },
   { long: "foreground", short: "f", takesArg: false, id: "foreground" },
   { long: "fault-injection-tag", takesArg: true, id: "fault-injection-tag" },
@@ -74,7 +76,8 @@ export type DaemonAction =
   | "dump-err-codes"
   | "fw-list"
   | "fw-list-all"
-  | "fw-flush";
+  | "fw-flush"
+  | "explain";
 
 export interface DaemonOptions {
   action: DaemonAction;
@@ -99,6 +102,8 @@ export interface DaemonOptions {
   keyGen: { file?: string; keyLen?: number; hmacKeyLen?: number; hmacDigestType?: string };
   /** Set by the background launcher in the re-spawned child (not an upstream option). */
   daemonChild: boolean;
+  /** --explain FILE (`-` = stdin): wire strings or a pcap file to explain. */
+  explainFile?: string;
 }
 
 /** Upstream-only build features we do not have; asking for them is a clear error. */
@@ -285,6 +290,10 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonOptions {
       case "fw-flush":
         actions.add("fw-flush");
         break;
+      case "explain":
+        actions.add("explain");
+        o.explainFile = value;
+        break;
     }
   }
   // Help and version win, as upstream; the process-control actions exclude each other.
@@ -378,6 +387,9 @@ Usage: fwknopd [options]
  --dump-serv-err-codes   - List all server error codes.
  --exit-parse-config     - Parse config files and exit.
  --exit-parse-digest-cache - Parse and validate digest cache and exit.
+ --explain FILE          - (fwknop-ts) Explain how each packet in FILE (wire
+                           strings, one per line, or a pcap file; - for
+                           stdin) would be judged; changes nothing.
  --pcap-file             - Read potential SPA packets from an existing pcap
                            file.
  --pcap-any-direction    - Process packets in both directions on the

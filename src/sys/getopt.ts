@@ -11,6 +11,13 @@ export interface OptionSpec {
   /** Single-letter alias, if any. */
   readonly short?: string;
   readonly takesArg: boolean;
+  /** With takesArg false: `--name=value` is still accepted (getopt_long's optional_argument). */
+  readonly optionalArg?: boolean;
+  /**
+   * Our addition to upstream's option set: it never makes a prefix ambiguous that upstream
+   * resolves (or calls ambiguous with its own list), so `--ver` still reads as upstream's.
+   */
+  readonly extension?: boolean;
   /** Identifies the option to the caller; several long names may share one id (aliases). */
   readonly id: string;
 }
@@ -59,9 +66,11 @@ export function getoptLong(
       const spec = found.spec;
       const spelling = `--${spec.long}`;
       if (!spec.takesArg) {
-        if (eq >= 0)
+        if (eq >= 0 && !spec.optionalArg)
           return { ok: false, error: `${prog}: option '${spelling}' doesn't allow an argument` };
-        options.push({ id: spec.id, spelling });
+        options.push(
+          eq >= 0 ? { id: spec.id, spelling, value: arg.slice(eq + 1) } : { id: spec.id, spelling },
+        );
         continue;
       }
       if (eq >= 0) {
@@ -112,7 +121,9 @@ type LongLookup =
 function lookupLong(name: string, specs: readonly OptionSpec[]): LongLookup {
   const exact = specs.find((s) => s.long === name);
   if (exact) return { kind: "exact", spec: exact };
-  const candidates = name === "" ? [] : specs.filter((s) => s.long.startsWith(name));
+  const matching = name === "" ? [] : specs.filter((s) => s.long.startsWith(name));
+  const upstream = matching.filter((s) => !s.extension);
+  const candidates = upstream.length > 0 ? upstream : matching;
   const first = candidates[0];
   if (!first) return { kind: "none" };
   // glibc only calls a prefix ambiguous when the candidates would act differently.

@@ -111,6 +111,10 @@ export interface StartOptions {
   binary?: string;
   netns?: string;
   args?: string[];
+  /** argv prefix run before everything (e.g. a private mount namespace, see syslog-capture). */
+  wrap?: string[];
+  /** Extra environment variables for the daemon (e.g. NOTIFY_SOCKET). */
+  env?: Record<string, string>;
   /** Log line that means "ready" (default: the UDP server start line). */
   readyLog?: RegExp;
   /** Bound for the ready line (default 15 s; firewall-cmd based starts are slower under load). */
@@ -137,8 +141,12 @@ export function daemonArgv(binary: string, cfg: ConfigDir): string[] {
 
 export async function startDaemon(cfg: ConfigDir, opts: StartOptions = {}): Promise<RunningDaemon> {
   const argv = opts.argv ?? [...daemonArgv(opts.binary ?? OUR_FWKNOPD, cfg), ...(opts.args ?? [])];
-  const full = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
-  const proc = spawn(full[0] as string, full.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  const inNs = opts.netns ? ["ip", "netns", "exec", opts.netns, ...argv] : argv;
+  const full = [...(opts.wrap ?? []), ...inNs];
+  const proc = spawn(full[0] as string, full.slice(1), {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...opts.env },
+  });
   let text = "";
   const waiters: { re: RegExp; since: number; resolve: (l: string) => void }[] = [];
   const onData = (d: Buffer) => {

@@ -12,6 +12,7 @@ import { run, runChecked } from "../../src/sys/run.js";
 import {
   C_FWKNOP,
   OUR_FWKNOP,
+  OUR_FWKNOPD,
   type RunningDaemon,
   startDaemon,
   writeConfigDir,
@@ -192,5 +193,35 @@ describe("GPG knocks on our fwknopd (C client and ours, iptables, namespaces)", 
     await gpgKnock(OUR_FWKNOP, 2303, client);
     await logAfter(from, new RegExp(`Incoming SPA data signed by '${client.id}'`));
     await logAfter(from, /Added access rule to FWKNOP_INPUT for 198\.18\.0\.2.*2303/);
+  });
+
+  test("fwknopd --explain tells the GPG stage: signer not listed, unsigned, and a good packet", async () => {
+    const file = `${base}/gpg-knocks.txt`;
+    for (const signer of [stranger, undefined, client]) {
+      // Our client: in -T mode the C one tries to decrypt its own GPG packet and fails.
+      const argv = [
+        process.execPath,
+        OUR_FWKNOP,
+        ...["--no-rc-file", "--no-save-args", "-T", "-B", file, "-b"],
+        ...["-A", "tcp/2305", "-a", pair.clientIp, "-D", pair.serverIp],
+        ...["--gpg-recipient-key", server.id, "--gpg-home-dir", clientHome],
+        ...(signer ? ["--gpg-signer-key", signer.id, "--gpg-no-signing-pw"] : ["-g"]),
+        ...["--key-base64-hmac", HMAC, "--use-hmac"],
+      ];
+      const r = await run(argv, { env: { HOME: base }, timeoutMs: 20_000 });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const cfg = daemon.cfg;
+    const r = await run(
+      [process.execPath, OUR_FWKNOPD, "--explain", file, "-c", cfg.confFile, "-a", cfg.accessFile],
+      { netns: pair.server, env: { HOME: base }, timeoutMs: 60_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const packets = r.stdout.split(/^packet \d+: /m).slice(1);
+    assert.equal(packets.length, 3, r.stdout);
+    assert.match(packets[0] ?? "", /outcome: refused at gpg: .*\[FWK_ERR_SPA_GPG_SIGNER_DENIED\]/);
+    assert.match(packets[1] ?? "", /outcome: refused at gpg: .*\[FKO_ERROR_GPGME_NO_SIGNATURE\]/);
+    assert.match(packets[2] ?? "", /gpg: decrypted and signature accepted/);
+    assert.match(packets[2] ?? "", /outcome: GRANTED/);
   });
 });

@@ -210,7 +210,7 @@ describe("live capture: the C client knocks through an INPUT policy that drops e
     assert.equal(await d.exited, 0, d.output());
     assert.match(
       d.output(),
-      /SPA Packet from IP: 198\.18\.0\.2: --test mode enabled, skipping firewall manipulation/,
+      /\[198\.18\.0\.2\] \(stanza #1\) --test mode enabled, skipping firewall manipulation/,
     );
     assert.match(d.output(), /Finished reading pcap file .*\(\d+ packets, 2 payloads\)/);
   });
@@ -263,7 +263,7 @@ describe("--pcap-file on a pcap-writer file: the daemon never touches the networ
     assert.equal(await d.exited, 0, d.output());
     assert.match(
       d.output(),
-      /SPA Packet from IP: 198\.18\.7\.7: --test mode enabled, skipping firewall manipulation/,
+      /\[198\.18\.7\.7\] \(stanza #1\) --test mode enabled, skipping firewall manipulation/,
     );
     assert.match(d.output(), /Finished reading pcap file .*\(2 packets, 2 payloads\)/);
   });

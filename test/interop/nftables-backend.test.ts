@@ -6,6 +6,9 @@
  */
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Rule } from "../../src/firewall/backend.js";
 import { NftablesBackend } from "../../src/firewall/nftables.js";
@@ -22,6 +25,7 @@ import {
   startHiddenService,
 } from "../helpers/netns.js";
 import { defaultDropFilter, markAcceptLine, nftSettings } from "../helpers/nft.js";
+import { recorder } from "../helpers/recording-logger.js";
 import { waitUntil } from "../helpers/wait.js";
 
 const PORT = 2222;
@@ -190,6 +194,68 @@ describe("nftables backend in a namespace with a default-drop inet filter table"
     await b.flush(); // a second flush finds nothing and is not an error
     assert.equal((await nft("list", "table", "inet", "filter")).stdout, before);
     assert.doesNotMatch((await nft("list", "tables")).stdout, /fwknop/);
+  });
+
+  test("batches go to one long-lived nft -j -i, not to one nft per batch", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fwknop-nft-calls-"));
+    try {
+      const exe = join(dir, "nft");
+      const calls = join(dir, "calls");
+      writeFileSync(exe, `#!/bin/sh\necho "$*" >> "${calls}"\nexec /usr/sbin/nft "$@"\n`, {
+        mode: 0o755,
+      });
+      const b = new NftablesBackend(nftSettings({ exe }), {
+        log: silentLogger,
+        netns: pair.server,
+      });
+      await b.init({ flush: true });
+      const first = access(pair.clientIp, PORT, nowSec() + 30);
+      await b.apply([first], []);
+      const later = { ...first, expiresAt: first.expiresAt + 10 };
+      await b.apply([later], [first]);
+      await b.apply([access("198.18.0.9", 22, nowSec() + 30)], []);
+      assert.equal(
+        (await installed(b)).length,
+        2,
+        "the refreshed grant and the second one are in place",
+      );
+      assert.deepEqual(readFileSync(calls, "utf8").trim().split("\n"), [
+        "-j -i",
+        "-j list table inet fwknop",
+      ]);
+      await b.flush();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("an nft without its interactive mode: one nft per batch, said once, grants still work", async () => {
+    // Some builds of nft have no line editor and refuse -i; this stand-in does the same.
+    const dir = mkdtempSync(join(tmpdir(), "fwknop-nft-no-cli-"));
+    try {
+      const exe = join(dir, "nft");
+      writeFileSync(
+        exe,
+        `#!/bin/sh\nfor a; do [ "$a" = -i ] && { echo "no interactive CLI" >&2; exit 1; }; done\nexec /usr/sbin/nft "$@"\n`,
+        { mode: 0o755 },
+      );
+      const log = recorder();
+      const b = new NftablesBackend(nftSettings({ exe }), { log, netns: pair.server });
+      await b.init({ flush: true });
+      const rules = [
+        access(pair.clientIp, PORT, nowSec() + 30),
+        access("198.18.0.9", 22, nowSec() + 30),
+      ];
+      await b.apply([rules[0] as Rule], []);
+      await b.apply([rules[1] as Rule], []);
+      assert.deepEqual(await installed(b), keysOf(rules));
+      const warned = log.lines.filter((l) => /nft interpreter failed/.test(l));
+      assert.equal(warned.length, 1, log.lines.join("\n"));
+      assert.match(warned[0] ?? "", /one nft per batch from now on/);
+      await b.flush();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("with 2,000 grants active a short grant closes after its expiry (lateness reported)", async (t) => {

@@ -197,6 +197,38 @@ describe("live capture lifecycle (with a stand-in tcpdump)", () => {
   });
 });
 
+test("kernelDrops(): asks tcpdump with SIGUSR1 and reads its 'dropped by kernel' count", async () => {
+  const script = write(
+    [
+      "#!/bin/sh",
+      `trap 'echo "tcpdump: 9 packets captured, 9 packets received by filter, 3 packets dropped by kernel" >&2' USR1`,
+      "echo 'tcpdump: listening on vs0' >&2",
+      "i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done",
+      "",
+    ].join("\n"),
+  );
+  chmodSync(script, 0o700);
+  const intake = createPcapLiveIntake({
+    intf: "vs0",
+    filter: "",
+    snaplen: 1500,
+    promisc: false,
+    anyDirection: false,
+    exitAtIntfDown: true,
+    log: recorder(),
+    tcpdump: script,
+  });
+  await intake.start(() => {});
+  try {
+    assert.equal(intake.kernelDrops(), 0, "nothing reported yet; the first call asks");
+    const deadline = Date.now() + 10_000;
+    while (intake.kernelDrops() !== 3 && Date.now() < deadline) await sleep(100);
+    assert.equal(intake.kernelDrops(), 3);
+  } finally {
+    await intake.stop();
+  }
+});
+
 describe("pcap file replay", () => {
   test("hands on every payload with its real addressing, in order, then ends with status 0", async () => {
     const log = recorder();

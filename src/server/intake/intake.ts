@@ -27,4 +27,9 @@ export interface Intake {
   stop(): Promise<void>;
   /** Payloads handed on, and payloads the intake itself discarded (oversize, malformed). */
   readonly stats?: { received: number; dropped: number };
+  /**
+   * Packets the kernel dropped before we could read them: the UDP socket's buffer overflows
+   * (/proc/net/udp{,6}) or the capture's drops (tcpdump); undefined while unknown.
+   */
+  kernelDrops?(): number | undefined;
 }

@@ -107,8 +107,13 @@ function defaultTcpdump(): string {
   return ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"].find((p) => existsSync(p)) ?? "tcpdump";
 }
 
-export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake {
+export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake & {
+  kernelDrops(): number | undefined;
+} {
   const stats = { received: 0, dropped: 0 };
+  // "N packets dropped by kernel", which tcpdump prints on SIGUSR1 (and at exit): the metric
+  // lags one request behind; earlier tcpdump runs (capture restarts) are added on.
+  const drops = { before: 0, current: undefined as number | undefined, askedAt: 0 };
   let onCandidate: ((c: Candidate) => void) | undefined;
   let child: LongLivedChild | undefined;
   let stopping = false;
@@ -149,6 +154,8 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake {
       };
       c.stderr?.on("data", (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-4096);
+        const counts = [...d.toString().matchAll(/(\d+) packets? dropped by kernel/g)].at(-1);
+        if (counts && child === c) drops.current = Number(counts[1]);
         if (!ready && /listening on /.test(stderr)) {
           ready = true;
           clearTimeout(timer);
@@ -171,6 +178,8 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake {
       });
       void c.exited.then(({ code, signal, error }) => {
         clearTimeout(timer);
+        drops.before += drops.current ?? 0;
+        drops.current = undefined;
         if (error) return fail(error.message, error);
         const last = lastLine(stderr) || `exit status ${code ?? signal}`;
         if (!ready) fail(last);
@@ -212,6 +221,14 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake {
     name: `pcap:${o.intf}`,
     stats,
     ended,
+    kernelDrops() {
+      const c = child;
+      if (c?.running && Date.now() - drops.askedAt >= 1000) {
+        drops.askedAt = Date.now();
+        c.kill("SIGUSR1");
+      }
+      return drops.before + (drops.current ?? 0);
+    },
     async start(handler) {
       if (onCandidate) throw new FwknopError("FWK_ERR_INTERNAL", "pcap intake already started");
       onCandidate = handler;
@@ -241,7 +258,7 @@ function lastLine(stderr: string): string {
   const lines = stderr
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => l !== "" && !/^\d+ packets? (captured|received|dropped)/.test(l));
+    .filter((l) => l !== "" && !/^(tcpdump: )?\d+ packets? (captured|received|dropped)/.test(l));
   return lines.at(-1) ?? "";
 }
 

@@ -86,6 +86,7 @@ function withTcpServer(pcap: Intake, tcp: DummyTcpServer): Intake {
   return {
     name: `${pcap.name}+tcp`,
     ...(pcap.stats ? { stats: pcap.stats } : {}),
+    kernelDrops: () => pcap.kernelDrops?.(),
     async start(onCandidate) {
       await tcp.start();
       try {
