@@ -458,7 +458,7 @@ export async function runClient(argv: readonly string[], io: ClientIo): Promise<
         if (st.name.toLowerCase() !== "default") io.out(` - ${st.name}\n`);
       return 0;
     }
-    if (req.keyGen) return runKeyGen(cli, io);
+    if (req.keyGen) return await runKeyGen(cli, io);
     return await knockAndMaybeProxy(cli, io);
   } catch (e) {
     if (e instanceof FwknopError) {

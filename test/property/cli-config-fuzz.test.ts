@@ -273,6 +273,7 @@ test("a whole fwknop -T run over mutated command lines fails only with one-line 
         );
       }
     }),
-    { numRuns: 300 },
+    // A counterexample fast-check found once: key-gen's errors escaped runClient's catch.
+    { numRuns: 300, examples: [[["-k", "--hmac-digest-type", "sha384", "--save-rc-stanza"]]] },
   );
 });
