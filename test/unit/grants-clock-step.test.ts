@@ -10,47 +10,10 @@ import { test } from "node:test";
 import type { ChainKind, FirewallBackend, Rule } from "../../src/firewall/backend.js";
 import { ruleKey } from "../../src/firewall/rules.js";
 import { silentLogger } from "../../src/log/logger.js";
-import { GrantLedger, type LedgerTimers } from "../../src/server/grants.js";
+import { GrantLedger } from "../../src/server/grants.js";
+import { FakeTimers } from "../helpers/fake-timers.js";
 
 const T0 = 1_800_000_000;
-
-class SteppingClock implements LedgerTimers {
-  mono = 0;
-  wallOffset = T0 * 1000;
-  #timers = new Map<number, { at: number; fn: () => void }>();
-  #next = 1;
-  now = () => this.mono + this.wallOffset;
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++;
-    this.#timers.set(id, { at: this.mono + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.#timers.delete(h as number);
-  }
-  step(ms: number): void {
-    this.wallOffset += ms;
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.mono + ms;
-    for (let guard = 0; guard < 100_000; guard++) {
-      const due = [...this.#timers.entries()]
-        .filter(([, t]) => t.at <= end)
-        .sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.#timers.delete(due[0]);
-      this.mono = Math.max(this.mono, due[1].at);
-      due[1].fn();
-      await settle();
-    }
-    this.mono = end;
-    await settle();
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
-}
 
 class MemoryBackend implements FirewallBackend {
   readonly name = "memory";
@@ -84,7 +47,7 @@ const access = (expiresAt: number): Rule => ({
 });
 
 function setup() {
-  const clock = new SteppingClock();
+  const clock = new FakeTimers(T0 * 1000);
   const backend = new MemoryBackend();
   const ledger = new GrantLedger(backend, {
     log: silentLogger,
@@ -97,7 +60,7 @@ function setup() {
 
 /** Advances in 100 ms steps until the rule is gone; returns the monotonic ms it took. */
 async function closedAfter(
-  clock: SteppingClock,
+  clock: FakeTimers,
   backend: MemoryBackend,
   limitMs: number,
 ): Promise<number> {

@@ -3,54 +3,10 @@ import { describe, test } from "node:test";
 import type { ChainKind, FirewallBackend, Rule } from "../../src/firewall/backend.js";
 import { ruleKey } from "../../src/firewall/rules.js";
 import type { Logger } from "../../src/log/logger.js";
-import {
-  GrantLedger,
-  type LedgerTimers,
-  ruleAddedChannel,
-  ruleRemovedChannel,
-} from "../../src/server/grants.js";
+import { GrantLedger, ruleAddedChannel, ruleRemovedChannel } from "../../src/server/grants.js";
+import { FakeTimers, settle } from "../helpers/fake-timers.js";
 
 const T0 = 1_800_000_000; // Unix seconds
-
-/** Fake time: timers fire only when the test advances the clock. */
-class FakeClock implements LedgerTimers {
-  ms = T0 * 1000;
-  #timers = new Map<number, { at: number; fn: () => void }>();
-  #next = 1;
-  now = () => this.ms;
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++;
-    this.#timers.set(id, { at: this.ms + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.#timers.delete(h as number);
-  }
-  get pending(): number[] {
-    return [...this.#timers.values()].map((t) => t.at - this.ms);
-  }
-  /** Move time forward, firing due timers in order, letting the ledger's batches run between. */
-  async advance(ms: number): Promise<void> {
-    const end = this.ms + ms;
-    for (let guard = 0; guard < 1000; guard++) {
-      const due = [...this.#timers.entries()]
-        .filter(([, t]) => t.at <= end)
-        .sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.#timers.delete(due[0]);
-      this.ms = Math.max(this.ms, due[1].at);
-      due[1].fn();
-      await settle();
-    }
-    this.ms = end;
-    await settle();
-  }
-}
-
-/** Let queued batches (setImmediate + backend promises) run to completion. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
-}
 
 class FakeBackend implements FirewallBackend {
   readonly name = "fake";
@@ -117,7 +73,7 @@ function rule(src: string, port: number, expiresAt: number, extra: Partial<Rule>
 }
 
 function setup() {
-  const clock = new FakeClock();
+  const clock = new FakeTimers(T0 * 1000);
   const backend = new FakeBackend();
   const log = recordingLogger();
   // clockCheckMs 0: these tests follow the one deadline timer (grants-clock-step.test.ts the cap).
@@ -365,7 +321,7 @@ describe("GrantLedger", () => {
   });
 
   test("the periodic sweep honours _exp_ on rules added behind our back and forgets removed ones", async () => {
-    const clock = new FakeClock();
+    const clock = new FakeTimers(T0 * 1000);
     const backend = new FakeBackend();
     const ledger = new GrantLedger(backend, {
       log: recordingLogger(),
