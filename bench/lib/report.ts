@@ -25,6 +25,7 @@ const TITLES: Record<string, string> = {
   idle: "6. Idle cost",
   capture: "7. Sniffing (pcap) mode",
   cluster: "8. Several gateways on one Redis (ours only; docs/cluster.md)",
+  metrics: "9. Prometheus endpoint scraped under a junk flood (ours only; docs/observability.md)",
 };
 
 export const LABELS: Record<DaemonKind, string> = {

@@ -6,7 +6,7 @@
  * junk sender reports the rate it achieved, and the server namespace's UDP counters show how
  * many datagrams the kernel dropped for a full buffer.
  */
-import { type DaemonKind, firewallVariant, startBenchDaemon } from "../lib/daemon.js";
+import { type DaemonKind, firewallVariant, procUsage, startBenchDaemon } from "../lib/daemon.js";
 import { createBenchNet, HIDDEN_PORT, runAgent, SPA_PORT, udpCounters } from "../lib/net.js";
 import { type Measurement, type ScenarioContext, setNote } from "../lib/result.js";
 import { accessFor, newKeys, type PrepareNet, settle } from "./common.js";
@@ -37,6 +37,10 @@ export async function flood(
   share: number;
   achieved: number;
   dropped: number;
+  /** Datagrams the kernel queued for the daemon during the run (sent − dropped, per /proc/net/snmp). */
+  delivered: number;
+  /** The daemon process's own CPU time (user + system) from the flood's start to the end. */
+  cpuSec: number;
   alongside: unknown;
   extra?: Record<string, number>;
 }> {
@@ -55,6 +59,7 @@ export async function flood(
     try {
       const target = { host: net.pair.serverIp, port: SPA_PORT };
       const before = await udpCounters(net.pair.server);
+      const cpu0 = procUsage(d.pid).cpuSec;
       const [junk, , alongside] = await Promise.all([
         runAgent<{ achievedRate: number }>(
           net.pair.client,
@@ -79,11 +84,14 @@ export async function flood(
       ]);
       await settle(() => d.granted.size, VALID, 3000, 30_000);
       const after = await udpCounters(net.pair.server);
+      const cpuSec = procUsage(d.pid).cpuSec - cpu0;
       const measured = await extra?.measure?.();
       return {
         share: (100 * d.granted.size) / VALID,
         achieved: junk.achievedRate,
         dropped: after.rcvbufErrors - before.rcvbufErrors,
+        delivered: after.inDatagrams - before.inDatagrams,
+        cpuSec,
         alongside,
         ...(measured ? { extra: measured } : {}),
       };
