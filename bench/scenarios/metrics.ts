@@ -13,7 +13,9 @@
  * includes waiting for the flooded event loop, not only the scrape's own work (that is measured
  * in-process, docs/observability.md). The C daemon has no metrics endpoint and is not run here.
  */
-import { runAgent } from "../lib/net.js";
+import { runChecked } from "../../src/sys/run.js";
+import type { MetricsCostJob } from "../agents/metrics-cost.js";
+import { DIST_BENCH, runAgent } from "../lib/net.js";
 import type { Measurement, ScenarioContext } from "../lib/result.js";
 import { flood, WORST_SHAPE } from "./junk.js";
 
@@ -40,6 +42,30 @@ interface Run {
 }
 
 type Side = "off" | "on";
+
+interface RowMore {
+  note?: string;
+  better?: "higher" | "lower";
+  goal?: Measurement["goal"];
+}
+type RowArgs = [condition: string, metric: string, unit: string, value: number, more?: RowMore];
+
+/** One row of table 9: ours only (the C daemon has no metrics endpoint). */
+function metricsRow(
+  base: string,
+  ...[condition, metric, unit, value, more = {}]: RowArgs
+): Measurement {
+  return {
+    scenario: "metrics",
+    condition: `${base}, ${condition}`,
+    metric,
+    unit,
+    better: more.better ?? "higher",
+    values: { ours: value },
+    notes: { ...(more.note ? { ours: more.note } : {}), c: "no metrics endpoint" },
+    ...(more.goal ? { goal: more.goal } : {}),
+  };
+}
 
 export async function metrics(ctx: ScenarioContext): Promise<Measurement[]> {
   if (!ctx.kinds.includes("ours")) return [];
@@ -74,7 +100,81 @@ export async function metrics(ctx: ScenarioContext): Promise<Measurement[]> {
       );
     }
   }
-  return summarise(runs, rounds, seconds);
+  return [...summarise(runs, rounds, seconds), ...(await inProcess(ctx))];
+}
+
+interface CostReport {
+  usPerPacket: number;
+  scrapes: number;
+  scrapeMeanMs: number;
+  scrapeMaxMs: number;
+}
+
+/**
+ * The same question without sockets or other processes (bench/agents/metrics-cost.ts): CPU per
+ * worst-case junk packet through the daemon's own path without and with the registry, scraped
+ * every 50,000 packets (once a second at 50k/s), alternating processes; the median per side.
+ */
+async function inProcess(ctx: ScenarioContext): Promise<Measurement[]> {
+  const rounds = ctx.quick ? 1 : 5;
+  const packets = ctx.quick ? 60_000 : 100_000;
+  const costs: Record<Side, CostReport[]> = { off: [], on: [] };
+  for (let round = 0; round < rounds; round++) {
+    const order: Side[] = round % 2 === 0 ? ["off", "on"] : ["on", "off"];
+    for (const side of order) {
+      const job: MetricsCostJob = { metrics: side === "on", packets, scrapeEvery: 50_000 };
+      const r = await runChecked(
+        [process.execPath, `${DIST_BENCH}agents/metrics-cost.js`, JSON.stringify(job)],
+        { timeoutMs: 120_000 },
+      );
+      const cost = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as CostReport;
+      costs[side].push(cost);
+      ctx.log(
+        `metrics in process, round ${round + 1}/${rounds}, registry ${side}: ${cost.usPerPacket.toFixed(2)} µs/packet` +
+          (cost.scrapes > 0 ? `, scrape ${cost.scrapeMeanMs.toFixed(2)} ms mean` : ""),
+      );
+    }
+  }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  };
+  const us = {
+    off: median(costs.off.map((c) => c.usPerPacket)),
+    on: median(costs.on.map((c) => c.usPerPacket)),
+  };
+  const base = `in process (no sockets), ${WORST_SHAPE} junk, ${rounds} paired run(s) of ${packets.toLocaleString("en-US")} packets`;
+  const row = (...r: RowArgs) => metricsRow(base, ...r);
+  const perRun = (side: Side) =>
+    `per run ${costs[side].map((c) => c.usPerPacket.toFixed(1)).join(", ")} µs`;
+  const scrapes = costs.on.filter((c) => c.scrapes > 0);
+  const SCRAPED = "metrics registry, scraped every 50,000 packets";
+  const lower = { better: "lower" as const };
+  return [
+    row("no metrics registry", "main-thread CPU per packet, median", "µs", us.off, {
+      ...lower,
+      note: perRun("off"),
+    }),
+    row(SCRAPED, "main-thread CPU per packet, median (scrapes included)", "µs", us.on, {
+      ...lower,
+      note: perRun("on"),
+    }),
+    row(
+      SCRAPED,
+      "one scrape (registry to text), mean",
+      "ms",
+      sum(scrapes.map((c) => c.scrapeMeanMs)) / Math.max(1, scrapes.length),
+      { ...lower, note: `max ${Math.max(0, ...scrapes.map((c) => c.scrapeMaxMs)).toFixed(2)} ms` },
+    ),
+    row(
+      "metrics on ÷ off",
+      "packets per CPU-second, with ÷ without (metrics cost ≤ 5 %)",
+      "%",
+      pct(us.off, us.on),
+      { goal: GOAL },
+    ),
+  ];
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
@@ -83,22 +183,7 @@ const pct = (on: number, off: number) => (off > 0 ? (100 * on) / off : Number.Na
 /** The rows of the table: each figure for both sides, then with ÷ without per figure. */
 function summarise(runs: Record<Side, Run[]>, rounds: number, seconds: number): Measurement[] {
   const base = `${RATE / 1000}k junk packets/s (${WORST_SHAPE}), ${rounds} paired run(s) of ${seconds} s`;
-  const row = (
-    condition: string,
-    metric: string,
-    unit: string,
-    value: number,
-    more: { note?: string; better?: "higher" | "lower"; goal?: Measurement["goal"] } = {},
-  ): Measurement => ({
-    scenario: "metrics",
-    condition: `${base}, ${condition}`,
-    metric,
-    unit,
-    better: more.better ?? "higher",
-    values: { ours: value },
-    notes: { ...(more.note ? { ours: more.note } : {}), c: "no metrics endpoint" },
-    ...(more.goal ? { goal: more.goal } : {}),
-  });
+  const row = (...r: RowArgs) => metricsRow(base, ...r);
   const figures = {
     granted: (rs: Run[]) => sum(rs.map((r) => r.share)) / rs.length,
     perCpu: (rs: Run[]) => sum(rs.map((r) => r.delivered)) / sum(rs.map((r) => r.cpuSec)),
