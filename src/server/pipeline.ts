@@ -1,6 +1,7 @@
 /**
  * One candidate packet's road through the server (spec §8): precheck → source pre-match →
  * replay check → per stanza: destination, expiry, HMAC/decrypt/decode → record digest → policy.
+ * (The replay check moves behind the HMAC when every candidate stanza has one: see below.)
  * Returns one Decision; it never throws on hostile input and never touches the firewall.
  */
 
@@ -88,22 +89,39 @@ export async function processCandidate(c: Candidate, ctx: PipelineContext): Prom
     };
   }
 
-  // Two keys: the exact text (2.6.10's digest) and its canonical form (encoding variants).
-  const digests = ctx.replay || ctx.shared ? replayDigests(wire) : { exact: "", canonical: "" };
-  // A known digest is refused before any crypto; a copy still in flight is caught by the claim
-  // once it authenticates (evaluateStanzas).
-  const seen = ctx.replay
-    ? await lookupAny(ctx.replay, [...new Set([digests.exact, digests.canonical])])
-    : undefined;
-  if (seen) return replayed(c, seen);
-  return evaluateStanzas(c, wire, forwardedFor, digests, ctx);
+  // The replay check needs the packet's digests (a hash of the whole text). 2.6.10 looks them
+  // up before any crypto. When every stanza that could take this packet verifies an HMAC first
+  // and none would hand it to gpg, a replay is found just as surely once the HMAC verified, and
+  // junk — which fails the HMAC — never pays for the digests (issue 15). Otherwise (no HMAC, or
+  // a gpg run at stake) the lookup stays in front, so a replay costs no decryption.
+  const early = ctx.replay !== undefined && needsEarlyReplayCheck(c, wire, ctx.stanzas);
+  if (ctx.replay && early) {
+    const seen = await lookupAny(ctx.replay, replayDigests(wire));
+    if (seen) return replayed(c, seen);
+  }
+  return evaluateStanzas(c, wire, forwardedFor, early, ctx);
 }
 
+/** True when a stanza could decrypt the packet without an HMAC, or run gpg on it. */
+export function needsEarlyReplayCheck(
+  c: Candidate,
+  wire: string,
+  stanzas: readonly AccessStanza[],
+): boolean {
+  const gpgSized = classifyEncryption(wire) === "gpg";
+  return stanzas.some(
+    (s) =>
+      s.source.matches(c.srcIp) &&
+      (!s.hmacKey || (gpgSized && (s.gpgDecryptPw !== undefined || s.gpgAllowNoPw))),
+  );
+}
+
+/** A packet is a replay when either of its two digests (exact, canonical) is known. */
 async function lookupAny(
   replay: ReplayCache,
-  digests: readonly string[],
+  digests: { exact: string; canonical: string },
 ): Promise<ReplayEntry | undefined> {
-  for (const d of digests) {
+  for (const d of new Set([digests.exact, digests.canonical])) {
     const seen = await replay.lookup(d);
     if (seen) return seen;
   }
@@ -114,7 +132,7 @@ async function evaluateStanzas(
   c: Candidate,
   wire: string,
   forwardedFor: string | undefined,
-  digests: { exact: string; canonical: string },
+  replayChecked: boolean,
   ctx: PipelineContext,
 ): Promise<Decision> {
   const outcomes: StanzaOutcome[] = [];
@@ -123,6 +141,8 @@ async function evaluateStanzas(
   let recorded = false;
   let claimed = false;
   let message: DecodedSpa | undefined;
+  // The exact and canonical digests, computed once a stanza authenticated the packet.
+  let digests: { exact: string; canonical: string } | undefined;
 
   for (const stanza of ctx.stanzas) {
     const miss = (code: ErrorCode, detail: string) =>
@@ -156,6 +176,13 @@ async function evaluateStanzas(
     if (!decoded.ok) {
       miss(decoded.code, decoded.detail);
       continue;
+    }
+    // Authenticated: the replay check 2.6.10 makes before any crypto, if it was left to now.
+    digests ??= replayDigests(wire);
+    if (ctx.replay && !replayChecked) {
+      replayChecked = true;
+      const seen = await lookupAny(ctx.replay, digests);
+      if (seen) return replayed(c, seen);
     }
     message = decoded.value.message;
     const encryption = decoded.value.signatures ? "gpg" : "rijndael";
