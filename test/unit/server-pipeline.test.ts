@@ -178,7 +178,11 @@ describe("processCandidate", () => {
     const lookups: string[] = [];
     const counting = (): ReplayCache => {
       const inner = memoryReplay();
-      return { ...inner, lookup: (d) => (lookups.push(d), inner.lookup(d)) };
+      const lookup = (d: string) => {
+        lookups.push(d);
+        return inner.lookup(d);
+      };
+      return { ...inner, lookup };
     };
     const junk = knock({}, { key: KEY, hmac: Buffer.from("another-hmac-key-xyz") });
     const refused = await processCandidate(junk, context({ replay: counting() }));
