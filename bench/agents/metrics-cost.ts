@@ -34,7 +34,8 @@ const scrapeMs: number[] = [];
 
 async function run(packets: number, timed: boolean): Promise<void> {
   for (let i = 0; i < packets; i++) {
-    await path.one(pool[i & 4095] as Buffer, i);
+    const waits = path.one(pool[i & 4095] as Buffer, i);
+    if (waits !== undefined) await waits;
     if ((i & 31) === 31) await turn();
     if (metrics && i % job.scrapeEvery === job.scrapeEvery - 1) {
       const t = performance.now();

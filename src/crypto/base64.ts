@@ -39,9 +39,18 @@ export function b64Decode(text: string): Buffer | undefined {
 
 /** libfko `is_base64`: every character is ASCII alphanumeric, `+`, `/` or `=`. */
 export function isBase64Text(s: string): boolean {
-  // A native regex scan: this runs on every packet that reaches an HMAC check.
-  return BASE64_TEXT.test(s);
+  // A native regex scan, once per packet: the precheck asks first, and the codec's later
+  // questions about the same string (here and in cStringText) are answered from memory.
+  if (s === lastBase64) return true;
+  if (!BASE64_TEXT.test(s)) return false;
+  lastBase64 = s;
+  // Base64 text has no NUL and no wide character: it is its own C string.
+  lastPlain = s;
+  return true;
 }
+
+/** The last text found to be base64 text. */
+let lastBase64 = "";
 
 const BASE64_TEXT = /^[A-Za-z0-9+/=]*$/;
 

@@ -4,7 +4,7 @@
  * Decoding never throws on hostile input; every refusal is a Rejection with a libfko code.
  */
 
-import { b64uEncode, cString, cStringText } from "../crypto/base64.js";
+import { b64uEncode, cString, cStringText, isBase64Text } from "../crypto/base64.js";
 import { digestB64 } from "../crypto/digest.js";
 import { computeHmac, constantTimeEqual, hmacLength } from "../crypto/hmac.js";
 import { rijndaelDecrypt, rijndaelEncrypt, withSaltPrefix } from "../crypto/rijndael.js";
@@ -274,6 +274,9 @@ export function verifySpaHmac(wire: string, keys: SpaKeys): Result<string> {
   let prefixed: string;
   if (keys.encMode === "Asymmetric") {
     prefixed = body.startsWith(B64_GPG_PREFIX) ? body : B64_GPG_PREFIX + body;
+  } else if (isBase64Text(text)) {
+    // The whole text is base64 (remembered from the precheck), so its body is too.
+    prefixed = body.startsWith(B64_RIJNDAEL_SALT) ? body : B64_RIJNDAEL_SALT + body;
   } else {
     const r = withSaltPrefix(body);
     if (!r.ok) return r;

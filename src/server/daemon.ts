@@ -22,7 +22,7 @@ import { dispatchGrant } from "./dispatch.js";
 import type { GrantLedger } from "./grants.js";
 import type { Candidate, Intake } from "./intake/intake.js";
 import { resolveNatStep } from "./nat-resolve.js";
-import { type PipelineContext, processCandidate } from "./pipeline.js";
+import { type Decision, type PipelineContext, processCandidate } from "./pipeline.js";
 import type { ReplayCache } from "./replay/replay-cache.js";
 
 export interface DaemonParts {
@@ -72,14 +72,9 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    // The handler returns its promise so a file intake can wait for each packet's outcome.
-    await this.parts.intake.start((c) =>
-      this.onCandidate(c).catch((e: unknown) =>
-        this.parts.log.error(
-          `Internal error while processing a packet from ${c.srcIp}: ${(e as Error).stack ?? e}`,
-        ),
-      ),
-    );
+    // The handler returns a promise when the packet's processing waits, so a file intake can
+    // wait for each packet's outcome; refused junk is handled synchronously.
+    await this.parts.intake.start((c) => this.takeCandidate(c));
   }
 
   /** New configuration, same intake/ledger/firewall: active grants stay as they are. */
@@ -101,19 +96,47 @@ export class Daemon {
     this.decisions.close();
   }
 
+  /** One packet's errors are logged, never thrown into the intake. */
+  private takeCandidate(c: Candidate): Promise<void> | undefined {
+    const failed = (e: unknown) =>
+      this.parts.log.error(
+        `Internal error while processing a packet from ${c.srcIp}: ${(e as Error).stack ?? e}`,
+      );
+    try {
+      return this.onCandidate(c)?.catch(failed);
+    } catch (e) {
+      failed(e);
+      return undefined;
+    }
+  }
+
   /**
    * The back half of the packet path, one straight walk: pipeline → NAT step → the decision,
    * now final, recorded once (counts, logs, diagnostics_channel) → the grant to its owner.
    */
-  private async onCandidate(c: Candidate): Promise<void> {
+  private onCandidate(c: Candidate): Promise<void> | undefined {
     const { packetLimit } = this.parts;
     if (packetLimit > 0) {
       // Past the limit nothing more is taken (a pcap file may hand over a batch at once).
-      if (this.packets >= packetLimit) return;
+      if (this.packets >= packetLimit) return undefined;
       // Process this last one, then stop.
       if (++this.packets >= packetLimit) setImmediate(this.parts.onLimit);
     }
-    const decided = await processCandidate(c, this.ctx);
+    const decided = processCandidate(c, this.ctx);
+    if (decided instanceof Promise) return decided.then((d) => this.decided(c, d));
+    return this.decided(c, decided);
+  }
+
+  private decided(c: Candidate, decided: Decision): Promise<void> | undefined {
+    // A refusal is final as it comes: only a grant has a NAT step and an owner to go to.
+    if (!decided.ok) {
+      this.decisions.record(c, decided);
+      return undefined;
+    }
+    return this.grant(c, decided);
+  }
+
+  private async grant(c: Candidate, decided: Decision): Promise<void> {
     const decision = await resolveNatStep(decided, { dns: this.stage.natDns });
     this.decisions.record(c, decision);
     if (!decision.ok) return;

@@ -20,7 +20,12 @@ import {
 import { decryptHints, hmacHints, policyHints } from "./explain-hints.js";
 import type { Candidate } from "./intake/intake.js";
 import { resolveNatStep } from "./nat-resolve.js";
-import { type Decision, type PipelineContext, processCandidate } from "./pipeline.js";
+import {
+  type Decision,
+  needsEarlyReplayCheck,
+  type PipelineContext,
+  processCandidate,
+} from "./pipeline.js";
 import { decidePolicy } from "./policy.js";
 import { precheck } from "./precheck.js";
 import { formatEntryTime } from "./replay/replay-cache.js";
@@ -102,14 +107,26 @@ export async function explainCandidate(c: Candidate, o: ExplainOptions): Promise
   if (ctx.replay) {
     const digest = replayDigest(wire);
     const seen = await ctx.replay.lookup(digest);
+    // The pipeline looks the digest up after the HMAC when every stanza for this source has one
+    // (pipeline.ts); a known digest then only decides the outcome if the packet authenticates.
+    const early = needsEarlyReplayCheck(c, wire, ctx.stanzas);
     if (seen) {
+      const recorded = `digest ${digest} was recorded ${formatEntryTime(seen.time)} from ${seen.srcIp}`;
+      const replayed = !decision.ok && decision.code === "SPA_MSG_REPLAY";
       steps.push(
-        `replay: digest ${digest} was recorded ${formatEntryTime(seen.time)} from ${seen.srcIp} -> SPA_MSG_REPLAY`,
+        early
+          ? `replay: ${recorded} -> SPA_MSG_REPLAY`
+          : `replay: ${recorded}; looked up once a stanza's HMAC verifies -> ${replayed ? "SPA_MSG_REPLAY" : "the HMAC did not verify"}`,
       );
-      hints.push("this exact packet was accepted before; a client must send a fresh one per knock");
-      return refused("replay");
+      if (early || replayed) {
+        hints.push(
+          "this exact packet was accepted before; a client must send a fresh one per knock",
+        );
+        return refused("replay");
+      }
+    } else {
+      steps.push(`replay: digest ${digest} not seen (the cache is only read, never written)`);
     }
-    steps.push(`replay: digest ${digest} not seen (the cache is only read, never written)`);
   } else {
     steps.push("replay: no digest cache (ENABLE_DIGEST_PERSISTENCE N)");
   }

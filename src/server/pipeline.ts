@@ -1,6 +1,7 @@
 /**
  * One candidate packet's road through the server (spec §8): precheck → source pre-match →
  * replay check → per stanza: destination, expiry, HMAC/decrypt/decode → record digest → policy.
+ * (The replay check moves behind the HMAC when every candidate stanza has one: see below.)
  * Returns one Decision; it never throws on hostile input and never touches the firewall.
  */
 
@@ -72,7 +73,12 @@ export type Decision =
       outcomes: StanzaOutcome[];
     };
 
-export async function processCandidate(c: Candidate, ctx: PipelineContext): Promise<Decision> {
+/**
+ * Synchronous for every packet no step has to wait for — all junk and every refusal before a
+ * stanza authenticated the packet — so the flood a daemon must absorb costs no promise per
+ * packet; a promise once a replay lookup, a digest claim or gpg is involved.
+ */
+export function processCandidate(c: Candidate, ctx: PipelineContext): Decision | Promise<Decision> {
   const pre = precheck(c.payload, ctx.precheck);
   if (!pre.ok)
     return { ok: false, code: pre.code, detail: pre.detail, authenticated: false, outcomes: [] };
@@ -88,122 +94,207 @@ export async function processCandidate(c: Candidate, ctx: PipelineContext): Prom
     };
   }
 
-  // Two keys: the exact text (2.6.10's digest) and its canonical form (encoding variants).
-  const digests = ctx.replay || ctx.shared ? replayDigests(wire) : { exact: "", canonical: "" };
-  // A known digest is refused before any crypto; a copy still in flight is caught by the claim
-  // once it authenticates (evaluateStanzas).
-  const seen = ctx.replay
-    ? await lookupAny(ctx.replay, [...new Set([digests.exact, digests.canonical])])
-    : undefined;
-  if (seen) return replayed(c, seen);
-  return evaluateStanzas(c, wire, forwardedFor, digests, ctx);
+  const walk: Walk = {
+    c,
+    wire,
+    forwardedFor,
+    ctx,
+    encClass: classifyEncryption(wire),
+    now: ctx.now(),
+    outcomes: [],
+    replayChecked: false,
+    recorded: false,
+    claimed: false,
+  };
+  // The replay check needs the packet's digests (a hash of the whole text). 2.6.10 looks them
+  // up before any crypto. When every stanza that could take this packet verifies an HMAC first
+  // and none would hand it to gpg, a replay is found just as surely once the HMAC verified, and
+  // junk — which fails the HMAC — never pays for the digests (issue 15). Otherwise (no HMAC, or
+  // a gpg run at stake) the lookup stays in front, so a replay costs no decryption.
+  const { replay } = ctx;
+  if (replay && needsEarlyReplayCheck(c, wire, ctx.stanzas)) {
+    walk.replayChecked = true;
+    return lookupAny(replay, replayDigests(wire)).then((seen) =>
+      seen ? replayed(c, seen) : walkStanzas(walk, 0),
+    );
+  }
+  return walkStanzas(walk, 0);
 }
 
+/** True when a stanza could decrypt the packet without an HMAC, or run gpg on it. */
+export function needsEarlyReplayCheck(
+  c: Candidate,
+  wire: string,
+  stanzas: readonly AccessStanza[],
+): boolean {
+  const gpgSized = classifyEncryption(wire) === "gpg";
+  return stanzas.some(
+    (s) =>
+      s.source.matches(c.srcIp) &&
+      (!s.hmacKey || (gpgSized && (s.gpgDecryptPw !== undefined || s.gpgAllowNoPw))),
+  );
+}
+
+/** A packet is a replay when either of its two digests (exact, canonical) is known. */
 async function lookupAny(
   replay: ReplayCache,
-  digests: readonly string[],
+  digests: { exact: string; canonical: string },
 ): Promise<ReplayEntry | undefined> {
-  for (const d of digests) {
+  for (const d of new Set([digests.exact, digests.canonical])) {
     const seen = await replay.lookup(d);
     if (seen) return seen;
   }
   return undefined;
 }
 
-async function evaluateStanzas(
-  c: Candidate,
-  wire: string,
-  forwardedFor: string | undefined,
-  digests: { exact: string; canonical: string },
-  ctx: PipelineContext,
-): Promise<Decision> {
-  const outcomes: StanzaOutcome[] = [];
-  const encClass = classifyEncryption(wire);
-  const now = ctx.now();
-  let recorded = false;
-  let claimed = false;
-  let message: DecodedSpa | undefined;
+/** One packet's walk over the stanzas: what each refused, and what was done once. */
+interface Walk {
+  c: Candidate;
+  wire: string;
+  forwardedFor: string | undefined;
+  ctx: PipelineContext;
+  encClass: ReturnType<typeof classifyEncryption>;
+  now: number;
+  outcomes: StanzaOutcome[];
+  /** Set by the first stanza that authenticated the packet. */
+  message?: DecodedSpa;
+  /** The exact and canonical digests, computed once a stanza authenticated the packet. */
+  digests?: { exact: string; canonical: string };
+  replayChecked: boolean;
+  recorded: boolean;
+  claimed: boolean;
+}
 
-  for (const stanza of ctx.stanzas) {
-    const miss = (code: ErrorCode, detail: string) =>
-      outcomes.push({ stanza: stanza.index, code, detail });
-    if (!stanza.source.matches(c.srcIp)) continue;
-    if (stanza.destination && !stanza.destination.matches(c.dstIp)) {
-      miss(
-        "FWK_ERR_SPA_DEST_MISMATCH",
-        `SPA packet (${c.srcIp} -> ${c.dstIp}) filtered by SOURCE and/or DESTINATION criteria (destination not in DESTINATION)`,
+/** A stanza's answer: the final Decision, try the next stanza, or stop trying (final refusal). */
+type Step = Decision | "next" | "stop";
+
+/** Stanzas from `from` on, synchronously until a stanza's step has to wait. */
+function walkStanzas(w: Walk, from: number): Decision | Promise<Decision> {
+  const { stanzas } = w.ctx;
+  for (let i = from; i < stanzas.length; i++) {
+    const step = tryStanza(w, stanzas[i] as AccessStanza);
+    if (step instanceof Promise) {
+      return step.then((s) =>
+        s === "next" ? walkStanzas(w, i + 1) : s === "stop" ? refusal(w) : s,
       );
-      continue;
     }
-    if (stanza.accessExpire !== undefined && now > stanza.accessExpire) {
-      miss("FWK_ERR_SPA_STANZA_EXPIRED", `Access stanza has expired (stanza #${stanza.index})`);
-      continue;
-    }
+    if (step === "stop") break;
+    if (step !== "next") return step;
+  }
+  return refusal(w);
+}
 
-    ctx.debug?.(`SPA Packet: '${wire}'`);
-    let decoded = decryptRijndael(wire, encClass, stanza);
-    const gpgStanza = stanza.gpgDecryptPw !== undefined || stanza.gpgAllowNoPw;
-    // Step 10: GPG when Rijndael did not succeed (the only await here, so Rijndael-only
-    // stanzas stay synchronous).
-    if (!decoded?.ok && gpgStanza && encClass === "gpg") decoded = await decodeGpgSpa(wire, stanza);
-    if (!decoded) {
-      miss(
-        "FWK_ERR_SPA_NO_DECRYPT_MODE",
-        `No stanza encryption mode match for encryption type: ${encClass}`,
-      );
-      continue;
-    }
-    if (!decoded.ok) {
-      miss(decoded.code, decoded.detail);
-      continue;
-    }
-    message = decoded.value.message;
-    const encryption = decoded.value.signatures ? "gpg" : "rijndael";
-    ctx.debug?.(decodeDump(c.srcIp, stanza, message, encryption, wire));
+function miss(w: Walk, stanza: AccessStanza, code: ErrorCode, detail: string): "next" {
+  w.outcomes.push({ stanza: stanza.index, code, detail });
+  return "next";
+}
 
-    // Upstream records the digest as soon as a packet authenticates, before the age, user and
-    // port checks: an authentic packet that is refused cannot be retried by an eavesdropper.
-    // The claim is atomic: of two copies in flight, the one that claims second is the replay.
-    // Without an HMAC every encoding variant decrypts alike: remember the canonical form.
-    const digest = stanza.hmacKey ? digests.exact : digests.canonical;
-    if (ctx.replay && !recorded && !ctx.policy.testMode) {
-      recorded = true;
-      const first = await ctx.replay.claim(entryFor(c, digest, now));
-      if (first) return replayed(c, first);
-    }
-    // One atomic claim in the shared store decides which gateway of a cluster owns the packet.
-    if (ctx.shared && !claimed && !ctx.policy.testMode) {
-      claimed = true;
-      const claim = await ctx.shared.claim(entryFor(c, digest, now));
-      if (!claim.ok) return { ...claim, authenticated: true, message, outcomes };
-    }
-
-    if (decoded.value.signatures && stanza.gpgRequireSig) {
-      const signer = gpgSigner(decoded.value.signatures);
-      if (signer.ok) {
-        ctx.info?.(
-          `[${c.srcIp}] (stanza #${stanza.index}) Incoming SPA data signed by '${escapeLogText(signer.value.id)}' (fingerprint '${escapeLogText(signer.value.fingerprint)}').`,
-        );
-      }
-      const allowed = signer.ok ? checkGpgSigner(signer.value, stanza) : signer;
-      if (!allowed.ok) {
-        miss(allowed.code, allowed.detail);
-        continue;
-      }
-    }
-
-    const packet =
-      forwardedFor === undefined
-        ? { srcIp: c.srcIp, dstIp: c.dstIp }
-        : { srcIp: c.srcIp, dstIp: c.dstIp, forwardedFor };
-    const verdict = decidePolicy(message, stanza, packet, ctx.policy, now);
-    if (verdict.ok) {
-      return { ok: true, grant: verdict.value, message, encryption, wire, outcomes };
-    }
-    miss(verdict.code, verdict.detail);
-    if (verdict.final) break;
+/** Source, destination and expiry, then the keys: everything up to authentication is synchronous. */
+function tryStanza(w: Walk, stanza: AccessStanza): Step | Promise<Step> {
+  const { c, ctx, wire, encClass } = w;
+  if (!stanza.source.matches(c.srcIp)) return "next";
+  if (stanza.destination && !stanza.destination.matches(c.dstIp)) {
+    return miss(
+      w,
+      stanza,
+      "FWK_ERR_SPA_DEST_MISMATCH",
+      `SPA packet (${c.srcIp} -> ${c.dstIp}) filtered by SOURCE and/or DESTINATION criteria (destination not in DESTINATION)`,
+    );
+  }
+  if (stanza.accessExpire !== undefined && w.now > stanza.accessExpire) {
+    return miss(
+      w,
+      stanza,
+      "FWK_ERR_SPA_STANZA_EXPIRED",
+      `Access stanza has expired (stanza #${stanza.index})`,
+    );
   }
 
+  ctx.debug?.(`SPA Packet: '${wire}'`);
+  const decoded = decryptRijndael(wire, encClass, stanza);
+  const gpgStanza = stanza.gpgDecryptPw !== undefined || stanza.gpgAllowNoPw;
+  // Step 10: GPG when Rijndael did not succeed.
+  if (!decoded?.ok && gpgStanza && encClass === "gpg") {
+    return decodeGpgSpa(wire, stanza).then((d) => afterDecrypt(w, stanza, d));
+  }
+  return afterDecrypt(w, stanza, decoded);
+}
+
+function afterDecrypt(
+  w: Walk,
+  stanza: AccessStanza,
+  decoded: Result<Decrypted> | undefined,
+): Step | Promise<Step> {
+  if (!decoded) {
+    return miss(
+      w,
+      stanza,
+      "FWK_ERR_SPA_NO_DECRYPT_MODE",
+      `No stanza encryption mode match for encryption type: ${w.encClass}`,
+    );
+  }
+  if (!decoded.ok) return miss(w, stanza, decoded.code, decoded.detail);
+  return authenticated(w, stanza, decoded.value);
+}
+
+/** The stanza's keys authenticated the packet: replay check and claim, signer, policy. */
+async function authenticated(w: Walk, stanza: AccessStanza, decrypted: Decrypted): Promise<Step> {
+  const { c, ctx, wire, now } = w;
+  // The replay check 2.6.10 makes before any crypto, if it was left to now.
+  w.digests ??= replayDigests(wire);
+  if (ctx.replay && !w.replayChecked) {
+    w.replayChecked = true;
+    const seen = await lookupAny(ctx.replay, w.digests);
+    if (seen) return replayed(c, seen);
+  }
+  const message = decrypted.message;
+  w.message = message;
+  const encryption = decrypted.signatures ? "gpg" : "rijndael";
+  ctx.debug?.(decodeDump(c.srcIp, stanza, message, encryption, wire));
+
+  // Upstream records the digest as soon as a packet authenticates, before the age, user and
+  // port checks: an authentic packet that is refused cannot be retried by an eavesdropper.
+  // The claim is atomic: of two copies in flight, the one that claims second is the replay.
+  // Without an HMAC every encoding variant decrypts alike: remember the canonical form.
+  const digest = stanza.hmacKey ? w.digests.exact : w.digests.canonical;
+  if (ctx.replay && !w.recorded && !ctx.policy.testMode) {
+    w.recorded = true;
+    const first = await ctx.replay.claim(entryFor(c, digest, now));
+    if (first) return replayed(c, first);
+  }
+  // One atomic claim in the shared store decides which gateway of a cluster owns the packet.
+  if (ctx.shared && !w.claimed && !ctx.policy.testMode) {
+    w.claimed = true;
+    const claim = await ctx.shared.claim(entryFor(c, digest, now));
+    if (!claim.ok) return { ...claim, authenticated: true, message, outcomes: w.outcomes };
+  }
+
+  if (decrypted.signatures && stanza.gpgRequireSig) {
+    const signer = gpgSigner(decrypted.signatures);
+    if (signer.ok) {
+      ctx.info?.(
+        `[${c.srcIp}] (stanza #${stanza.index}) Incoming SPA data signed by '${escapeLogText(signer.value.id)}' (fingerprint '${escapeLogText(signer.value.fingerprint)}').`,
+      );
+    }
+    const allowed = signer.ok ? checkGpgSigner(signer.value, stanza) : signer;
+    if (!allowed.ok) return miss(w, stanza, allowed.code, allowed.detail);
+  }
+
+  const packet =
+    w.forwardedFor === undefined
+      ? { srcIp: c.srcIp, dstIp: c.dstIp }
+      : { srcIp: c.srcIp, dstIp: c.dstIp, forwardedFor: w.forwardedFor };
+  const verdict = decidePolicy(message, stanza, packet, ctx.policy, now);
+  if (verdict.ok) {
+    return { ok: true, grant: verdict.value, message, encryption, wire, outcomes: w.outcomes };
+  }
+  miss(w, stanza, verdict.code, verdict.detail);
+  return verdict.final ? "stop" : "next";
+}
+
+/** No stanza granted: the most telling of their reasons. */
+function refusal(w: Walk): Decision {
+  const { message, outcomes } = w;
   const telling = mostTelling(outcomes, message !== undefined);
   const base = telling ?? reject("SPA_MSG_ACCESS_DENIED", "no access stanza accepted the packet");
   return {

@@ -2,6 +2,7 @@
  * Cheap checks on a raw payload before any crypto (spec §8 steps 1–4): size window, the
  * prefix-prepending replay tricks, SPA over HTTP, and the base64 alphabet. Pure.
  */
+import { isBase64Text } from "../crypto/base64.js";
 import { ok, type Result, reject } from "../errors.js";
 
 /** fwknopd's MIN_SPA_DATA_SIZE / MAX_SPA_PACKET_LEN. */
@@ -26,7 +27,6 @@ export interface Prechecked {
   forwardedFor?: string;
 }
 
-const B64_CHARS = /^[A-Za-z0-9+/=]+$/;
 const IPV4_TEXT = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 export function precheck(payload: Buffer, opts: PrecheckOptions): Result<Prechecked> {
@@ -50,9 +50,11 @@ export function precheck(payload: Buffer, opts: PrecheckOptions): Result<Prechec
     if (payload.length > MIN_GNUPG_MSG_SIZE && startsWith(payload, GPG_PREFIX)) {
       return reject("SPA_MSG_BAD_DATA", "payload starts with the GnuPG prefix (replay trick)");
     }
-    if (!base64Bytes(payload))
+    // The string is needed anyway; the codec's own base64 check on it is then remembered.
+    const wire = payload.toString("latin1");
+    if (!isBase64Text(wire))
       return reject("SPA_MSG_NOT_SPA_DATA", "payload contains characters outside base64");
-    return ok({ wire: payload.toString("latin1") });
+    return ok({ wire });
   }
   let text = payload.toString("latin1");
   let forwardedFor: string | undefined;
@@ -80,7 +82,7 @@ export function precheck(payload: Buffer, opts: PrecheckOptions): Result<Prechec
   if (text.length > MIN_GNUPG_MSG_SIZE && text.startsWith("hQ")) {
     return reject("SPA_MSG_BAD_DATA", "payload starts with the GnuPG prefix (replay trick)");
   }
-  if (!B64_CHARS.test(text))
+  if (!isBase64Text(text))
     return reject("SPA_MSG_NOT_SPA_DATA", "payload contains characters outside base64");
   return ok(forwardedFor === undefined ? { wire: text } : { wire: text, forwardedFor });
 }
@@ -92,19 +94,10 @@ export function precheck(payload: Buffer, opts: PrecheckOptions): Result<Prechec
 const RIJNDAEL_PREFIX = Buffer.from("U2FsdGVkX1", "latin1");
 const GPG_PREFIX = Buffer.from("hQ", "latin1");
 
-/** Byte → 1 for the characters of B64_CHARS. */
-const B64_BYTE = new Uint8Array(256);
-for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") {
-  B64_BYTE[c.charCodeAt(0)] = 1;
-}
-
-function base64Bytes(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i++) if (B64_BYTE[b[i] as number] === 0) return false;
-  return b.length > 0;
-}
-
 function startsWith(b: Buffer, prefix: Buffer): boolean {
-  return b.length >= prefix.length && b.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+  if (b.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[i] !== prefix[i]) return false;
+  return true;
 }
 
 /** "GET /" in any letter case, as `toUpperCase() === "GET /"` compared it. */

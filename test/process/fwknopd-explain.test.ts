@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { encodeSpa } from "../../src/protocol/spa.js";
+import { encodeSpa, replayDigest } from "../../src/protocol/spa.js";
 import { run } from "../../src/sys/run.js";
 import { accessStanza, OUR_FWKNOPD, randomKeys, writeConfigDir } from "../helpers/daemon.js";
 import { canUseNetns, createNetnsPair, type NetnsPair } from "../helpers/netns.js";
@@ -49,11 +49,15 @@ describe("fwknopd --explain (read only)", () => {
     return r.value.wire;
   };
   const granted = wire("198.18.0.2,tcp/22");
+  // Accepted before (its digest is added to the cache below): authenticates, then is a replay.
+  const replayedWire = wire("198.18.0.2,tcp/22");
   const lines = [
     "# comment lines and blank lines are skipped",
     "",
     `198.18.0.2 ${granted}`,
     wire("198.18.0.2,tcp/23"),
+    replayedWire,
+    // Recorded by fwknopd 2.6.10 under other keys: known digest, but the HMAC decides.
     readFileSync(vector("digest-cache-c2610-packet.txt"), "utf8").trim(),
   ].join("\n");
 
@@ -79,6 +83,10 @@ describe("fwknopd --explain (read only)", () => {
     pair = await createNetnsPair("explain");
     await run(["mkdir", "-p", cfg.runDir]);
     copyFileSync(vector("digest-cache-c2610.txt"), cfg.digestFile);
+    appendFileSync(
+      cfg.digestFile,
+      `${replayDigest(replayedWire)} 17 198.18.0.2 40000 0.0.0.0 62201 ${now - 10}\n`,
+    );
   });
   after(async () => pair?.cleanup());
 
@@ -91,7 +99,7 @@ describe("fwknopd --explain (read only)", () => {
     const r = await explain(file);
     assert.equal(r.code, 0, r.stderr);
     const packets = r.stdout.split(/^packet \d+: /m).slice(1);
-    assert.equal(packets.length, 3, r.stdout);
+    assert.equal(packets.length, 4, r.stdout);
     assert.match(packets[0] ?? "", /^198\.18\.0\.2 -> /);
     assert.match(
       packets[0] ?? "",
@@ -101,9 +109,14 @@ describe("fwknopd --explain (read only)", () => {
     assert.match(packets[1] ?? "", /likely cause: port tcp\/23 is not in OPEN_PORTS \(tcp\/22\)/);
     assert.match(
       packets[2] ?? "",
-      /replay: digest \S+ was recorded .* from 198\.18\.0\.2 -> SPA_MSG_REPLAY/,
+      /replay: digest \S+ was recorded .* from 198\.18\.0\.2; looked up once .* -> SPA_MSG_REPLAY/,
     );
     assert.match(packets[2] ?? "", /outcome: refused at replay: .*\[SPA_MSG_REPLAY\]/);
+    assert.match(packets[3] ?? "", /replay: digest \S+ was recorded .* the HMAC did not verify/);
+    assert.match(
+      packets[3] ?? "",
+      /outcome: refused at hmac: .*\[FKO_ERROR_INVALID_DATA_HMAC_COMPAREFAIL\]/,
+    );
 
     // Explaining the granted packet twice: still not a replay, because nothing was recorded.
     const again = await explain(file);

@@ -155,7 +155,7 @@ describe("live capture lifecycle (with a stand-in tcpdump)", () => {
     const log = recorder();
     const intake = live(fake.script, true, log);
     const got: Candidate[] = [];
-    await intake.start((c) => got.push(c));
+    await intake.start((c) => void got.push(c));
     const end = await intake.ended;
     assert.deepEqual([end.code, end.level], [1, "error"]);
     assert.equal(
@@ -177,7 +177,7 @@ describe("live capture lifecycle (with a stand-in tcpdump)", () => {
     const log = recorder();
     const intake = live(fake.script, false, log);
     const got: Candidate[] = [];
-    await intake.start((c) => got.push(c));
+    await intake.start((c) => void got.push(c));
     const end = await intake.ended;
     assert.equal(end.code, 1);
     assert.match(end.message, /Giving up after 100 failed capture restarts: .*No such device/);
@@ -237,7 +237,7 @@ describe("pcap file replay", () => {
       log,
     });
     const got: Candidate[] = [];
-    await intake.start((c) => got.push(c));
+    await intake.start((c) => void got.push(c));
     assert.equal(got.length, 0, "no packet before start() has returned");
     const end = await intake.ended;
     assert.equal(end.code, 0);
@@ -269,9 +269,9 @@ describe("pcap file replay", () => {
       await sleep(20);
       busy--;
     };
-    // The Intake seam types the handler as returning void; a handler that does return its
-    // promise (as the daemon's may) gets sequential processing in file mode.
-    await intake.start(work as (c: Candidate) => void);
+    // A handler that returns its promise (as the daemon's does while a packet's processing
+    // waits) gets sequential processing in file mode.
+    await intake.start(work);
     await intake.ended;
     assert.equal(overlap, false);
   });
@@ -281,7 +281,7 @@ describe("pcap file replay", () => {
     const log = recorder();
     const intake = createPcapFileIntake({ path: write(bytes.subarray(0, bytes.length - 50)), log });
     const got: Candidate[] = [];
-    await intake.start((c) => got.push(c));
+    await intake.start((c) => void got.push(c));
     assert.equal((await intake.ended).code, 0);
     assert.equal(got.length, 1);
     assert.ok(
@@ -298,7 +298,7 @@ describe("pcap file replay", () => {
       log: recorder(),
     });
     const got: Candidate[] = [];
-    await intake.start((c) => got.push(c));
+    await intake.start((c) => void got.push(c));
     const end = await intake.ended;
     assert.deepEqual([end.code, end.level, got.length], [1, "error", 1]);
     assert.match(end.message, /corrupt.*\[FWK_ERR_PCAP_FORMAT\]/);
@@ -340,7 +340,7 @@ describe("pcap file replay", () => {
       log: recorder(),
     });
     const got: Candidate[] = [];
-    await intake.start((c) => got.push(c));
+    await intake.start((c) => void got.push(c));
     await intake.ended;
     assert.deepEqual(intake.stats, { received: 1, dropped: 1 });
   });

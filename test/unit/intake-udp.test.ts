@@ -40,7 +40,7 @@ function started(t: TestContext, host?: string) {
 test("receives datagrams on a loopback port-0 socket as upstream-shaped candidates", async (t) => {
   const { intake, log } = started(t, "127.0.0.1");
   const got: Candidate[] = [];
-  await intake.start((c) => got.push(c));
+  await intake.start((c) => void got.push(c));
   assert.ok(intake.port > 0);
   assert.equal(intake.name, `udp:${intake.port}`);
   assert.ok(
@@ -64,7 +64,7 @@ test("receives datagrams on a loopback port-0 socket as upstream-shaped candidat
 test("datagrams over 1500 bytes are dropped and counted; 1500 passes", async (t) => {
   const { intake } = started(t, "127.0.0.1");
   const got: Candidate[] = [];
-  await intake.start((c) => got.push(c));
+  await intake.start((c) => void got.push(c));
   await send("127.0.0.1", intake.port, [
     Buffer.alloc(1501, 65),
     Buffer.alloc(1500, 66),
@@ -93,7 +93,7 @@ test("a throwing handler is logged and the intake keeps receiving", async (t) =>
 test("stop closes the socket: no more candidates and the port is free again", async (t) => {
   const { intake } = started(t, "127.0.0.1");
   const got: Candidate[] = [];
-  await intake.start((c) => got.push(c));
+  await intake.start((c) => void got.push(c));
   const port = intake.port;
   await intake.stop();
   await send("127.0.0.1", port, [Buffer.from("late")]);
@@ -126,7 +126,7 @@ test("a port in use is an FWK_ERR_INTAKE_BIND error naming the address", async (
 test("an IPv6 host gives a dual-stack socket: IPv4 senders appear as plain dotted quads", async (t) => {
   const { intake } = started(t, "::");
   const got: Candidate[] = [];
-  await intake.start((c) => got.push(c));
+  await intake.start((c) => void got.push(c));
   await send("127.0.0.1", intake.port, [Buffer.from("v4")]);
   await send("::1", intake.port, [Buffer.from("v6")], "udp6");
   await collect(got, 2);
@@ -141,7 +141,7 @@ test("a knock from the real fwknop 2.6.10 client arrives as one candidate holdin
   if (!existsSync("/usr/bin/fwknop")) assert.fail("/usr/bin/fwknop (2.6.10) is not installed");
   const { intake } = started(t, "127.0.0.1");
   const got: Candidate[] = [];
-  await intake.start((c) => got.push(c));
+  await intake.start((c) => void got.push(c));
   const r = await run(
     [
       "/usr/bin/fwknop",

@@ -14,7 +14,7 @@ import type { SpaMessage } from "../../src/protocol/spa.js";
 import { CommandCycles } from "../../src/server/commands.js";
 import { Daemon } from "../../src/server/daemon.js";
 import { GrantLedger } from "../../src/server/grants.js";
-import type { Candidate, Intake } from "../../src/server/intake/intake.js";
+import type { Candidate, CandidateHandler, Intake } from "../../src/server/intake/intake.js";
 import { resolveNatStep } from "../../src/server/nat-resolve.js";
 import type { Decision } from "../../src/server/pipeline.js";
 import type { CycleGrant } from "../../src/server/policy.js";
@@ -37,7 +37,7 @@ function knock(over: Partial<SpaMessage>): Candidate {
 class HandIntake implements Intake {
   readonly name = "hand";
   #handler: ((c: Candidate) => unknown) | undefined;
-  async start(onCandidate: (c: Candidate) => void): Promise<void> {
+  async start(onCandidate: CandidateHandler): Promise<void> {
     this.#handler = onCandidate;
   }
   async stop(): Promise<void> {}

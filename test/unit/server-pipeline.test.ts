@@ -173,4 +173,41 @@ describe("processCandidate", () => {
     assert.ok(!r.ok);
     assert.equal(r.code, "SPA_MSG_BAD_DATA");
   });
+
+  test("junk that fails every stanza's HMAC never costs a replay lookup; without an HMAC the lookup comes first", async () => {
+    const lookups: string[] = [];
+    const counting = (): ReplayCache => {
+      const inner = memoryReplay();
+      const lookup = (d: string) => {
+        lookups.push(d);
+        return inner.lookup(d);
+      };
+      return { ...inner, lookup };
+    };
+    const junk = knock({}, { key: KEY, hmac: Buffer.from("another-hmac-key-xyz") });
+    const refused = await processCandidate(junk, context({ replay: counting() }));
+    assert.ok(!refused.ok);
+    assert.equal(refused.code, "FKO_ERROR_INVALID_DATA_HMAC_COMPAREFAIL");
+    assert.equal(lookups.length, 0, "no digest was looked up for junk");
+
+    // A stanza that decrypts without an HMAC: the lookup stays in front of the crypto.
+    const noHmac = context({ replay: counting(), stanzas: [makeStanza({ key: KEY })] });
+    await processCandidate(
+      knock({}, { key: Buffer.from("wrong-key-0123456789ab"), hmac: HMAC }),
+      noHmac,
+    );
+    assert.ok(lookups.length > 0, "the digest was looked up before decryption");
+  });
+
+  test("a replay is refused as one after the HMAC verified, also under test mode", async () => {
+    const ctx = context();
+    const c = knock();
+    assert.ok((await processCandidate(c, ctx)).ok);
+    for (const testMode of [false, true]) {
+      const again = await processCandidate(c, { ...ctx, policy: { ...ctx.policy, testMode } });
+      assert.ok(!again.ok);
+      assert.equal(again.code, "SPA_MSG_REPLAY");
+    }
+    assert.equal(ctx.replay?.size, 1);
+  });
 });

@@ -21,8 +21,12 @@ export interface Candidate {
 export interface Intake {
   /** Short label for logs, e.g. `udp:62201`. */
   readonly name: string;
-  /** Resolves once the intake listens; `onCandidate` is then called for every payload. */
-  start(onCandidate: (c: Candidate) => void): Promise<void>;
+  /**
+   * Resolves once the intake listens; `onCandidate` is then called for every payload. It answers
+   * with a promise while the packet's processing waits (a file intake waits for it), else
+   * undefined.
+   */
+  start(onCandidate: CandidateHandler): Promise<void>;
   /** Stops listening; no `onCandidate` call happens after it resolves. */
   stop(): Promise<void>;
   /** Payloads handed on, and payloads the intake itself discarded (oversize, malformed). */
@@ -33,3 +37,6 @@ export interface Intake {
    */
   kernelDrops?(): number | undefined;
 }
+
+/** What an intake hands each payload to (Daemon): a promise only while processing waits. */
+export type CandidateHandler = (c: Candidate) => Promise<void> | undefined;

@@ -11,7 +11,7 @@ import { open } from "node:fs/promises";
 import { FwknopError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
 import { type LongLivedChild, startChild } from "../../sys/child.js";
-import type { Candidate, Intake } from "./intake.js";
+import type { CandidateHandler, Intake } from "./intake.js";
 import { decodeFrame, type PcapRecord, PcapStreamParser } from "./pcap-reader.js";
 import { MAX_DATAGRAM } from "./udp.js";
 
@@ -36,7 +36,7 @@ function recordHandler(
   stats: { received: number; dropped: number },
   linkType: number,
   log: Logger,
-  onCandidate: (c: Candidate) => void,
+  onCandidate: CandidateHandler,
 ): (r: PcapRecord) => unknown {
   return (r) => {
     const p = decodeFrame(linkType, r.data);
@@ -114,7 +114,7 @@ export function createPcapLiveIntake(o: PcapLiveOptions): EndingIntake & {
   // "N packets dropped by kernel", which tcpdump prints on SIGUSR1 (and at exit): the metric
   // lags one request behind; earlier tcpdump runs (capture restarts) are added on.
   const drops = { before: 0, current: undefined as number | undefined, askedAt: 0 };
-  let onCandidate: ((c: Candidate) => void) | undefined;
+  let onCandidate: CandidateHandler | undefined;
   let child: LongLivedChild | undefined;
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
@@ -286,7 +286,7 @@ export function createPcapFileIntake(o: PcapFileOptions): EndingIntake {
    * awaited; otherwise a turn of the event loop lets the packet's synchronous work and
    * microtasks finish before the next, so the end of the file is not reported too early.
    */
-  const consume = async (parser: PcapStreamParser, onCandidate: (c: Candidate) => void) => {
+  const consume = async (parser: PcapStreamParser, onCandidate: CandidateHandler) => {
     const header = parser.header;
     if (!header) return;
     const toCandidate = recordHandler(stats, header.linkType, o.log, onCandidate);

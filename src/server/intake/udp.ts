@@ -11,7 +11,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { FwknopError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
-import type { Candidate, Intake } from "./intake.js";
+import type { Candidate, CandidateHandler, Intake } from "./intake.js";
 
 /** Upstream reads at most this much per datagram; larger ones cannot be SPA packets. */
 export const MAX_DATAGRAM = 1500;
@@ -53,13 +53,15 @@ export function createUdpIntake(opts: UdpIntakeOptions): UdpIntake {
       return port;
     },
     stats,
-    async start(onCandidate: (c: Candidate) => void): Promise<void> {
+    async start(onCandidate: CandidateHandler): Promise<void> {
       if (socket) throw new FwknopError("FWK_ERR_INTERNAL", "UDP intake already started");
       const s = await bindUdp(opts.host ?? "0.0.0.0", opts.port, opts.log);
       socket = s;
       port = s.address().port;
       s.on("error", (e) => opts.log.error(`UDP server socket error: ${e.message}`));
       raiseReceiveBuffer(s, opts.recvBufferBytes ?? DEFAULT_RECV_BUFFER, opts.log);
+      const failed = (srcIp: string, e: unknown) =>
+        opts.log.error(`Error handling a datagram from ${srcIp}: ${(e as Error).message}`);
       s.on("message", (payload, rinfo) => {
         if (socket !== s) return;
         if (payload.length > MAX_DATAGRAM) {
@@ -80,9 +82,9 @@ export function createUdpIntake(opts: UdpIntakeOptions): UdpIntake {
         };
         // A failing handler is a bug, but one hostile packet must not take the daemon down.
         try {
-          onCandidate(candidate);
+          onCandidate(candidate)?.catch((e: unknown) => failed(srcIp, e));
         } catch (e) {
-          opts.log.error(`Error handling a datagram from ${srcIp}: ${(e as Error).message}`);
+          failed(srcIp, e);
         }
       });
     },

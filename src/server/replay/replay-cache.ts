@@ -19,7 +19,8 @@ export interface ReplayEntry {
 }
 
 /**
- * The pipeline looks a digest up before any crypto (cheap refusal of a known replay) and claims
+ * The pipeline looks a digest up before any crypto (or, when every stanza verifies an HMAC first,
+ * as soon as one did, so junk costs no digest) and claims
  * it only once the packet authenticated (C fwknopd's rule: junk never burns a digest, so two
  * identical junk packets in flight are both refused for what they are, not as replays).
  */
