@@ -5,7 +5,7 @@
  * so the packet path does no extra work for them.
  */
 import type diagnostics_channel from "node:diagnostics_channel";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { decisionChannel } from "./decision-log.js";
 import {
   batchChannel,
@@ -15,6 +15,7 @@ import {
 } from "./grant-events.js";
 import { ruleAddedChannel, ruleRemovedChannel } from "./grants.js";
 import type { Decision } from "./pipeline.js";
+import { collectProcessMetrics } from "./process-metrics.js";
 
 /**
  * What the registry reads at scrape time. The daemon fills these in once its parts exist (the
@@ -154,7 +155,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       () => sources.captureDrops?.(),
     );
   }
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   // prom-client also exports these three gauges with a `_total` suffix, which `promtool check
   // metrics` rejects; the same numbers stay available without the suffix.
   for (const dup of LINT_FAILING_DEFAULTS) registry.removeSingleMetric(dup);

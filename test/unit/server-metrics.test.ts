@@ -66,6 +66,26 @@ test("decisions, grants and batches on the channels become counters and histogra
     assert.equal(sample(text, "fwknopd_udp_receive_drops_total"), 42);
     assert.equal(sample(text, "fwknopd_capture_drops_total"), undefined);
     assert.ok(sample(text, "process_cpu_seconds_total") !== undefined, "process metrics");
+    // prom-client's defaults, registered one by one (src/server/process-metrics.ts): all there
+    // but the GC histogram, whose per-collection observer would tax the packet path.
+    const types = new Set(text.match(/^# TYPE \S+/gm)?.map((l) => l.slice(7)));
+    for (const name of [
+      "process_cpu_user_seconds_total",
+      "process_start_time_seconds",
+      "process_resident_memory_bytes",
+      "process_open_fds",
+      "process_max_fds",
+      "nodejs_eventloop_lag_p99_seconds",
+      "nodejs_active_resources",
+      "nodejs_active_handles",
+      "nodejs_active_requests",
+      "nodejs_heap_size_used_bytes",
+      "nodejs_heap_space_size_used_bytes",
+      "nodejs_version_info",
+    ]) {
+      assert.ok(types.has(name), name);
+    }
+    assert.ok(!types.has("nodejs_gc_duration_seconds"), "no GC observer");
   } finally {
     m.close();
   }
