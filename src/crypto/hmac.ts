@@ -4,14 +4,16 @@
  */
 import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import type { DigestName } from "./algorithms.js";
-import { b64uEncode } from "./base64.js";
 import { DIGEST_B64_LENGTHS, NODE_HASH_NAMES } from "./digest.js";
 
 /** Unpadded base64 HMAC of `data` (taken byte-per-character) under `key`. */
 export function computeHmac(type: DigestName, key: Buffer, data: string): string {
   const h = createHmac(NODE_HASH_NAMES[type], keyObject(key));
   h.update(data, "latin1");
-  return b64uEncode(h.digest());
+  // Straight to text: no intermediate Buffer for a value every junk packet computes.
+  const text = h.digest("base64");
+  const eq = text.indexOf("=");
+  return eq < 0 ? text : text.slice(0, eq);
 }
 
 /**
