@@ -2,7 +2,7 @@
  * What the Prometheus metrics cost the packet path, in process: worst-case junk
  * (`rijndael-hmac`) through the daemon's own path (bench/lib/junk-path.ts), with or without the
  * daemon's metrics registry (createMetrics: its channel subscribers, prom-client's default
- * metrics with their GC observer and event-loop monitor), and with a scrape (the registry's
+ * metrics with the event-loop monitor), and with a scrape (the registry's
  * full text) every `scrapeEvery` packets — 50,000 is once a second at 50k packets/s. The loop
  * yields to the event loop every 32 packets, as the daemon does between datagrams, so
  * observers and timers run inside the measured time. One mode per process: prom-client's
