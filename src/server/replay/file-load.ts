@@ -8,7 +8,14 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Logger } from "../../log/logger.js";
 import { DigestTable, FIELD } from "./digest-table.js";
-import { latin1, lineDigest, lineFields, lineText, scanLine } from "./file-line.js";
+import {
+  latin1,
+  lineDigest,
+  lineFields,
+  lineText,
+  scanCanonicalLine,
+  scanLine,
+} from "./file-line.js";
 import { FileRows, MAX_ROW_OFFSET } from "./file-rows.js";
 
 export interface FileStats {
@@ -83,8 +90,8 @@ export function loadFile(path: string, log: Logger): LoadResult {
         // The common line (a live canonical digest, ending inside this chunk) without a call;
         // every other line, including one this scan refuses, goes through lineAt.
         const at = pos + start;
-        const fast = scanLine(buf, start, n, false);
-        if (fast >= 0 && fast < n && lineText.canonical && at <= MAX_ROW_OFFSET) {
+        const fast = scanCanonicalLine(buf, start, n);
+        if (fast >= 0 && at <= MAX_ROW_OFFSET) {
           rows.append(lineDigest, lineFields[FIELD.time] as number, at);
           lineNo++;
           start = fast + 1;
