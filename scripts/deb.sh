@@ -148,7 +148,11 @@ printf '/etc/fwknop/access.conf\n/etc/fwknop/fwknopd.conf\n' > "$stage/DEBIAN/co
 
 # No Replaces: with it, dpkg -i would quietly remove fwknop-server instead of refusing, and it is
 # not needed to take over /etc/fwknop's conffiles once fwknop-server is removed (docs/packaging.md).
-installed_kb=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
+# Installed-Size from the files' sizes (each rounded up to a KiB, as dpkg-gencontrol counts), not
+# from du: the blocks a file occupies depend on how the filesystem laid it out (an ext4 file in
+# more than four pieces needs an extent block), so du made two builds of the same input differ.
+installed_kb=$(find "$stage" -path "$stage/DEBIAN" -prune -o -type f -printf '%s\n' |
+  awk '{ kb += int(($1 + 1023) / 1024) } END { print kb }')
 cat > "$stage/DEBIAN/control" <<EOF
 Package: fwknop-ts
 Version: $version
