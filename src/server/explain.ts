@@ -109,7 +109,7 @@ export async function explainCandidate(c: Candidate, o: ExplainOptions): Promise
     const seen = await ctx.replay.lookup(digest);
     // The pipeline looks the digest up after the HMAC when every stanza for this source has one
     // (pipeline.ts); a known digest then only decides the outcome if the packet authenticates.
-    const early = needsEarlyReplayCheck(c, wire, ctx.stanzas);
+    const early = needsEarlyReplayCheck(c, classifyEncryption(wire), ctx.stanzas);
     if (seen) {
       const recorded = `digest ${digest} was recorded ${formatEntryTime(seen.time)} from ${seen.srcIp}`;
       const replayed = !decision.ok && decision.code === "SPA_MSG_REPLAY";

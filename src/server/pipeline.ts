@@ -94,12 +94,13 @@ export function processCandidate(c: Candidate, ctx: PipelineContext): Decision |
     };
   }
 
+  const encClass = classifyEncryption(wire);
   const walk: Walk = {
     c,
     wire,
     forwardedFor,
     ctx,
-    encClass: classifyEncryption(wire),
+    encClass,
     now: ctx.now(),
     outcomes: [],
     replayChecked: false,
@@ -112,7 +113,7 @@ export function processCandidate(c: Candidate, ctx: PipelineContext): Decision |
   // junk — which fails the HMAC — never pays for the digests (issue 15). Otherwise (no HMAC, or
   // a gpg run at stake) the lookup stays in front, so a replay costs no decryption.
   const { replay } = ctx;
-  if (replay && needsEarlyReplayCheck(c, wire, ctx.stanzas)) {
+  if (replay && needsEarlyReplayCheck(c, encClass, ctx.stanzas)) {
     walk.replayChecked = true;
     return lookupAny(replay, replayDigests(wire)).then((seen) =>
       seen ? replayed(c, seen) : walkStanzas(walk, 0),
@@ -124,10 +125,10 @@ export function processCandidate(c: Candidate, ctx: PipelineContext): Decision |
 /** True when a stanza could decrypt the packet without an HMAC, or run gpg on it. */
 export function needsEarlyReplayCheck(
   c: Candidate,
-  wire: string,
+  encClass: ReturnType<typeof classifyEncryption>,
   stanzas: readonly AccessStanza[],
 ): boolean {
-  const gpgSized = classifyEncryption(wire) === "gpg";
+  const gpgSized = encClass === "gpg";
   return stanzas.some(
     (s) =>
       s.source.matches(c.srcIp) &&
