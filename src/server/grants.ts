@@ -260,8 +260,11 @@ export class GrantLedger {
   #queueFlush(): void {
     if (this.#flushQueued || this.#running !== undefined || this.#stopped) return;
     this.#flushQueued = true;
-    // setImmediate: every grant decided in this turn of the event loop joins the same batch.
-    setImmediate(() => {
+    // Nothing is in flight (checked above), so the batch starts as soon as the grant's own code
+    // has run (a microtask), not a turn of the event loop later: a lone knock does not wait.
+    // Grants decided in the same run of microtasks still join it, and whatever arrives while it
+    // is in flight goes out together in the next batch, so a burst is still batched.
+    queueMicrotask(() => {
       this.#flushQueued = false;
       this.#running = this.#loop().finally(() => {
         this.#running = undefined;
