@@ -2,8 +2,9 @@
  * The nftables backend (FIREWALL_TYPE nftables; upstream fwknopd has none). Everything lives in one
  * table of ours (`inet fwknop`, NFT_TABLE): plain access grants are elements of timed sets, which
  * the kernel expires even if the daemon dies, and the other kinds are rules with `_exp_<ts>`
- * comments in regular chains. The JSON it speaks is built in nft-json.ts; each ledger batch is one
- * atomic transaction, sent to a long-lived nft (nft-session.ts).
+ * comments in regular chains. The JSON it speaks is built in nft-json.ts, the native lines of
+ * element-only batches (every plain knock) in nft-native.ts; each ledger batch is one atomic
+ * transaction, sent to a long-lived nft (nft-session.ts).
  */
 import { FwknopError } from "../errors.js";
 import type { Logger } from "../log/logger.js";
@@ -16,11 +17,11 @@ import {
   flushCommands,
   type ListedRule,
   layoutCommands,
-  type NftCommand,
   type NftLayout,
   parseListing,
   script,
 } from "./nft-json.js";
+import { nativeElementBatch, nativeProbe } from "./nft-native.js";
 import { NftTransactions } from "./nft-session.js";
 import { DEFAULT_NFT_SETTINGS, type NftBackendSettings } from "./nft-settings.js";
 import type { ChainKind, Rule } from "./rule.js";
@@ -39,6 +40,8 @@ export class NftablesBackend implements FirewallBackend {
   /** NFT_ATTACH: our mark-accept line in the admin's chain, kept there while we run. */
   readonly #attach: NftAttach | undefined;
   readonly #transactions: NftTransactions;
+  /** Whether nft's native syntax can name our table (nft-native.ts); checked by init(). */
+  #native = false;
 
   constructor(settings: NftBackendSettings, opts: BackendOptions) {
     if (!settings.exe) {
@@ -74,9 +77,13 @@ export class NftablesBackend implements FirewallBackend {
       ...(opts.flush ? flushCommands(this.#layout.table) : []),
       ...layoutCommands(this.#layout),
     ];
-    const r = await this.#transaction(cmds);
+    const r = await this.#transaction(script(cmds));
     if (r.code !== 0)
       throw this.#error("FWK_ERR_FW_INIT", r, `creating table inet ${this.#layout.table}`);
+    this.#native = (await this.#transaction(nativeProbe(this.#layout.table))).code === 0;
+    if (!this.#native) {
+      this.#log.debug(`nft's native syntax cannot name table ${this.#layout.table}; JSON only`);
+    }
     this.#log.debug(`nftables table inet ${this.#layout.table} ready`);
     if (this.#attach) {
       await this.#attach.ensure();
@@ -92,13 +99,19 @@ export class NftablesBackend implements FirewallBackend {
     const chainRemovals = remove.filter((r) => !inSet(r));
     // Rules are deleted by handle, so look them up; one already gone needs no deletion.
     const removeRules = chainRemovals.length > 0 ? await this.#handles(chainRemovals) : [];
-    const cmds = applyCommands(this.#layout, add, removeElements, removeRules, Date.now() / 1000);
-    let r = await this.#transaction(cmds);
+    const nowMs = Date.now();
+    const native =
+      this.#native && removeRules.length === 0
+        ? nativeElementBatch(this.#layout.table, add, removeElements, nowMs)
+        : undefined;
+    const batch =
+      native ?? script(applyCommands(this.#layout, add, removeElements, removeRules, nowMs / 1000));
+    let r = await this.#transaction(batch);
     // Someone deleted our table or a chain: re-create the layout (keeps what is left) and retry.
     if (r.code !== 0 && add.length > 0 && /No such file or directory/.test(r.stderr)) {
       this.#log.warn(`nftables table inet ${this.#layout.table} was incomplete; re-creating it`);
-      const healed = await this.#transaction(layoutCommands(this.#layout));
-      if (healed.code === 0) r = await this.#transaction(cmds);
+      const healed = await this.#transaction(script(layoutCommands(this.#layout)));
+      if (healed.code === 0) r = await this.#transaction(batch);
     }
     if (r.code !== 0) {
       throw this.#error(
@@ -116,7 +129,7 @@ export class NftablesBackend implements FirewallBackend {
 
   async flush(): Promise<void> {
     await this.#attach?.remove();
-    const r = await this.#transaction(flushCommands(this.#layout.table));
+    const r = await this.#transaction(script(flushCommands(this.#layout.table)));
     await this.#transactions.close();
     if (r.code !== 0)
       throw this.#error("FWK_ERR_FW_APPLY", r, `deleting table inet ${this.#layout.table}`);
@@ -160,8 +173,9 @@ export class NftablesBackend implements FirewallBackend {
     return found;
   }
 
-  #transaction(cmds: readonly NftCommand[]): Promise<RunResult> {
-    return this.#transactions.apply(script(cmds));
+  /** One line (a JSON batch or native commands) as one transaction. */
+  #transaction(batch: string): Promise<RunResult> {
+    return this.#transactions.apply(batch);
   }
 
   #nft(args: readonly string[]): Promise<RunResult> {

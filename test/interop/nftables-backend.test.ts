@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Rule } from "../../src/firewall/backend.js";
+import { DEFAULT_NFT_SETTINGS } from "../../src/firewall/nft-settings.js";
 import { NftablesBackend } from "../../src/firewall/nftables.js";
 import { ruleKey } from "../../src/firewall/rules.js";
 import { DEFAULT_CHAIN_SPECS, type FirewallSettings } from "../../src/firewall/settings.js";
@@ -102,18 +103,49 @@ describe("nftables backend in a namespace with a default-drop inet filter table"
       assert.deepEqual(await installed(b), keysOf([later]));
       const set = await nft("list", "set", "inet", "fwknop", "allow4");
       // The kernel timeout is the time left until the new _exp_ when the batch ran (somewhere
-      // between `before` and `after`, however slow the machine): about 90 s, not the first 30 s.
-      const m = /timeout (?:(\d+)m)?(\d+)s expires .* comment "_exp_(\d+)"/.exec(set.stdout);
+      // between `before` and `after`, however slow the machine): about 90 s, not the first 30 s,
+      // to the millisecond (nft's native syntax; JSON would have rounded up to a whole second).
+      const m = /timeout (?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)? expires .* comment "_exp_(\d+)"/.exec(
+        set.stdout,
+      );
       assert.ok(m, set.stdout);
-      const timeout = Number(m[1] ?? 0) * 60 + Number(m[2]);
-      assert.equal(Number(m[3]), later.expiresAt);
+      const timeoutMs = (Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 1000 + Number(m[3] ?? 0);
+      assert.equal(Number(m[4]), later.expiresAt);
+      // The kernel keeps timeouts in jiffies (4 ms at HZ=250): allow that much either way.
       assert.ok(
-        timeout >= Math.floor(later.expiresAt - after / 1000) - 1 &&
-          timeout <= Math.ceil(later.expiresAt - before / 1000) + 1,
-        `timeout ${timeout} s for an expiry ${later.expiresAt - Math.floor(before / 1000)} s away`,
+        timeoutMs >= later.expiresAt * 1000 - after - 10 &&
+          timeoutMs <= later.expiresAt * 1000 - before + 10,
+        `timeout ${timeoutMs} ms for an expiry ${later.expiresAt * 1000 - before} ms away`,
       );
     } finally {
       await ledger.stop();
+    }
+  });
+
+  test("NFT_TABLE a word nft's native syntax reserves (ip): grants go as JSON and still work", async () => {
+    const b = new NftablesBackend(
+      { ...nftSettings(), nft: { ...DEFAULT_NFT_SETTINGS, table: "ip" } },
+      { log: silentLogger, netns: pair.server },
+    );
+    await b.init({ flush: true });
+    try {
+      const first = access(pair.clientIp, PORT, nowSec() + 30);
+      await b.apply([first], []);
+      const later = { ...first, expiresAt: first.expiresAt + 10 };
+      await b.apply([later], [first]);
+      // Only JSON can name this table (`nft list table inet ip` is a syntax error too).
+      const { nftables } = JSON.parse((await nft("-j", "list", "ruleset")).stdout) as {
+        nftables: {
+          set?: { table: string; name: string; elem?: { elem: { comment: string } }[] };
+        }[];
+      };
+      const set = nftables.find((i) => i.set?.table === "ip" && i.set.name === "allow4")?.set;
+      assert.deepEqual(
+        set?.elem?.map((e) => e.elem.comment),
+        [`_exp_${later.expiresAt}`],
+      );
+    } finally {
+      await b.flush();
     }
   });
 
