@@ -114,6 +114,43 @@ process.stdin.on("data", (d) => {
     }
   });
 
+  test("a multi-line ack answers at its marker line; its later lines never reach the next request", async () => {
+    // Worst case of nft writing the carets in their own system call: they come only once the
+    // next line is read. Waiting for them would hang each request until its timeout.
+    const lateCarets = `
+let buf = "";
+let owed = "";
+process.stdin.on("data", (d) => {
+  buf += d;
+  let i;
+  while ((i = buf.indexOf("\\n")) >= 0) {
+    const line = buf.slice(0, i);
+    buf = buf.slice(i + 1);
+    process.stderr.write(owed);
+    owed = "";
+    if (line.startsWith("ok")) continue;
+    process.stderr.write("Error: syntax error\\n" + line + "\\n");
+    owed = "^".repeat(line.length) + "\\n";
+  }
+});
+`;
+    const s = new CommandSession([process.execPath, "-e", lateCarets], {
+      ackCommand: "the-ack",
+      ackMarker: "the-ack",
+      ackLinesBefore: 1,
+      ackLinesAfter: 1,
+      timeoutMs: 5000,
+    });
+    try {
+      assert.equal(await s.request("ok 1"), "");
+      assert.equal(await s.request("bad"), "Error: syntax error\nbad\n^^^");
+      assert.equal(await s.request("ok 2"), "", "the earlier ack's carets were dropped");
+      assert.equal(await s.request("worse"), "Error: syntax error\nworse\n^^^^^");
+    } finally {
+      await s.close();
+    }
+  });
+
   test("the tool gets the extra environment variables", async () => {
     const echoHome = `
 process.stdin.on("data", () => process.stderr.write("HOME=" + process.env.HOME + " ack\\n"));
