@@ -56,7 +56,7 @@ export class DecisionLog {
       this.log.debug(`Dropped packet from ${c.srcIp}: ${escapeLogText(d.detail)}`);
       return;
     }
-    this.emit(d.code, () => this.logRefusal(c, d));
+    if (this.admit(d.code)) this.logRefusal(c, d);
   }
 
   /**
@@ -103,18 +103,16 @@ export class DecisionLog {
     });
   }
 
-  /** Log through the rate limit. */
-  private emit(code: string, write: () => void): void {
+  /** The rate limit: whether a line for `code` may be logged now (else it is counted). */
+  private admit(code: string): boolean {
     const now = Date.now();
     if (now - this.windowStart >= 1000) {
       this.windowStart = now;
       this.inWindow = 0;
     }
-    if (this.inWindow++ < this.perSecond) {
-      write();
-      return;
-    }
+    if (this.inWindow++ < this.perSecond) return true;
     this.suppressed.set(code, (this.suppressed.get(code) ?? 0) + 1);
+    return false;
   }
 
   flushSummary(): void {
