@@ -77,6 +77,8 @@ interface Pads {
   block: number;
   /** K ⊕ ipad, then the message (grown when a longer one comes). */
   inner: Buffer;
+  /** The prefix now written behind the pad: the same one comes packet after packet. */
+  prefix: string;
   /** K ⊕ opad, then the inner digest. */
   outer: Buffer;
 }
@@ -97,7 +99,7 @@ function padsFor(type: DigestName, key: Buffer): Pads {
     inner[i] = 0x36 ^ (k[i] as number);
     outer[i] = 0x5c ^ (k[i] as number);
   }
-  const pads: Pads = { type, algorithm, block, inner, outer };
+  const pads: Pads = { type, algorithm, block, inner, prefix: "", outer };
   PADS.set(key, pads);
   return pads;
 }
@@ -111,10 +113,13 @@ function paddedHmac(p: Pads, prefix: string, text: string, length: number): stri
   const size = p.block + prefix.length + length;
   if (size > p.inner.length) {
     const grown = Buffer.alloc(size * 2);
-    p.inner.copy(grown, 0, 0, p.block);
+    p.inner.copy(grown, 0, 0, p.block + p.prefix.length);
     p.inner = grown;
   }
-  p.inner.write(prefix, p.block, "latin1");
+  if (prefix !== p.prefix) {
+    p.inner.write(prefix, p.block, "latin1");
+    p.prefix = prefix;
+  }
   p.inner.write(text, p.block + prefix.length, length, "latin1");
   // The inner digest as "binary" (latin1) text is its bytes one per character: no Buffer per
   // packet ("buffer" output costs more than the text).

@@ -56,7 +56,7 @@ export class DecisionLog {
       this.log.debug(`Dropped packet from ${c.srcIp}: ${escapeLogText(d.detail)}`);
       return;
     }
-    if (this.admit(d.code)) this.logRefusal(c, d);
+    if (this.admit(d.code, c.receivedAt)) this.logRefusal(c, d);
   }
 
   /**
@@ -103,10 +103,13 @@ export class DecisionLog {
     });
   }
 
-  /** The rate limit: whether a line for `code` may be logged now (else it is counted). */
-  private admit(code: string): boolean {
-    const now = Date.now();
-    if (now - this.windowStart >= 1000) {
+  /**
+   * The rate limit: whether a line for `code` may be logged (else it is counted). Windows follow
+   * the packets' receive times, which the intake took anyway: no clock read per packet.
+   */
+  private admit(code: string, now: number): boolean {
+    // A capture file's times may step back: a new window then, never a stuck one.
+    if (now - this.windowStart >= 1000 || now < this.windowStart) {
       this.windowStart = now;
       this.inWindow = 0;
     }

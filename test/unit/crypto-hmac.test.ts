@@ -68,3 +68,13 @@ test("hmacMatches: prefix + body against the tag that follows the body", () => {
     { numRuns: 300 },
   );
 });
+
+test("one key alternating between prefixes, and between computeHmac and hmacMatches", () => {
+  const key = randomBytes(32);
+  const body = "A".repeat(200);
+  for (const prefix of ["U2FsdGVkX1", "", "hQ", "U2FsdGVkX1", "U2FsdGVkX1", ""]) {
+    const tag = reference("sha256", key, prefix + body);
+    assert.ok(hmacMatches("sha256", key, prefix, body + tag, body.length), prefix);
+    assert.equal(computeHmac("sha256", key, body), reference("sha256", key, body));
+  }
+});

@@ -1,9 +1,10 @@
 /**
  * DecisionLog: every decision counted; refusal lines through a per-second rate limit whose
- * suppressed lines are summarised, never lost silently; noise at debug level only.
+ * suppressed lines are summarised, never lost silently; noise at debug level only. The
+ * windows follow the packets' receive times.
  */
 import assert from "node:assert/strict";
-import { mock, test } from "node:test";
+import { test } from "node:test";
 import { DecisionLog } from "../../src/server/decision-log.js";
 import type { Candidate } from "../../src/server/intake/intake.js";
 import type { Decision } from "../../src/server/pipeline.js";
@@ -16,7 +17,7 @@ const candidate: Candidate = {
   dstIp: "0.0.0.0",
   dstPort: 62201,
   proto: 17,
-  receivedAt: 0,
+  receivedAt: 1_000_000,
 };
 
 const hmacFailure: Decision = {
@@ -41,9 +42,7 @@ const junk: Decision = {
   outcomes: [],
 };
 
-test("refusal lines beyond the per-second limit are counted and summarised", (t) => {
-  mock.timers.enable({ apis: ["Date"], now: 1_000_000 });
-  t.after(() => mock.timers.reset());
+test("refusal lines beyond the per-second limit are counted and summarised", () => {
   const log = recorder();
   const decisions = new DecisionLog({ log, perSecond: 3, summaryMs: 3_600_000 });
   try {
@@ -61,9 +60,8 @@ test("refusal lines beyond the per-second limit are counted and summarised", (t)
       ),
       log.lines.join("\n"),
     );
-    // A new second lets lines through again; nothing suppressed means no summary.
-    mock.timers.tick(1000);
-    decisions.record(candidate, hmacFailure);
+    // A packet received a second later opens a new window; nothing suppressed, no summary.
+    decisions.record({ ...candidate, receivedAt: candidate.receivedAt + 1000 }, hmacFailure);
     assert.equal(refused().length, 4);
     const before = log.lines.length;
     decisions.flushSummary();
@@ -73,9 +71,7 @@ test("refusal lines beyond the per-second limit are counted and summarised", (t)
   }
 });
 
-test("junk that never looked like SPA is counted and logged at debug level, outside the limit", (t) => {
-  mock.timers.enable({ apis: ["Date"], now: 1_000_000 });
-  t.after(() => mock.timers.reset());
+test("junk that never looked like SPA is counted and logged at debug level, outside the limit", () => {
   const log = recorder();
   const decisions = new DecisionLog({ log, perSecond: 1, summaryMs: 3_600_000 });
   try {
@@ -88,6 +84,18 @@ test("junk that never looked like SPA is counted and logged at debug level, outs
     // The limit was not used up by the noise.
     decisions.record(candidate, hmacFailure);
     assert.equal(log.lines.filter((l) => l.startsWith("warn:")).length, 1);
+  } finally {
+    decisions.close();
+  }
+});
+
+test("a receive time that steps back (a capture file) starts a new window", () => {
+  const log = recorder();
+  const decisions = new DecisionLog({ log, perSecond: 1, summaryMs: 3_600_000 });
+  try {
+    decisions.record(candidate, hmacFailure);
+    decisions.record({ ...candidate, receivedAt: candidate.receivedAt - 5000 }, hmacFailure);
+    assert.equal(log.lines.filter((l) => l.startsWith("warn:")).length, 2);
   } finally {
     decisions.close();
   }
