@@ -19,12 +19,12 @@ out=${1:-build}
 stage="$out/deb-root"
 deb="$out/fwknop-ts_${version}_${arch}.deb"
 
-# The runtime: the Node binary running this script (Node 20 is what the code targets; Debian 12's
+# The runtime: the Node binary running this script (Node 20.12+ is what the code targets; Debian 12's
 # own nodejs is 18, too old). Checked rather than trusted.
 node_bin=$(node -p 'process.execPath')
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "deb: need Node >= 20 to ship, this is $(node -v)" >&2
+# 20.12 brought crypto.hash, which the HMAC is built on (src/crypto/hmac.ts).
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 12) ? 0 : 1)'; then
+  echo "deb: need Node >= 20.12 to ship, this is $(node -v)" >&2
   exit 1
 fi
 node_license=$(dirname "$(readlink -f "$node_bin")")/../share/doc/nodejs/LICENSE

@@ -6,8 +6,8 @@
 
 import { b64uEncode, cString, cStringText, isBase64Text } from "../crypto/base64.js";
 import { digestB64 } from "../crypto/digest.js";
-import { computeHmac, constantTimeEqual, hmacLength } from "../crypto/hmac.js";
-import { rijndaelDecrypt, rijndaelEncrypt, withSaltPrefix } from "../crypto/rijndael.js";
+import { computeHmac, hmacLength, hmacMatches } from "../crypto/hmac.js";
+import { rijndaelDecrypt, rijndaelEncrypt } from "../crypto/rijndael.js";
 import { ok, type Result, reject } from "../errors.js";
 import {
   B64_GPG_PREFIX,
@@ -269,24 +269,23 @@ export function verifySpaHmac(wire: string, keys: SpaKeys): Result<string> {
       `${text.length - n} characters left without the ${n}-character HMAC`,
     );
   }
-  const received = text.slice(text.length - n);
-  const body = text.slice(0, text.length - n);
-  let prefixed: string;
+  const bodyLength = text.length - n;
+  let prefix: string;
   if (keys.encMode === "Asymmetric") {
-    prefixed = body.startsWith(B64_GPG_PREFIX) ? body : B64_GPG_PREFIX + body;
-  } else if (isBase64Text(text)) {
-    // The whole text is base64 (remembered from the precheck), so its body is too.
-    prefixed = body.startsWith(B64_RIJNDAEL_SALT) ? body : B64_RIJNDAEL_SALT + body;
+    prefix = B64_GPG_PREFIX;
   } else {
-    const r = withSaltPrefix(body);
-    if (!r.ok) return r;
-    prefixed = r.value;
+    // The whole text is usually known to be base64 (remembered from the precheck), and then
+    // its body is too; otherwise the body alone must be, as libfko's salt re-adding demands.
+    if (!isBase64Text(text) && !isBase64Text(text.slice(0, bodyLength))) {
+      return reject("FKO_ERROR_INVALID_DATA_ENCODE_NOTBASE64", "ciphertext is not base64 text");
+    }
+    prefix = B64_RIJNDAEL_SALT;
   }
-  const expected = computeHmac(type, keys.hmacKey, prefixed);
-  if (!constantTimeEqual(expected, received)) {
+  if (text.startsWith(prefix)) prefix = "";
+  if (!hmacMatches(type, keys.hmacKey, prefix, text, bodyLength)) {
     return reject("FKO_ERROR_INVALID_DATA_HMAC_COMPAREFAIL", "Non-corresponding HMAC");
   }
-  return ok(prefixed);
+  return ok(prefix + text.slice(0, bodyLength));
 }
 
 /**

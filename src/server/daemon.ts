@@ -98,16 +98,19 @@ export class Daemon {
 
   /** One packet's errors are logged, never thrown into the intake. */
   private takeCandidate(c: Candidate): Promise<void> | undefined {
-    const failed = (e: unknown) =>
-      this.parts.log.error(
-        `Internal error while processing a packet from ${c.srcIp}: ${(e as Error).stack ?? e}`,
-      );
+    // No closure per packet: a flood of junk is handled synchronously and never needs one.
     try {
-      return this.onCandidate(c)?.catch(failed);
+      return this.onCandidate(c)?.catch((e: unknown) => this.failed(c, e));
     } catch (e) {
-      failed(e);
+      this.failed(c, e);
       return undefined;
     }
+  }
+
+  private failed(c: Candidate, e: unknown): void {
+    this.parts.log.error(
+      `Internal error while processing a packet from ${c.srcIp}: ${(e as Error).stack ?? e}`,
+    );
   }
 
   /**

@@ -56,7 +56,7 @@ export class DecisionLog {
       this.log.debug(`Dropped packet from ${c.srcIp}: ${escapeLogText(d.detail)}`);
       return;
     }
-    this.emit(d.code, () => this.logRefusal(c, d));
+    if (this.admit(d.code, c.receivedAt)) this.logRefusal(c, d);
   }
 
   /**
@@ -103,18 +103,19 @@ export class DecisionLog {
     });
   }
 
-  /** Log through the rate limit. */
-  private emit(code: string, write: () => void): void {
-    const now = Date.now();
-    if (now - this.windowStart >= 1000) {
+  /**
+   * The rate limit: whether a line for `code` may be logged (else it is counted). Windows follow
+   * the packets' receive times, which the intake took anyway: no clock read per packet.
+   */
+  private admit(code: string, now: number): boolean {
+    // A capture file's times may step back: a new window then, never a stuck one.
+    if (now - this.windowStart >= 1000 || now < this.windowStart) {
       this.windowStart = now;
       this.inWindow = 0;
     }
-    if (this.inWindow++ < this.perSecond) {
-      write();
-      return;
-    }
+    if (this.inWindow++ < this.perSecond) return true;
     this.suppressed.set(code, (this.suppressed.get(code) ?? 0) + 1);
+    return false;
   }
 
   flushSummary(): void {
