@@ -167,7 +167,8 @@ export function elementOf(r: Rule): { set: string; val: unknown[] } | undefined 
 
 /**
  * Kernel timeout in whole seconds (nft's JSON takes no fractions), rounded up: the kernel never
- * closes before the ledger does, and closes on its own at most a second after `_exp_`.
+ * closes before the ledger does, and closes on its own at most a second after `_exp_`. Batches of
+ * elements only go as native lines with millisecond timeouts instead (nft-native.ts).
  */
 export function elementTimeout(r: Rule, nowSec: number): number {
   return Math.max(1, Math.ceil(r.expiresAt - nowSec));

@@ -5,8 +5,8 @@
  * the backend's knock-to-open time; an interactive nft keeps its netlink socket and answers a
  * one-element batch in well under a millisecond, whatever the size of the sets.
  *
- * Each line is parsed and committed on its own, so a batch (one JSON line) stays one atomic
- * transaction. nft confirms nothing on success, so each batch is followed by an ack line nft always
+ * Each line is parsed and committed on its own, so a batch (one line: a JSON document, or native
+ * commands separated by `;`, which `nft -j` reads too) stays one atomic transaction. nft confirms nothing on success, so each batch is followed by an ack line nft always
  * refuses as a syntax error (changing nothing); its three-line answer on stderr (message, the line,
  * carets) ends the batch, and whatever nft printed on stderr before it is the batch's error.
  *
@@ -50,7 +50,7 @@ export class NftTransactions {
     this.#netns = netns;
   }
 
-  /** One batch (a `{"nftables": [...]}` document on one line) as one transaction. */
+  /** One batch (a `{"nftables": [...]}` document or native commands, on one line) as one transaction. */
   async apply(script: string): Promise<RunResult> {
     if (this.#oneShotOnly) return this.#oneShot(script);
     if (this.#sent >= RECYCLE_BYTES) await this.close();
@@ -97,7 +97,7 @@ export class NftTransactions {
    * stdin, and one argument is limited to 128 KiB; so the batch goes through a private file.
    */
   async #oneShot(script: string): Promise<RunResult> {
-    const file = join(tmpdir(), `fwknop-nft-${process.pid}-${++transactions}.json`);
+    const file = join(tmpdir(), `fwknop-nft-${process.pid}-${++transactions}.nft`);
     // wx: never follow or reuse a file someone else placed there.
     await writeFile(file, script, { flag: "wx", mode: 0o600 });
     try {
