@@ -61,7 +61,8 @@ test("a C client knock opens the hidden port through nftables; it closes after t
   });
   assert.match(
     set.stdout,
-    /198\.18\.0\.2 \. tcp \. 2222 timeout \d+s expires .* comment "_exp_\d+"/,
+    // A millisecond timeout (native nft syntax), e.g. `timeout 9s873ms`.
+    /198\.18\.0\.2 \. tcp \. 2222 timeout (?:\d+(?:ms|[hms]))+ expires .* comment "_exp_\d+"/,
   );
   await daemon.waitForLog(/Removed rule from FWKNOP_INPUT/, 60_000);
   assert.equal(await canConnect(pair.client, pair.serverIp, PORT, 400), false, "closed again");
