@@ -30,6 +30,41 @@ function session(timeoutMs = 5000): CommandSession {
   });
 }
 
+/**
+ * A stand-in with nft's habit: a refused line is answered as "Error: ...", the line itself, then
+ * carets. With `lateCarets` the carets come only once the next line is read (the worst case of
+ * nft writing them in system calls of their own).
+ */
+function nftLikeSession(lateCarets: boolean): CommandSession {
+  const script = `
+const late = ${String(lateCarets)};
+let buf = "";
+let owed = "";
+process.stdin.on("data", (d) => {
+  buf += d;
+  let i;
+  while ((i = buf.indexOf("\\n")) >= 0) {
+    const line = buf.slice(0, i);
+    buf = buf.slice(i + 1);
+    process.stderr.write(owed);
+    owed = "";
+    if (line.startsWith("ok")) continue;
+    process.stderr.write("Error: syntax error\\n" + line + "\\n");
+    const carets = "^".repeat(line.length) + "\\n";
+    if (late) owed = carets;
+    else process.stderr.write(carets);
+  }
+});
+`;
+  return new CommandSession([process.execPath, "-e", script], {
+    ackCommand: "the-ack",
+    ackMarker: "the-ack",
+    ackLinesBefore: 1,
+    ackLinesAfter: 1,
+    timeoutMs: 5000,
+  });
+}
+
 describe("CommandSession (long-lived interpreter fed over stdin)", () => {
   test("each request resolves at its ack with the errors it produced", async () => {
     const s = session();
@@ -84,27 +119,7 @@ describe("CommandSession (long-lived interpreter fed over stdin)", () => {
   });
 
   test("an ack answered in several lines (nft's message, line, carets) is consumed whole", async () => {
-    // nft's habit: a refused line is answered as "Error: ...", the line itself, then carets.
-    const nftLike = `
-let buf = "";
-process.stdin.on("data", (d) => {
-  buf += d;
-  let i;
-  while ((i = buf.indexOf("\\n")) >= 0) {
-    const line = buf.slice(0, i);
-    buf = buf.slice(i + 1);
-    if (line.startsWith("ok")) continue;
-    process.stderr.write("Error: syntax error\\n" + line + "\\n" + "^".repeat(line.length) + "\\n");
-  }
-});
-`;
-    const s = new CommandSession([process.execPath, "-e", nftLike], {
-      ackCommand: "the-ack",
-      ackMarker: "the-ack",
-      ackLinesBefore: 1,
-      ackLinesAfter: 1,
-      timeoutMs: 5000,
-    });
+    const s = nftLikeSession(false);
     try {
       assert.equal(await s.request("ok 1"), "");
       assert.equal(await s.request("bad"), "Error: syntax error\nbad\n^^^");
@@ -115,32 +130,9 @@ process.stdin.on("data", (d) => {
   });
 
   test("a multi-line ack answers at its marker line; its later lines never reach the next request", async () => {
-    // Worst case of nft writing the carets in their own system call: they come only once the
-    // next line is read. Waiting for them would hang each request until its timeout.
-    const lateCarets = `
-let buf = "";
-let owed = "";
-process.stdin.on("data", (d) => {
-  buf += d;
-  let i;
-  while ((i = buf.indexOf("\\n")) >= 0) {
-    const line = buf.slice(0, i);
-    buf = buf.slice(i + 1);
-    process.stderr.write(owed);
-    owed = "";
-    if (line.startsWith("ok")) continue;
-    process.stderr.write("Error: syntax error\\n" + line + "\\n");
-    owed = "^".repeat(line.length) + "\\n";
-  }
-});
-`;
-    const s = new CommandSession([process.execPath, "-e", lateCarets], {
-      ackCommand: "the-ack",
-      ackMarker: "the-ack",
-      ackLinesBefore: 1,
-      ackLinesAfter: 1,
-      timeoutMs: 5000,
-    });
+    // Waiting for carets that come only with the next line would hang each request until its
+    // timeout.
+    const s = nftLikeSession(true);
     try {
       assert.equal(await s.request("ok 1"), "");
       assert.equal(await s.request("bad"), "Error: syntax error\nbad\n^^^");
