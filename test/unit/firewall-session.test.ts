@@ -118,30 +118,20 @@ describe("CommandSession (long-lived interpreter fed over stdin)", () => {
     }
   });
 
-  test("an ack answered in several lines (nft's message, line, carets) is consumed whole", async () => {
-    const s = nftLikeSession(false);
-    try {
-      assert.equal(await s.request("ok 1"), "");
-      assert.equal(await s.request("bad"), "Error: syntax error\nbad\n^^^");
-      assert.equal(await s.request("ok 2"), "", "no caret of an earlier ack is left over");
-    } finally {
-      await s.close();
-    }
-  });
-
-  test("a multi-line ack answers at its marker line; its later lines never reach the next request", async () => {
-    // Waiting for carets that come only with the next line would hang each request until its
-    // timeout.
-    const s = nftLikeSession(true);
-    try {
-      assert.equal(await s.request("ok 1"), "");
-      assert.equal(await s.request("bad"), "Error: syntax error\nbad\n^^^");
-      assert.equal(await s.request("ok 2"), "", "the earlier ack's carets were dropped");
-      assert.equal(await s.request("worse"), "Error: syntax error\nworse\n^^^^^");
-    } finally {
-      await s.close();
-    }
-  });
+  for (const late of [false, true]) {
+    // With late carets, waiting for them would hang each request until its timeout.
+    test(`an ack in several lines (nft's message, line, carets${late ? " that come only with the next line" : ""}) answers at its marker; its carets never reach the next request`, async () => {
+      const s = nftLikeSession(late);
+      try {
+        assert.equal(await s.request("ok 1"), "");
+        assert.equal(await s.request("bad"), "Error: syntax error\nbad\n^^^");
+        assert.equal(await s.request("ok 2"), "", "no caret of an earlier ack is left over");
+        assert.equal(await s.request("worse"), "Error: syntax error\nworse\n^^^^^");
+      } finally {
+        await s.close();
+      }
+    });
+  }
 
   test("the tool gets the extra environment variables", async () => {
     const echoHome = `
