@@ -2,11 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CommandSession } from "../../src/sys/session.js";
 
-/**
- * A stand-in interpreter with ipset's habits: silent on success, errors on stderr, keeps going
- * after an error, answers the ack command on stderr, exits on `die`.
- */
-const INTERPRETER = `
+/** The script of a stand-in interpreter that runs `body` for each line it reads (as `line`). */
+const eachLine = (body: string, before = "") => `
+${before}
 let buf = "";
 process.stdin.on("data", (d) => {
   buf += d;
@@ -14,13 +12,21 @@ process.stdin.on("data", (d) => {
   while ((i = buf.indexOf("\\n")) >= 0) {
     const line = buf.slice(0, i);
     buf = buf.slice(i + 1);
+    ${body}
+  }
+});
+`;
+
+/**
+ * A stand-in interpreter with ipset's habits: silent on success, errors on stderr, keeps going
+ * after an error, answers the ack command on stderr, exits on `die`.
+ */
+const INTERPRETER = eachLine(`
     if (line === "ack") process.stderr.write("probe is NOT in set\\n");
     else if (line.startsWith("bad")) process.stderr.write("Syntax error: " + line + "\\n");
     else if (line === "die") process.exit(3);
     else process.stdout.write("prompt> ");
-  }
-});
-`;
+`);
 
 function session(timeoutMs = 5000): CommandSession {
   return new CommandSession([process.execPath, "-e", INTERPRETER], {
@@ -36,16 +42,8 @@ function session(timeoutMs = 5000): CommandSession {
  * nft writing them in system calls of their own).
  */
 function nftLikeSession(lateCarets: boolean): CommandSession {
-  const script = `
-const late = ${String(lateCarets)};
-let buf = "";
-let owed = "";
-process.stdin.on("data", (d) => {
-  buf += d;
-  let i;
-  while ((i = buf.indexOf("\\n")) >= 0) {
-    const line = buf.slice(0, i);
-    buf = buf.slice(i + 1);
+  const script = eachLine(
+    `
     process.stderr.write(owed);
     owed = "";
     if (line.startsWith("ok")) continue;
@@ -53,9 +51,9 @@ process.stdin.on("data", (d) => {
     const carets = "^".repeat(line.length) + "\\n";
     if (late) owed = carets;
     else process.stderr.write(carets);
-  }
-});
-`;
+`,
+    `const late = ${String(lateCarets)};\nlet owed = "";`,
+  );
   return new CommandSession([process.execPath, "-e", script], {
     ackCommand: "the-ack",
     ackMarker: "the-ack",
