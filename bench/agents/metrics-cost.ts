@@ -1,8 +1,8 @@
 /**
  * What the Prometheus metrics cost the packet path, in process: worst-case junk
  * (`rijndael-hmac`) through the daemon's own path (bench/lib/junk-path.ts), with or without the
- * daemon's metrics registry (createMetrics: its channel subscribers, prom-client's default
- * metrics with the event-loop monitor), and with a scrape (the registry's
+ * daemon's metrics registry (createMetrics: the outcome counts read at scrape time, its channel
+ * subscribers, prom-client's default metrics with the event-loop monitor), and with a scrape (the registry's
  * full text) every `scrapeEvery` packets — 50,000 is once a second at 50k packets/s. The loop
  * yields to the event loop every 32 packets, as the daemon does between datagrams, so
  * observers and timers run inside the measured time. One mode per process: prom-client's
@@ -21,14 +21,19 @@ export interface MetricsCostJob {
 }
 
 const job = JSON.parse(process.argv[2] ?? "{}") as MetricsCostJob;
+const path = await openJunkPath();
 const metrics = job.metrics
   ? createMetrics({
       backend: "iptables",
       intake: "udp",
-      sources: { activeGrants: () => 0, replayEntries: () => 0, udpReceiveDrops: () => 0 },
+      sources: {
+        outcomes: () => path.outcomes(),
+        activeGrants: () => 0,
+        replayEntries: () => 0,
+        udpReceiveDrops: () => 0,
+      },
     })
   : undefined;
-const path = await openJunkPath();
 const pool = junkPool(junkShape("rijndael-hmac"), 4096);
 const scrapeMs: number[] = [];
 

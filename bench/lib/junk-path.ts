@@ -24,6 +24,8 @@ export interface JunkPath {
    * synchronously unless a step of its processing waits (then the promise of its end).
    */
   one(payload: Buffer, i: number): Promise<void> | undefined;
+  /** Packets by outcome so far (the decision log's counts, which the metrics export). */
+  outcomes(): ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function openJunkPath(): Promise<JunkPath> {
         decisions.record(c, d);
         return undefined;
       },
+      outcomes: () => decisions.counts,
       async close() {
         decisions.close();
         await replay.close();

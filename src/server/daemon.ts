@@ -64,6 +64,11 @@ export class Daemon {
     this.cycles = new CommandCycles(this.commands);
   }
 
+  /** Packets by outcome (GRANTED or the refusal code) since start: what the metrics export. */
+  outcomeCounts(): ReadonlyMap<string, number> {
+    return this.decisions.counts;
+  }
+
   /** One line with the packet counts by outcome code, e.g. `GRANTED=3, SPA_MSG_REPLAY=1`. */
   countsSummary(): string {
     const counts = [...this.decisions.counts].sort(([a], [b]) => a.localeCompare(b));
@@ -115,7 +120,7 @@ export class Daemon {
 
   /**
    * The back half of the packet path, one straight walk: pipeline → NAT step → the decision,
-   * now final, recorded once (counts, logs, diagnostics_channel) → the grant to its owner.
+   * now final, recorded once (counts, logs) → the grant to its owner.
    */
   private onCandidate(c: Candidate): Promise<void> | undefined {
     const { packetLimit } = this.parts;

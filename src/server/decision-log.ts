@@ -1,10 +1,10 @@
 /**
  * Observation of pipeline decisions: the one place a final Decision is published. Counts every
- * outcome by code, publishes it on diagnostics_channel for metrics subscribers, and logs it — with a rate limit, so a flood
- * of junk cannot turn the log into the bottleneck (or fill the disk). Suppressed lines are
- * summarised periodically so nothing is lost silently.
+ * outcome by code (the figures of the status line and of the Prometheus metrics, which read
+ * them at scrape time: nothing else is done per packet for either) and logs it — with a rate
+ * limit, so a flood of junk cannot turn the log into the bottleneck (or fill the disk).
+ * Suppressed lines are summarised periodically so nothing is lost silently.
  */
-import diagnostics_channel from "node:diagnostics_channel";
 import type { ErrorCode } from "../errors.js";
 import { escapeLogText } from "../log/escape.js";
 import { logEvent } from "../log/event.js";
@@ -12,8 +12,6 @@ import type { Logger } from "../log/logger.js";
 import { stanzaOutcomeText } from "./c-phrases.js";
 import type { Candidate } from "./intake/intake.js";
 import type { Decision } from "./pipeline.js";
-
-export const decisionChannel = diagnostics_channel.channel("fwknop:spa:decision");
 
 /** Codes for input that never looked like SPA: debug level only. */
 const NOISE = new Set<ErrorCode>([
@@ -49,7 +47,6 @@ export class DecisionLog {
   record(c: Candidate, d: Decision): void {
     const key = d.ok ? "GRANTED" : d.code;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    if (decisionChannel.hasSubscribers) decisionChannel.publish({ candidate: c, decision: d });
     if (d.ok) return; // the grant itself is logged by the ledger when the rule is in place
     // Details quote what the sender put in the packet (a port list, a user name): escaped.
     if (NOISE.has(d.code) && !d.authenticated) {

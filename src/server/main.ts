@@ -195,8 +195,6 @@ async function serve(
     log,
     udpServerForced: opts.cli.ENABLE_UDP_SERVER !== undefined,
   });
-  observers.attach({ firewall, replay, intake });
-
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => {
     finish = resolve;
@@ -218,6 +216,7 @@ async function serve(
     },
     now,
   });
+  observers.attach({ firewall, replay, intake, outcomes: () => daemon.outcomeCounts() });
   // Handlers go in before the intake starts, so a signal at any moment gets a clean exit.
   const systemd = systemdNotify({ log, status: () => daemon.countsSummary() });
   let stopping = false;

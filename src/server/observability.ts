@@ -17,6 +17,8 @@ export interface Observability {
     firewall?: { ledger: GrantLedger } | undefined;
     replay?: ReplayCache | undefined;
     intake: Intake;
+    /** Packets by outcome so far (the daemon's decision log). */
+    outcomes: () => ReadonlyMap<string, number>;
   }): void;
   close(): Promise<void>;
 }
@@ -36,7 +38,8 @@ export async function startObservability(cfg: ServerConfig, log: Logger): Promis
   const shown = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
   log.info(`Serving Prometheus metrics on http://${shown}:${endpoint.port}/metrics`);
   return {
-    attach({ firewall, replay, intake }) {
+    attach({ firewall, replay, intake, outcomes }) {
+      sources.outcomes = outcomes;
       if (firewall) sources.activeGrants = () => firewall.ledger.size;
       if (replay) sources.replayEntries = () => replay.size;
       if (intake.kernelDrops) {

@@ -1,5 +1,6 @@
 /**
- * The metrics registry counts what the channels publish, reads gauges at scrape time, and the
+ * The metrics registry exports the decision log's counts and what the channels publish, reads
+ * gauges at scrape time, and the
  * endpoint's address rules: loopback only unless METRICS_ALLOW_REMOTE, file:line in the error.
  */
 import assert from "node:assert/strict";
@@ -8,14 +9,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadServerConfig } from "../../src/config/server-config.js";
-import { FwknopError } from "../../src/errors.js";
-import { decisionChannel } from "../../src/server/decision-log.js";
+import { type ErrorCode, FwknopError } from "../../src/errors.js";
+import { silentLogger } from "../../src/log/logger.js";
+import { DecisionLog } from "../../src/server/decision-log.js";
 import {
   batchChannel,
   publishGrantCommitted,
   publishGrantFailed,
 } from "../../src/server/grant-events.js";
 import { ruleRemovedChannel } from "../../src/server/grants.js";
+import type { Candidate } from "../../src/server/intake/intake.js";
 import { createMetrics } from "../../src/server/metrics.js";
 import {
   isLoopback,
@@ -23,6 +26,7 @@ import {
   parseListen,
   startMetricsEndpoint,
 } from "../../src/server/metrics-endpoint.js";
+import type { Decision } from "../../src/server/pipeline.js";
 
 function sample(text: string, name: string, labels = ""): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
@@ -31,17 +35,26 @@ function sample(text: string, name: string, labels = ""): number | undefined {
 
 test("decisions, grants and batches on the channels become counters and histograms", async () => {
   let active = 3;
+  const decisions = new DecisionLog({ log: silentLogger });
   const m = createMetrics({
     backend: "iptables",
     intake: "udp",
-    sources: { activeGrants: () => active, replayEntries: () => 7, udpReceiveDrops: () => 42 },
+    sources: {
+      outcomes: () => decisions.counts,
+      activeGrants: () => active,
+      replayEntries: () => 7,
+      udpReceiveDrops: () => 42,
+    },
   });
   try {
-    const publish = (decision: unknown) => decisionChannel.publish({ candidate: {}, decision });
-    publish({ ok: true });
-    publish({ ok: false, code: "SPA_MSG_REPLAY" });
-    publish({ ok: false, code: "SPA_MSG_REPLAY" });
-    publish({ ok: false, code: "SPA_MSG_TOO_OLD" });
+    let text = await m.registry.metrics();
+    // Before the first packet: GRANTED at 0, so a rate() query has its series from the start.
+    assert.equal(sample(text, "fwknopd_packets_total", '{outcome="GRANTED"}'), 0);
+    const record = (decision: unknown) => decisions.record(candidate, decision as Decision);
+    record({ ok: true });
+    record(refusal("SPA_MSG_REPLAY"));
+    record(refusal("SPA_MSG_REPLAY"));
+    record(refusal("SPA_MSG_TOO_OLD"));
     publishGrantCommitted({ receivedAt: 1000, committedAt: 1004 });
     publishGrantFailed();
     batchChannel.publish({ seconds: 0.002, rules: 3, ok: true });
@@ -49,7 +62,7 @@ test("decisions, grants and batches on the channels become counters and histogra
     ruleRemovedChannel.publish({ rule: {}, chain: "FWKNOP_INPUT", replaced: false });
     ruleRemovedChannel.publish({ rule: {}, chain: "FWKNOP_INPUT", replaced: true });
     active = 5;
-    const text = await m.registry.metrics();
+    text = await m.registry.metrics();
     assert.equal(sample(text, "fwknopd_packets_total", '{outcome="GRANTED"}'), 1);
     assert.equal(sample(text, "fwknopd_packets_total", '{outcome="SPA_MSG_REPLAY"}'), 2);
     assert.equal(sample(text, "fwknopd_packets_total", '{outcome="SPA_MSG_TOO_OLD"}'), 1);
@@ -88,10 +101,23 @@ test("decisions, grants and batches on the channels become counters and histogra
     assert.ok(!types.has("nodejs_gc_duration_seconds"), "no GC observer");
   } finally {
     m.close();
+    decisions.close();
   }
-  // Closed: nothing counts any more (a reload or a second daemon in tests starts fresh).
-  decisionChannel.publish({ candidate: {}, decision: { ok: true } });
 });
+
+const candidate: Candidate = {
+  payload: Buffer.alloc(0),
+  srcIp: "198.18.0.9",
+  srcPort: 40000,
+  dstIp: "0.0.0.0",
+  dstPort: 62201,
+  proto: 17,
+  receivedAt: 0,
+};
+
+function refusal(code: ErrorCode): Decision {
+  return { ok: false, code, detail: "", authenticated: true, outcomes: [] };
+}
 
 test("METRICS_LISTEN forms; non-loopback refused unless METRICS_ALLOW_REMOTE", () => {
   assert.deepEqual(parseListen("127.0.0.1:9731"), { host: "127.0.0.1", port: 9731 });
