@@ -6,19 +6,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DecisionLog } from "../../src/server/decision-log.js";
-import type { Candidate } from "../../src/server/intake/intake.js";
 import type { Decision } from "../../src/server/pipeline.js";
+import { udpCandidate } from "../helpers/candidate.js";
 import { recorder } from "../helpers/recording-logger.js";
 
-const candidate: Candidate = {
-  payload: Buffer.alloc(0),
-  srcIp: "198.18.0.9",
-  srcPort: 40000,
-  dstIp: "0.0.0.0",
-  dstPort: 62201,
-  proto: 17,
-  receivedAt: 1_000_000,
-};
+const candidate = udpCandidate();
 
 const hmacFailure: Decision = {
   ok: false,

@@ -18,7 +18,6 @@ import {
   publishGrantFailed,
 } from "../../src/server/grant-events.js";
 import { ruleRemovedChannel } from "../../src/server/grants.js";
-import type { Candidate } from "../../src/server/intake/intake.js";
 import { createMetrics } from "../../src/server/metrics.js";
 import {
   isLoopback,
@@ -27,6 +26,7 @@ import {
   startMetricsEndpoint,
 } from "../../src/server/metrics-endpoint.js";
 import type { Decision } from "../../src/server/pipeline.js";
+import { udpCandidate } from "../helpers/candidate.js";
 
 function sample(text: string, name: string, labels = ""): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
@@ -105,15 +105,7 @@ test("decisions, grants and batches on the channels become counters and histogra
   }
 });
 
-const candidate: Candidate = {
-  payload: Buffer.alloc(0),
-  srcIp: "198.18.0.9",
-  srcPort: 40000,
-  dstIp: "0.0.0.0",
-  dstPort: 62201,
-  proto: 17,
-  receivedAt: 0,
-};
+const candidate = udpCandidate();
 
 function refusal(code: ErrorCode): Decision {
   return { ok: false, code, detail: "", authenticated: true, outcomes: [] };
