@@ -68,11 +68,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     ...on,
     collect() {
       this.reset();
-      const outcomes = sources.outcomes?.();
       // GRANTED is always there, 0 before the first grant, so a rate() query has its series.
-      this.inc({ outcome: "GRANTED" }, outcomes?.get("GRANTED") ?? 0);
-      for (const [outcome, n] of outcomes ?? [])
-        if (outcome !== "GRANTED") this.inc({ outcome }, n);
+      this.inc({ outcome: "GRANTED" }, 0);
+      for (const [outcome, n] of sources.outcomes?.() ?? []) this.inc({ outcome }, n);
     },
   });
 
