@@ -1,5 +1,5 @@
 /**
- * The loaded rows of a digest.cache keep only a 16-byte key, the time and the line's offset;
+ * The loaded rows of a digest.cache keep only an 8-byte key, the time and the line's offset;
  * everything else is read back from the file. These tests pin what that must never change:
  * exact matches only, entries as the file wrote them, and refusal when the file is gone.
  */
@@ -25,7 +25,7 @@ function cacheFile(t: TestContext, body: string): string {
 const digestOf = (s: string | number) =>
   createHash("sha256").update(String(s)).digest("base64").slice(0, 43);
 
-/** A canonical digest text that shares its first 22 characters (16 bytes and more) with `d`. */
+/** A canonical digest text that shares its first 30 characters (its 8-byte key and more) with `d`. */
 function sameKey(d: string): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const c = d[30] ?? "A";
@@ -34,7 +34,7 @@ function sameKey(d: string): string {
 
 const open = (path: string) => openFileReplayCache({ path, log: silentLogger });
 
-test("two digests with the same 16-byte key are both kept and each finds its own line", async (t) => {
+test("two digests with the same 8-byte key are both kept and each finds its own line", async (t) => {
   const a = digestOf("a");
   const b = sameKey(a);
   const path = cacheFile(

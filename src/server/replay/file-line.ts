@@ -2,22 +2,28 @@
  * Byte-level parser of one `digest.cache` entry line:
  * `<digest> <proto> <src_ip> <src_port> <dst_ip> <dst_port> <time>`, fields separated by
  * spaces or tabs. No per-line strings or arrays (it runs a million times when a big cache
- * loads): numbers land in `lineFields`, and only addresses that are not dotted quads (IPv6) and
- * digests that are not canonical become strings.
+ * loads): numbers land in `lineFields`, and only addresses that are not dotted quads (IPv6)
+ * become strings.
  */
-import { DIGEST_CHARS, decodeDigestKey, FIELD } from "./digest-table.js";
+import { DIGEST_CHARS, decodeDigestKey, FIELD, KEY_CHARS } from "./digest-table.js";
 
 /** The numeric fields of the last line scanned, indexed by FIELD (addresses as numbers). */
 export const lineFields = new Uint32Array(6);
 
-/** The first 16 bytes of the last line's binary digest (its key), when `lineText.canonical`. */
+/**
+ * The first 8 bytes of the last line's binary digest (its key, words 0 and 1) when
+ * `lineText.keyed`; room for the 9 bytes the decoder writes.
+ */
 export const lineDigest = new Uint32Array(4);
 const lineDigestBytes = new Uint8Array(lineDigest.buffer);
 
 /** What `scanLine` found beyond the numbers. */
 export const lineText = {
-  /** The digest is canonical base64 SHA-256, decoded into lineDigest. */
-  canonical: false,
+  /**
+   * The digest is 43 characters, as long as a base64 SHA-256, and its key decodes into
+   * lineDigest (decodeDigestKey).
+   */
+  keyed: false,
   /** Where the digest starts in the buffer, and its length. */
   digestStart: 0,
   digestLength: 0,
@@ -42,11 +48,9 @@ export function scanLine(b: Uint8Array, start: number, end: number, addresses = 
   let p = start;
   while (p < end && (b[p] === SPACE || b[p] === TAB)) p++;
   const d0 = p;
-  // The common case, a canonical SHA-256, is decoded (and so checked) at once instead of being
-  // scanned byte by byte.
-  const after = b[p + DIGEST_CHARS];
-  lineText.canonical = (after === SPACE || after === TAB) && decodeDigestKey(b, p, lineDigestBytes);
-  if (lineText.canonical) p += DIGEST_CHARS;
+  // The common case, a base64 SHA-256, is keyed at once instead of being scanned byte by byte.
+  lineText.keyed = keyedDigestAt(b, p);
+  if (lineText.keyed) p += DIGEST_CHARS;
   else while (p < end && b[p] !== SPACE && b[p] !== TAB && b[p] !== NL) p++;
   const dLen = p - d0;
   if (dLen === 0 || dLen > 64) return -1;
@@ -142,7 +146,7 @@ export const CANONICAL_LINE_MAX = DIGEST_CHARS + 1 + 4 + 2 * (45 + 1) + 2 * (5 +
  */
 export function scanCanonicalLine(b: Uint8Array, start: number, end: number): number {
   if (end - start < CANONICAL_LINE_MAX || b[start + DIGEST_CHARS] !== SPACE) return -1;
-  if (!decodeDigestKey(b, start, lineDigestBytes)) return -1;
+  if (!keyedDigestAt(b, start)) return -1;
   if (digitsAt(b, start + DIGEST_CHARS + 1, 3, 255, SPACE) < 0) return -1;
   let p = tokenAt(b, stop + 1);
   if (p < 0 || digitsAt(b, p + 1, 5, 65535, SPACE) < 0) return -1;
@@ -152,6 +156,21 @@ export function scanCanonicalLine(b: Uint8Array, start: number, end: number): nu
   if (time < 0) return -1;
   lineFields[FIELD.time] = time;
   return stop;
+}
+
+/**
+ * Whether a 43-character digest token starts at `p` (a space or tab after it, no separator
+ * within) and its key decodes into lineDigest. Assumes `p + DIGEST_CHARS` is inside `b` or
+ * reads undefined there, which is no separator.
+ */
+function keyedDigestAt(b: Uint8Array, p: number): boolean {
+  const after = b[p + DIGEST_CHARS];
+  if ((after !== SPACE && after !== TAB) || !decodeDigestKey(b, p, lineDigestBytes)) return false;
+  for (let k = p + KEY_CHARS, e = p + DIGEST_CHARS; k < e; k++) {
+    const c = b[k] as number;
+    if (c <= SPACE && (c === SPACE || c === TAB || c === NL)) return false;
+  }
+  return true;
 }
 
 /** Where the last digitsAt stopped (at the byte that ends the number). */

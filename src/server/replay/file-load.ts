@@ -1,6 +1,6 @@
 /**
  * Loading `digest.cache` at start-up: 1 MiB chunks (never the whole file at once), parsed as
- * bytes in place. Canonical SHA-256 digests (every line fwknopd 2.6.10 or we write) become
+ * bytes in place. Base64 SHA-256 digests (every line fwknopd 2.6.10 or we write) become
  * compact `FileRows` that point back into the file; anything else (older digest types, hand
  * edits, lines beyond 4 GiB) goes to the in-memory `DigestTable`. Nothing is dropped for its
  * age (file-cache.ts says why).
@@ -28,7 +28,7 @@ export function emptyStats(): FileStats {
 }
 
 export interface LoadResult {
-  /** Canonical digests, read back from the file on a match (they keep its descriptor open). */
+  /** SHA-256 digests, read back from the file on a match (they keep its descriptor open). */
   rows: FileRows;
   /** Digests kept verbatim. */
   table: DigestTable;
@@ -87,7 +87,7 @@ export function loadFile(path: string, log: Logger): LoadResult {
         start = nl + 1;
       }
       while (start < n) {
-        // The common line (a live canonical digest, ending inside this chunk) without a call;
+        // The common line (a SHA-256 digest, ending inside this chunk) without a call;
         // every other line, including one this scan refuses, goes through lineAt.
         const at = pos + start;
         const fast = scanCanonicalLine(buf, start, n);
@@ -111,7 +111,7 @@ export function loadFile(path: string, log: Logger): LoadResult {
     if (carry) lineAt(carry, 0, carry.length, pos - carry.length, lineNo + 1, TORN);
     rows.finish();
     table.finishBulk();
-    // Without canonical rows nothing reads the file later.
+    // Without rows nothing reads the file later.
     if (rows.size === 0) rows.close();
     return { rows, table, stats };
 
@@ -140,7 +140,7 @@ export function loadFile(path: string, log: Logger): LoadResult {
       if (end >= 0) {
         if (end >= limit && kind === OPEN) return limit;
         const f = lineFields;
-        if (lineText.canonical && offset <= MAX_ROW_OFFSET) {
+        if (lineText.keyed && offset <= MAX_ROW_OFFSET) {
           rows.append(lineDigest, f[FIELD.time] as number, offset);
         } else {
           // Kept in memory with its addresses: scan again for them (rare lines).

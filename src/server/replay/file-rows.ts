@@ -1,10 +1,11 @@
 /**
  * The digests loaded from `digest.cache` at start-up, in as few bytes as a row can take: the
- * first 16 bytes of the binary SHA-256 (the lookup key), the time it was recorded (for aging)
- * and the byte offset of its line in the file — 24 bytes a row plus the index, where keeping
- * every column in memory cost 50. The rest of an entry stays on disk: it is read back (one
- * pread) only when a key matches, which is a replay, and that read also confirms the whole
- * digest, so the 16-byte key never decides anything by itself.
+ * first 8 bytes of the binary SHA-256 (the lookup key), the time it was recorded and the byte
+ * offset of its line in the file — 16 bytes a row plus the index, where keeping every column in
+ * memory cost 50. The rest of an entry stays on disk: it is read back (one pread) only when a
+ * key matches, which is a replay, and that read also confirms the whole digest, so the 8-byte
+ * key never decides anything by itself. (A chance match of two 64-bit keys among a million
+ * rows is about one in 10^7; it costs one extra read.)
  */
 import { closeSync, readSync } from "node:fs";
 import { DigestIndex } from "./digest-index.js";
@@ -12,7 +13,7 @@ import { DIGEST_CHARS, decodeDigest, FIELD, numberToIpv4 } from "./digest-table.
 import { latin1, lineFields, lineText, scanLine } from "./file-line.js";
 import type { ReplayEntry } from "./replay-cache.js";
 
-const KEY_WORDS = 4;
+const KEY_WORDS = 2;
 /** Offsets are 32-bit: lines beyond 4 GiB (45 million entries) stay in the in-memory table. */
 export const MAX_ROW_OFFSET = 0xffffffff;
 /** Longer than any valid line (64-character digest, two 45-character addresses, numbers). */
@@ -53,7 +54,7 @@ export class FileRows {
   }
 
   /**
-   * Appends a row during the load: `key` holds the first 16 bytes of the binary SHA-256, and
+   * Appends a row during the load: `key` holds the first 8 bytes of the binary SHA-256, and
    * `offset` (at most MAX_ROW_OFFSET) is where its line starts.
    */
   append(key: Uint32Array, time: number, offset: number): void {
@@ -72,7 +73,7 @@ export class FileRows {
 
   /**
    * The entry of `digest` if a loaded row holds it. A row whose line can no longer be read
-   * counts as a match: refusing a packet on a 128-bit key match is safe, accepting a replay is
+   * counts as a match: refusing a packet on a 64-bit key match is safe, accepting a replay is
    * not.
    */
   find(digest: string): ReplayEntry | undefined {
@@ -140,7 +141,7 @@ export class FileRows {
     return before - w;
   }
 
-  /** Rows with equal 16-byte keys are one digest twice, unless their lines say otherwise. */
+  /** Rows with equal 8-byte keys are one digest twice, unless their lines say otherwise. */
   readonly #sameDigest = (a: number, b: number): boolean => {
     const x = this.#readEntry(a)?.digest;
     return x === undefined || x === this.#readEntry(b)?.digest;
