@@ -113,12 +113,16 @@ interface CostReport {
 /**
  * The same question without sockets or other processes (bench/agents/metrics-cost.ts): CPU per
  * worst-case junk packet through the daemon's own path without and with the registry, scraped
- * every 50,000 packets (once a second at 50k/s), in alternating processes. Other processes move
- * single runs by ±20 % either way on the shared machine, so the figure is the median of the
- * per-pair ratios (a drift in load cancels within a pair, an outlier pair does not decide).
+ * every 50,000 packets (once a second at 50k/s), in alternating processes. The shared machine
+ * has slow and fast spells (2.3–2.6 or 3.4–3.8 µs per packet for the same code, whichever side
+ * runs), so the figure is the median of 15 per-pair ratios: a drift in load cancels within a
+ * pair, and a pair split across two spells does not decide. Measured 2026-12-07: 24 rounds of
+ * off / on / off gave means of 3.25, 3.31 and 3.28 µs (the registry costs 1–2 %), and single
+ * pairs anywhere from 67 to 152 %; resampling 20 pairs, a median of 7 fell between 74 and
+ * 109 % in nine cases of ten, a median of 15 between 89 and 95 %.
  */
 async function inProcess(ctx: ScenarioContext): Promise<Measurement[]> {
-  const rounds = ctx.quick ? 1 : 7;
+  const rounds = ctx.quick ? 1 : 15;
   const packets = ctx.quick ? 60_000 : 100_000;
   const costs: Record<Side, CostReport[]> = { off: [], on: [] };
   for (let round = 0; round < rounds; round++) {
