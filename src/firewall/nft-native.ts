@@ -64,12 +64,3 @@ export function nativeElementBatch(
   for (const r of add) cmds.push(addElement(table, r, nowMs));
   return cmds.join("; ");
 }
-
-/**
- * A line that changes nothing (our table exists by then) and succeeds only if nft's native parser
- * takes the table name: NFT_TABLE may be a word nft reserves (`ip`, `tcp`, ...), which JSON
- * accepts but native syntax cannot express (nft 1.0.6 takes no quoted table names).
- */
-export function nativeProbe(table: string): string {
-  return `add table inet ${table}`;
-}

@@ -11,6 +11,8 @@ import type { FirewallSettings } from "./settings.js";
 export interface NftSettings {
   /** Our table (family inet); everything we create lives in it, flush deletes it. */
   table: string;
+  /** Where NFT_TABLE was set (`file:line`), for the name nft itself refuses (nftables.ts). */
+  tableSetAt?: string;
   /** Offset added to each base chain's standard priority (filter 0, dstnat -100, srcnat 100). */
   priority: number;
   /** Bit(s) OR-ed into the packet mark of granted traffic, for the admin's own accept rule. */
@@ -36,8 +38,12 @@ const NFT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 export function nftSettingsFromConfig(cfg: ServerConfig): NftSettings {
   const table = cfg.get("NFT_TABLE");
+  const tableSetAt = cfg.where("NFT_TABLE");
   if (!NFT_NAME.test(table)) {
-    throw new FwknopError("FWK_ERR_CONFIG_VALUE", `Invalid NFT_TABLE name '${table}'`);
+    throw new FwknopError(
+      "FWK_ERR_CONFIG_VALUE",
+      `${tableSetAt ?? "NFT_TABLE"}: Invalid NFT_TABLE name '${table}' (a letter, then letters, digits, _ or -)`,
+    );
   }
   const markText = cfg.get("NFT_MARK");
   const mark = /^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(markText) ? Number(markText) : Number.NaN;
@@ -48,6 +54,8 @@ export function nftSettingsFromConfig(cfg: ServerConfig): NftSettings {
     );
   }
   const settings: NftSettings = { table, priority: cfg.int("NFT_PRIORITY"), mark };
+  // The default name is one nft takes; a set one is named where it was set.
+  if (tableSetAt !== undefined && tableSetAt !== "default") settings.tableSetAt = tableSetAt;
   const attachText = cfg.get("NFT_ATTACH");
   if (attachText !== undefined && attachText !== "") {
     const attach = parseAttach(attachText);

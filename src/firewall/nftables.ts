@@ -21,7 +21,7 @@ import {
   parseListing,
   script,
 } from "./nft-json.js";
-import { nativeElementBatch, nativeProbe } from "./nft-native.js";
+import { nativeElementBatch } from "./nft-native.js";
 import { NftTransactions } from "./nft-session.js";
 import { DEFAULT_NFT_SETTINGS, type NftBackendSettings } from "./nft-settings.js";
 import type { ChainKind, Rule } from "./rule.js";
@@ -35,13 +35,13 @@ export class NftablesBackend implements FirewallBackend {
   readonly name = "nftables";
   readonly #exe: string;
   readonly #layout: NftLayout;
+  /** Where NFT_TABLE was set, for the error when nft refuses the name. */
+  readonly #tableSetAt: string | undefined;
   readonly #log: Logger;
   readonly #netns: string | undefined;
   /** NFT_ATTACH: our mark-accept line in the admin's chain, kept there while we run. */
   readonly #attach: NftAttach | undefined;
   readonly #transactions: NftTransactions;
-  /** Whether nft's native syntax can name our table (nft-native.ts); checked by init(). */
-  #native = false;
 
   constructor(settings: NftBackendSettings, opts: BackendOptions) {
     if (!settings.exe) {
@@ -60,6 +60,7 @@ export class NftablesBackend implements FirewallBackend {
       chains,
       prepend: settings.prepend,
     };
+    this.#tableSetAt = nft.tableSetAt;
     this.#log = opts.log;
     this.#netns = opts.netns;
     this.#transactions = new NftTransactions(settings.exe, opts.log, opts.netns);
@@ -73,6 +74,7 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   async init(opts: { flush: boolean }): Promise<void> {
+    await this.#checkTableName();
     const cmds = [
       ...(opts.flush ? flushCommands(this.#layout.table) : []),
       ...layoutCommands(this.#layout),
@@ -80,10 +82,6 @@ export class NftablesBackend implements FirewallBackend {
     const r = await this.#transaction(script(cmds));
     if (r.code !== 0)
       throw this.#error("FWK_ERR_FW_INIT", r, `creating table inet ${this.#layout.table}`);
-    this.#native = (await this.#transaction(nativeProbe(this.#layout.table))).code === 0;
-    if (!this.#native) {
-      this.#log.debug(`nft's native syntax cannot name table ${this.#layout.table}; JSON only`);
-    }
     this.#log.debug(`nftables table inet ${this.#layout.table} ready`);
     if (this.#attach) {
       await this.#attach.ensure();
@@ -101,7 +99,7 @@ export class NftablesBackend implements FirewallBackend {
     const removeRules = chainRemovals.length > 0 ? await this.#handles(chainRemovals) : [];
     const nowMs = Date.now();
     const native =
-      this.#native && removeRules.length === 0
+      removeRules.length === 0
         ? nativeElementBatch(this.#layout.table, add, removeElements, nowMs)
         : undefined;
     const batch =
@@ -176,6 +174,25 @@ export class NftablesBackend implements FirewallBackend {
   /** One line (a JSON batch or native commands) as one transaction. */
   #transaction(batch: string): Promise<RunResult> {
     return this.#transactions.apply(batch);
+  }
+
+  /**
+   * NFT_TABLE passes our name check (nft-settings.ts) but may still be a word nft's syntax
+   * reserves (`ip`, `tcp`, `table`, ... — the list grows with nft versions): nft would create
+   * such a table from JSON but cannot list it or name it in a command (nft 1.0.6 takes no quoted
+   * table names), so adoption, the sweep, `--fw-list` and every knock's native line would fail
+   * later. nft's check mode asks its own parser, before anything is changed.
+   */
+  async #checkTableName(): Promise<void> {
+    const { table } = this.#layout;
+    // An nft that cannot run at all is reported by the first transaction, as before this check.
+    const r = await this.#nft(["-c", "add", "table", "inet", table]).catch(() => undefined);
+    if (r && r.code !== 0 && /syntax error/i.test(r.stderr)) {
+      throw new FwknopError(
+        "FWK_ERR_CONFIG_VALUE",
+        `${this.#tableSetAt ?? "NFT_TABLE"}: NFT_TABLE '${table}' is a word nft's syntax reserves: nft cannot list or name such a table; choose another name (e.g. fwknop)`,
+      );
+    }
   }
 
   #nft(args: readonly string[]): Promise<RunResult> {

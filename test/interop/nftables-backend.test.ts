@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { FwknopError } from "../../src/errors.js";
 import type { Rule } from "../../src/firewall/backend.js";
 import { DEFAULT_NFT_SETTINGS } from "../../src/firewall/nft-settings.js";
 import { NftablesBackend } from "../../src/firewall/nftables.js";
@@ -122,31 +123,32 @@ describe("nftables backend in a namespace with a default-drop inet filter table"
     }
   });
 
-  test("NFT_TABLE a word nft's native syntax reserves (ip): grants go as JSON and still work", async () => {
+  test("NFT_TABLE a word nft's syntax reserves (ip): init refuses it, naming where it was set, before any change", async () => {
+    const before = (await nft("list", "tables")).stdout;
     const b = new NftablesBackend(
-      { ...nftSettings(), nft: { ...DEFAULT_NFT_SETTINGS, table: "ip" } },
+      {
+        ...nftSettings(),
+        nft: { ...DEFAULT_NFT_SETTINGS, table: "ip", tableSetAt: "/etc/fwknop/fwknopd.conf:7" },
+      },
       { log: silentLogger, netns: pair.server },
     );
-    await b.init({ flush: true });
-    try {
-      const first = access(pair.clientIp, PORT, nowSec() + 30);
-      await b.apply([first], []);
-      const later = { ...first, expiresAt: first.expiresAt + 10 };
-      await b.apply([later], [first]);
-      // Only JSON can name this table (`nft list table inet ip` is a syntax error too).
-      const { nftables } = JSON.parse((await nft("-j", "list", "ruleset")).stdout) as {
-        nftables: {
-          set?: { table: string; name: string; elem?: { elem: { comment: string } }[] };
-        }[];
-      };
-      const set = nftables.find((i) => i.set?.table === "ip" && i.set.name === "allow4")?.set;
-      assert.deepEqual(
-        set?.elem?.map((e) => e.elem.comment),
-        [`_exp_${later.expiresAt}`],
+    await assert.rejects(b.init({ flush: true }), (e: unknown) => {
+      assert.ok(e instanceof FwknopError);
+      assert.equal(e.code, "FWK_ERR_CONFIG_VALUE");
+      assert.match(
+        e.message,
+        /^\/etc\/fwknop\/fwknopd\.conf:7: NFT_TABLE 'ip' is a word nft's syntax reserves/,
       );
-    } finally {
-      await b.flush();
-    }
+      return true;
+    });
+    assert.equal((await nft("list", "tables")).stdout, before, "nothing was created");
+    // A name nft takes is not refused by the check (init goes on to create the table).
+    const fine = new NftablesBackend(
+      { ...nftSettings(), nft: { ...DEFAULT_NFT_SETTINGS, table: "fwknop_ip" } },
+      { log: silentLogger, netns: pair.server },
+    );
+    await fine.init({ flush: true });
+    await fine.flush();
   });
 
   test("a table deleted behind our back is re-created on the next grant", async () => {
@@ -252,6 +254,7 @@ describe("nftables backend in a namespace with a default-drop inet filter table"
         "the refreshed grant and the second one are in place",
       );
       assert.deepEqual(readFileSync(calls, "utf8").trim().split("\n"), [
+        "-c add table inet fwknop", // init's check of the table name (nothing applied)
         "-j -i",
         "-j list table inet fwknop",
       ]);

@@ -4,11 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import {
-  elementTimeoutMs,
-  nativeElementBatch,
-  nativeProbe,
-} from "../../src/firewall/nft-native.js";
+import { elementTimeoutMs, nativeElementBatch } from "../../src/firewall/nft-native.js";
 import type { Rule } from "../../src/firewall/rule.js";
 
 const AT = 1795771323;
@@ -81,9 +77,5 @@ describe("nft native element batches", () => {
       assert.ok(now + elementTimeoutMs(access("198.18.0.2"), now) >= AT * 1000);
       assert.ok(now + elementTimeoutMs(access("198.18.0.2"), now) < AT * 1000 + 1);
     }
-  });
-
-  test("the probe names the table and changes nothing once it exists", () => {
-    assert.equal(nativeProbe("fwknop"), "add table inet fwknop");
   });
 });

@@ -415,7 +415,9 @@ describe("FIREWALL_TYPE nftables settings", () => {
       "masquerade",
       "snat",
     ]);
-    assert.deepEqual(s.nft, { table: "spa", priority: -300, mark: 0x10 });
+    const { tableSetAt, ...nft } = s.nft ?? {};
+    assert.deepEqual(nft, { table: "spa", priority: -300, mark: 0x10 });
+    assert.match(tableSetAt ?? "", /\.conf:\d+$/, "NFT_TABLE's file and line");
   });
 
   test("invalid NFT_MARK and NFT_TABLE are configuration errors", () => {
