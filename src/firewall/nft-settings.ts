@@ -4,6 +4,7 @@
  * NFT_*_ACCESS family like every backend's (settings.ts).
  */
 import type { ServerConfig } from "../config/server-config.js";
+import { FAMILY_VARIABLES } from "../config/server-variables.js";
 import { FwknopError } from "../errors.js";
 import { type NftAttachTarget, parseAttach } from "./nft-attach.js";
 import type { FirewallSettings } from "./settings.js";
@@ -11,8 +12,11 @@ import type { FirewallSettings } from "./settings.js";
 export interface NftSettings {
   /** Our table (family inet); everything we create lives in it, flush deletes it. */
   table: string;
-  /** Where NFT_TABLE was set (`file:line`), for the name nft itself refuses (nftables.ts). */
-  tableSetAt?: string;
+  /**
+   * Where NFT_TABLE and each NFT_*_ACCESS was set (`file:line`, by variable name), for a name
+   * only nft itself can refuse (nftables.ts).
+   */
+  setAt?: Readonly<Record<string, string>>;
   /** Offset added to each base chain's standard priority (filter 0, dstnat -100, srcnat 100). */
   priority: number;
   /** Bit(s) OR-ed into the packet mark of granted traffic, for the admin's own accept rule. */
@@ -33,16 +37,18 @@ export const DEFAULT_NFT_SETTINGS: Readonly<NftSettings> = {
   mark: 0x2000_0000,
 };
 
+/** NFT_INPUT_ACCESS ... by chain kind: their fifth field names our regular chain. */
+export const NFT_CHAIN_VARIABLES = FAMILY_VARIABLES.nftables.chains;
+
 /** nft identifiers: a letter, then letters, digits, `_` or `-` (we never need quoting). */
 const NFT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 export function nftSettingsFromConfig(cfg: ServerConfig): NftSettings {
   const table = cfg.get("NFT_TABLE");
-  const tableSetAt = cfg.where("NFT_TABLE");
   if (!NFT_NAME.test(table)) {
     throw new FwknopError(
       "FWK_ERR_CONFIG_VALUE",
-      `${tableSetAt ?? "NFT_TABLE"}: Invalid NFT_TABLE name '${table}' (a letter, then letters, digits, _ or -)`,
+      `${cfg.where("NFT_TABLE") ?? "NFT_TABLE"}: Invalid NFT_TABLE name '${table}' (a letter, then letters, digits, _ or -)`,
     );
   }
   const markText = cfg.get("NFT_MARK");
@@ -54,8 +60,13 @@ export function nftSettingsFromConfig(cfg: ServerConfig): NftSettings {
     );
   }
   const settings: NftSettings = { table, priority: cfg.int("NFT_PRIORITY"), mark };
-  // The default name is one nft takes; a set one is named where it was set.
-  if (tableSetAt !== undefined && tableSetAt !== "default") settings.tableSetAt = tableSetAt;
+  // The default names are ones nft takes; a name set in a file is reported at its line.
+  const setAt: Record<string, string> = {};
+  for (const name of ["NFT_TABLE", ...Object.values(NFT_CHAIN_VARIABLES)] as const) {
+    const where = cfg.where(name);
+    if (where !== undefined && where !== "default") setAt[name] = where;
+  }
+  if (Object.keys(setAt).length > 0) settings.setAt = setAt;
   const attachText = cfg.get("NFT_ATTACH");
   if (attachText !== undefined && attachText !== "") {
     const attach = parseAttach(attachText);

@@ -23,7 +23,11 @@ import {
 } from "./nft-json.js";
 import { nativeElementBatch } from "./nft-native.js";
 import { NftTransactions } from "./nft-session.js";
-import { DEFAULT_NFT_SETTINGS, type NftBackendSettings } from "./nft-settings.js";
+import {
+  DEFAULT_NFT_SETTINGS,
+  NFT_CHAIN_VARIABLES,
+  type NftBackendSettings,
+} from "./nft-settings.js";
 import type { ChainKind, Rule } from "./rule.js";
 import { ruleKey } from "./rules.js";
 import { type ToolErrorCode, toolError } from "./tool-error.js";
@@ -35,8 +39,8 @@ export class NftablesBackend implements FirewallBackend {
   readonly name = "nftables";
   readonly #exe: string;
   readonly #layout: NftLayout;
-  /** Where NFT_TABLE was set, for the error when nft refuses the name. */
-  readonly #tableSetAt: string | undefined;
+  /** Where our names' variables were set, for the error when nft refuses a name. */
+  readonly #setAt: Readonly<Record<string, string>>;
   readonly #log: Logger;
   readonly #netns: string | undefined;
   /** NFT_ATTACH: our mark-accept line in the admin's chain, kept there while we run. */
@@ -60,7 +64,7 @@ export class NftablesBackend implements FirewallBackend {
       chains,
       prepend: settings.prepend,
     };
-    this.#tableSetAt = nft.tableSetAt;
+    this.#setAt = nft.setAt ?? {};
     this.#log = opts.log;
     this.#netns = opts.netns;
     this.#transactions = new NftTransactions(settings.exe, opts.log, opts.netns);
@@ -74,7 +78,7 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   async init(opts: { flush: boolean }): Promise<void> {
-    await this.#checkTableName();
+    await this.#checkNames();
     const cmds = [
       ...(opts.flush ? flushCommands(this.#layout.table) : []),
       ...layoutCommands(this.#layout),
@@ -177,22 +181,38 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   /**
-   * NFT_TABLE passes our name check (nft-settings.ts) but may still be a word nft's syntax
-   * reserves (`ip`, `tcp`, `table`, ... — the list grows with nft versions): nft would create
-   * such a table from JSON but cannot list it or name it in a command (nft 1.0.6 takes no quoted
-   * table names), so adoption, the sweep, `--fw-list` and every knock's native line would fail
-   * later. nft's check mode asks its own parser, before anything is changed.
+   * Our table and chain names pass our own check (nft-settings.ts) but may still be words nft's
+   * syntax reserves (`ip`, `tcp`, `table`, ... — the list grows with nft versions). nft creates
+   * a table or chain so named from JSON but cannot list it or name it in a command (nft 1.0.6
+   * takes no quoted names), so adoption, the sweep and `--fw-list` would fail, and a chain's
+   * expired rules could not be looked up to be removed. nft's check mode asks its own parser,
+   * before any change: the table, then the chains together, then each one if they failed.
    */
-  async #checkTableName(): Promise<void> {
-    const { table } = this.#layout;
-    // An nft that cannot run at all is reported by the first transaction, as before this check.
-    const r = await this.#nft(["-c", "add", "table", "inet", table]).catch(() => undefined);
-    if (r && r.code !== 0 && /syntax error/i.test(r.stderr)) {
-      throw new FwknopError(
-        "FWK_ERR_CONFIG_VALUE",
-        `${this.#tableSetAt ?? "NFT_TABLE"}: NFT_TABLE '${table}' is a word nft's syntax reserves: nft cannot list or name such a table; choose another name (e.g. fwknop)`,
-      );
+  async #checkNames(): Promise<void> {
+    const { table, chains } = this.#layout;
+    if (await this.#refuses(`add table inet ${table}`)) throw this.#reserved("NFT_TABLE", table);
+    const named = Object.entries(chains) as [ChainKind, string][];
+    const add = (chain: string) => `add table inet ${table}; add chain inet ${table} ${chain}`;
+    if (named.length === 0 || !(await this.#refuses(named.map(([, c]) => add(c)).join("; ")))) {
+      return;
     }
+    for (const [kind, chain] of named) {
+      if (await this.#refuses(add(chain))) throw this.#reserved(NFT_CHAIN_VARIABLES[kind], chain);
+    }
+  }
+
+  /** Whether nft's parser refuses `commands` (check mode: nothing is applied). */
+  async #refuses(commands: string): Promise<boolean> {
+    // An nft that cannot run at all is reported by the first transaction, as before this check.
+    const r = await this.#nft(["-c", commands]).catch(() => undefined);
+    return r !== undefined && r.code !== 0 && /syntax error/i.test(r.stderr);
+  }
+
+  #reserved(variable: string, name: string): FwknopError {
+    return new FwknopError(
+      "FWK_ERR_CONFIG_VALUE",
+      `${this.#setAt[variable] ?? variable}: ${variable} '${name}' is a word nft's syntax reserves: nft cannot list or name it; choose another name`,
+    );
   }
 
   #nft(args: readonly string[]): Promise<RunResult> {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { FwknopError } from "../../src/errors.js";
 import type { Rule } from "../../src/firewall/backend.js";
-import { DEFAULT_NFT_SETTINGS } from "../../src/firewall/nft-settings.js";
+import { DEFAULT_NFT_SETTINGS, type NftBackendSettings } from "../../src/firewall/nft-settings.js";
 import { NftablesBackend } from "../../src/firewall/nftables.js";
 import { ruleKey } from "../../src/firewall/rules.js";
 import { DEFAULT_CHAIN_SPECS, type FirewallSettings } from "../../src/firewall/settings.js";
@@ -123,28 +123,43 @@ describe("nftables backend in a namespace with a default-drop inet filter table"
     }
   });
 
-  test("NFT_TABLE a word nft's syntax reserves (ip): init refuses it, naming where it was set, before any change", async () => {
+  test("a table or chain name nft's syntax reserves (ip, tcp): init refuses it, naming where it was set, before any change", async () => {
     const before = (await nft("list", "tables")).stdout;
-    const b = new NftablesBackend(
+    const refused = async (settings: NftBackendSettings, message: RegExp) => {
+      const b = new NftablesBackend(settings, { log: silentLogger, netns: pair.server });
+      await assert.rejects(b.init({ flush: true }), (e: unknown) => {
+        assert.ok(e instanceof FwknopError);
+        assert.equal(e.code, "FWK_ERR_CONFIG_VALUE");
+        assert.match(e.message, message);
+        return true;
+      });
+      assert.equal((await nft("list", "tables")).stdout, before, "nothing was created");
+    };
+    await refused(
       {
         ...nftSettings(),
-        nft: { ...DEFAULT_NFT_SETTINGS, table: "ip", tableSetAt: "/etc/fwknop/fwknopd.conf:7" },
+        nft: { ...DEFAULT_NFT_SETTINGS, table: "ip", setAt: { NFT_TABLE: "/etc/fwknopd.conf:7" } },
       },
-      { log: silentLogger, netns: pair.server },
+      /^\/etc\/fwknopd\.conf:7: NFT_TABLE 'ip' is a word nft's syntax reserves/,
     );
-    await assert.rejects(b.init({ flush: true }), (e: unknown) => {
-      assert.ok(e instanceof FwknopError);
-      assert.equal(e.code, "FWK_ERR_CONFIG_VALUE");
-      assert.match(
-        e.message,
-        /^\/etc\/fwknop\/fwknopd\.conf:7: NFT_TABLE 'ip' is a word nft's syntax reserves/,
-      );
-      return true;
-    });
-    assert.equal((await nft("list", "tables")).stdout, before, "nothing was created");
-    // A name nft takes is not refused by the check (init goes on to create the table).
+    const base = nftSettings({ chains: { ...DEFAULT_CHAIN_SPECS }, snat: true });
+    const forward = base.chains.forward;
+    assert.ok(forward, "the settings have a forward chain to rename");
+    await refused(
+      {
+        ...base,
+        chains: { ...base.chains, forward: { ...forward, toChain: "tcp" } },
+        nft: { ...DEFAULT_NFT_SETTINGS, setAt: { NFT_FORWARD_ACCESS: "/etc/fwknopd.conf:9" } },
+      },
+      /^\/etc\/fwknopd\.conf:9: NFT_FORWARD_ACCESS 'tcp' is a word nft's syntax reserves/,
+    );
+    // Names nft takes in these places, keywords elsewhere included, pass the check.
     const fine = new NftablesBackend(
-      { ...nftSettings(), nft: { ...DEFAULT_NFT_SETTINGS, table: "fwknop_ip" } },
+      {
+        ...base,
+        chains: { ...base.chains, forward: { ...forward, toChain: "filter" } },
+        nft: { ...DEFAULT_NFT_SETTINGS, table: "fwknop_ip" },
+      },
       { log: silentLogger, netns: pair.server },
     );
     await fine.init({ flush: true });
@@ -254,7 +269,9 @@ describe("nftables backend in a namespace with a default-drop inet filter table"
         "the refreshed grant and the second one are in place",
       );
       assert.deepEqual(readFileSync(calls, "utf8").trim().split("\n"), [
-        "-c add table inet fwknop", // init's check of the table name (nothing applied)
+        // init's checks of the table's and the chain's names (nothing applied)
+        "-c add table inet fwknop",
+        "-c add table inet fwknop; add chain inet fwknop FWKNOP_INPUT",
         "-j -i",
         "-j list table inet fwknop",
       ]);

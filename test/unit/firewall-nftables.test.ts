@@ -415,9 +415,10 @@ describe("FIREWALL_TYPE nftables settings", () => {
       "masquerade",
       "snat",
     ]);
-    const { tableSetAt, ...nft } = s.nft ?? {};
+    const { setAt, ...nft } = s.nft ?? {};
     assert.deepEqual(nft, { table: "spa", priority: -300, mark: 0x10 });
-    assert.match(tableSetAt ?? "", /\.conf:\d+$/, "NFT_TABLE's file and line");
+    assert.deepEqual(Object.keys(setAt ?? {}), ["NFT_TABLE"], "only what the file sets");
+    assert.match(setAt?.NFT_TABLE ?? "", /\.conf:\d+$/, "NFT_TABLE's file and line");
   });
 
   test("invalid NFT_MARK and NFT_TABLE are configuration errors", () => {
