@@ -70,6 +70,9 @@ const BASE_CHAINS: readonly BaseChain[] = [
   },
 ];
 
+/** Our base chains' names, which a regular chain named in NFT_*_ACCESS must not take. */
+export const BASE_CHAIN_NAMES: ReadonlySet<string> = new Set(BASE_CHAINS.map((c) => c.name));
+
 /** `meta mark set meta mark | <mark>`: lets the admin's own chain accept what we accepted. */
 function markExpr(mark: number): Expr {
   const meta = { meta: { key: "mark" } };

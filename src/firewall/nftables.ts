@@ -13,6 +13,7 @@ import type { BackendOptions, FirewallBackend } from "./backend.js";
 import { NftAttach } from "./nft-attach.js";
 import {
   applyCommands,
+  BASE_CHAIN_NAMES,
   elementOf,
   flushCommands,
   type ListedRule,
@@ -190,8 +191,19 @@ export class NftablesBackend implements FirewallBackend {
    */
   async #checkNames(): Promise<void> {
     const { table, chains } = this.#layout;
-    if (await this.#refuses(`add table inet ${table}`)) throw this.#reserved("NFT_TABLE", table);
     const named = Object.entries(chains) as [ChainKind, string][];
+    // A regular chain named like one of our base chains would be the same chain: nft refuses
+    // the layout ("Operation not supported"), which says nothing of the variable to change.
+    for (const [kind, chain] of named) {
+      if (BASE_CHAIN_NAMES.has(chain)) {
+        const variable = NFT_CHAIN_VARIABLES[kind];
+        throw new FwknopError(
+          "FWK_ERR_CONFIG_VALUE",
+          `${this.#setAt[variable] ?? variable}: ${variable} '${chain}' is the name of one of our base chains (${[...BASE_CHAIN_NAMES].join(", ")}); choose another name`,
+        );
+      }
+    }
+    if (await this.#refuses(`add table inet ${table}`)) throw this.#reserved("NFT_TABLE", table);
     const add = (chain: string) => `add table inet ${table}; add chain inet ${table} ${chain}`;
     if (named.length === 0 || !(await this.#refuses(named.map(([, c]) => add(c)).join("; ")))) {
       return;

@@ -428,6 +428,28 @@ describe("FIREWALL_TYPE nftables settings", () => {
     assert.throws(() => settingsOf("NFT_PRIORITY 5000\n"), /not in the range/);
   });
 
+  test("a chain named like one of our base chains is refused at init, before nft is run", async () => {
+    const s = settingsOf(
+      "ENABLE_NFT_FORWARDING Y\nNFT_FORWARD_ACCESS ACCEPT, filter, FORWARD, 1, forward, 1\n",
+    );
+    // No nft could run from here: the check comes before any process.
+    const b = createFirewallBackend(
+      "nftables",
+      { ...s, exe: "/nonexistent/nft" },
+      {
+        log: silentLogger,
+      },
+    );
+    await assert.rejects(b.init({ flush: false }), (e: unknown) => {
+      assert.ok(e instanceof Error);
+      assert.match(
+        e.message,
+        /\.conf:3: NFT_FORWARD_ACCESS 'forward' is the name of one of our base chains \(input, output, forward, prerouting, postrouting\)/,
+      );
+      return true;
+    });
+  });
+
   test("NFT_ATTACH names family, table and chain of the admin's base chain; unset by default", () => {
     assert.equal(settingsOf("").nft?.attach, undefined);
     assert.deepEqual(settingsOf("NFT_ATTACH inet, filter, input\n").nft?.attach, {
