@@ -138,8 +138,22 @@ export function rijndaelDecrypt(text: string, pass: Buffer, mode: EncryptionMode
 
 /** libfko `add_salted_str`: base64-only text gets `U2FsdGVkX1` in front unless already there. */
 export function withSaltPrefix(text: string): Result<string> {
-  if (!isBase64Text(text)) {
+  const prefix = saltPrefixFor(text, isBase64Text(text));
+  return prefix.ok ? ok(prefix.value + text) : prefix;
+}
+
+/**
+ * What `add_salted_str` puts in front of `text`: `U2FsdGVkX1`, or nothing when the text already
+ * starts with it; refused unless the text is base64 (`isBase64`, which a caller may know from an
+ * earlier look). Without building the prefixed text: the HMAC check of every junk packet asks.
+ */
+export function saltPrefixFor(text: string, isBase64: boolean): Result<string> {
+  if (!isBase64) {
     return reject("FKO_ERROR_INVALID_DATA_ENCODE_NOTBASE64", "ciphertext is not base64 text");
   }
-  return ok(text.startsWith(B64_RIJNDAEL_SALT) ? text : B64_RIJNDAEL_SALT + text);
+  return text.startsWith(B64_RIJNDAEL_SALT) ? NO_PREFIX : SALT_PREFIX;
 }
+
+// Shared answers (a Result is never modified): no object per packet.
+const NO_PREFIX = ok("");
+const SALT_PREFIX = ok(B64_RIJNDAEL_SALT);

@@ -7,7 +7,7 @@
 import { b64uEncode, cString, cStringText, isBase64Text } from "../crypto/base64.js";
 import { digestB64 } from "../crypto/digest.js";
 import { computeHmac, hmacLength, hmacMatches } from "../crypto/hmac.js";
-import { rijndaelDecrypt, rijndaelEncrypt } from "../crypto/rijndael.js";
+import { rijndaelDecrypt, rijndaelEncrypt, saltPrefixFor } from "../crypto/rijndael.js";
 import { ok, type Result, reject } from "../errors.js";
 import {
   B64_GPG_PREFIX,
@@ -270,18 +270,18 @@ export function verifySpaHmac(wire: string, keys: SpaKeys): Result<string> {
     );
   }
   const bodyLength = text.length - n;
+  // The body is at least MIN_SPA_ENCODED_MSG_SIZE characters, so it starts with a prefix
+  // exactly when the whole text does.
   let prefix: string;
   if (keys.encMode === "Asymmetric") {
-    prefix = B64_GPG_PREFIX;
+    prefix = text.startsWith(B64_GPG_PREFIX) ? "" : B64_GPG_PREFIX;
   } else {
     // The whole text is usually known to be base64 (remembered from the precheck), and then
     // its body is too; otherwise the body alone must be, as libfko's salt re-adding demands.
-    if (!isBase64Text(text) && !isBase64Text(text.slice(0, bodyLength))) {
-      return reject("FKO_ERROR_INVALID_DATA_ENCODE_NOTBASE64", "ciphertext is not base64 text");
-    }
-    prefix = B64_RIJNDAEL_SALT;
+    const salt = saltPrefixFor(text, isBase64Text(text) || isBase64Text(text.slice(0, bodyLength)));
+    if (!salt.ok) return salt;
+    prefix = salt.value;
   }
-  if (text.startsWith(prefix)) prefix = "";
   if (!hmacMatches(type, keys.hmacKey, prefix, text, bodyLength)) {
     return reject("FKO_ERROR_INVALID_DATA_HMAC_COMPAREFAIL", "Non-corresponding HMAC");
   }
