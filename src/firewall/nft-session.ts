@@ -6,9 +6,10 @@
  * one-element batch in well under a millisecond, whatever the size of the sets.
  *
  * Each line is parsed and committed on its own, so a batch (one line: a JSON document, or native
- * commands separated by `;`, which `nft -j` reads too) stays one atomic transaction. nft confirms nothing on success, so each batch is followed by an ack line nft always
- * refuses as a syntax error (changing nothing); its three-line answer on stderr (message, the line,
- * carets) ends the batch, and whatever nft printed on stderr before it is the batch's error.
+ * commands separated by `;`, which `nft -j` reads too) stays one atomic transaction. nft confirms
+ * nothing on success, so each batch is followed by an ack line nft always refuses as a syntax
+ * error (changing nothing); its three-line answer on stderr (message, the line, carets) ends the
+ * batch, and whatever nft printed on stderr before it is the batch's error.
  *
  * If the interpreter cannot be started, dies, or does not answer in time, that batch runs the old
  * way, `nft -j -f <file>`, and the next batch starts a fresh interpreter; if the first interpreter

@@ -187,7 +187,8 @@ export class NftablesBackend implements FirewallBackend {
    * a table or chain so named from JSON but cannot list it or name it in a command (nft 1.0.6
    * takes no quoted names), so adoption, the sweep and `--fw-list` would fail, and a chain's
    * expired rules could not be looked up to be removed. nft's check mode asks its own parser,
-   * before any change: the table, then the chains together, then each one if they failed.
+   * before any change: every name in one run, and only if that is refused, each name alone to
+   * tell which.
    */
   async #checkNames(): Promise<void> {
     const { table, chains } = this.#layout;
@@ -203,13 +204,14 @@ export class NftablesBackend implements FirewallBackend {
         );
       }
     }
-    if (await this.#refuses(`add table inet ${table}`)) throw this.#reserved("NFT_TABLE", table);
-    const add = (chain: string) => `add table inet ${table}; add chain inet ${table} ${chain}`;
-    if (named.length === 0 || !(await this.#refuses(named.map(([, c]) => add(c)).join("; ")))) {
-      return;
-    }
+    const addTable = `add table inet ${table}`;
+    const addChain = (chain: string) => `${addTable}; add chain inet ${table} ${chain}`;
+    if (!(await this.#refuses([addTable, ...named.map(([, c]) => addChain(c))].join("; ")))) return;
+    if (await this.#refuses(addTable)) throw this.#reserved("NFT_TABLE", table);
     for (const [kind, chain] of named) {
-      if (await this.#refuses(add(chain))) throw this.#reserved(NFT_CHAIN_VARIABLES[kind], chain);
+      if (await this.#refuses(addChain(chain))) {
+        throw this.#reserved(NFT_CHAIN_VARIABLES[kind], chain);
+      }
     }
   }
 
