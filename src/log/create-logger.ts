@@ -67,6 +67,7 @@ export function createLogger(opts: LoggerOptions): EventLogger & { close(): Prom
     notice: emit("notice"),
     info: emit("info"),
     debug: emit("debug"),
+    debugEnabled: SEVERITY.debug <= threshold,
     async close() {
       await Promise.all(sinks.map((s) => s.close()));
     },

@@ -9,6 +9,11 @@ export interface Logger {
   info(msg: string): void;
   /** Detail shown with -v (e.g. the SPA field dump). */
   debug(msg: string): void;
+  /**
+   * False when debug lines are dropped, so a caller can skip building costly ones (the field
+   * dump of every authenticated packet); absent means they may be kept.
+   */
+  readonly debugEnabled?: boolean;
 }
 
 /** Where formatted messages go (stderr, syslog); `severity` is a syslog severity. */
@@ -19,6 +24,7 @@ export interface LogSink {
 
 /** A logger that drops everything: for tests and for tools that stay silent. */
 export const silentLogger: Logger = {
+  debugEnabled: false,
   error() {},
   warn() {},
   notice() {},

@@ -175,7 +175,8 @@ export function pipelineContext(
     shared: parts.cluster?.replay,
     now,
     info: (line) => parts.log.info(line),
-    debug: (line) => parts.log.debug(line),
+    // Unset without -v: the pipeline then builds no debug text at all.
+    ...(parts.log.debugEnabled === false ? {} : { debug: (line) => parts.log.debug(line) }),
     precheck,
     policy: { ...policy, testMode: parts.testMode },
   };

@@ -33,20 +33,28 @@ export async function dispatchGrant(
   to: DispatchTargets,
 ): Promise<void> {
   const { grant, message } = decision;
-  logEvent(to.log, {
-    level: "info",
-    event: "spa.accepted",
-    message: `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${escapeLogText(message.message)}'`,
-    srcIp: c.srcIp,
-    stanza: grant.stanza.index,
-    messageType: grant.messageType,
-    ...(grant.kind === "command" ? {} : { ports: formatPorts(grant.ports) }),
-  });
+  // Logged once: for an access grant, when the firewall answers (see openAccess).
+  let logged = false;
+  const accepted = () => {
+    if (logged) return;
+    logged = true;
+    logEvent(to.log, {
+      level: "info",
+      event: "spa.accepted",
+      message: `(stanza #${grant.stanza.index}) SPA Packet from IP: ${c.srcIp} received with access source match; message: '${escapeLogText(message.message)}'`,
+      srcIp: c.srcIp,
+      stanza: grant.stanza.index,
+      messageType: grant.messageType,
+      ...(grant.kind === "command" ? {} : { ports: formatPorts(grant.ports) }),
+    });
+  };
   switch (grant.kind) {
     case "command":
+      accepted();
       await runSpaCommand(grant, to.commands);
       return;
     case "cmd-cycle":
+      accepted();
       await to.cycles.open(grant, {
         packetSrcIp: c.srcIp,
         packetDstIp: c.dstIp,
@@ -55,13 +63,19 @@ export async function dispatchGrant(
       });
       return;
     case "access":
-      await openAccess(grant, c, to);
+      await openAccess(grant, c, to, accepted);
       return;
   }
 }
 
-async function openAccess(grant: AccessGrant, c: Candidate, to: DispatchTargets): Promise<void> {
+async function openAccess(
+  grant: AccessGrant,
+  c: Candidate,
+  to: DispatchTargets,
+  accepted: () => void,
+): Promise<void> {
   if (!to.ledger) {
+    accepted();
     to.log.warn(
       `Access for ${grant.clientIp} granted but firewall management is off; nothing to open.`,
     );
@@ -87,10 +101,15 @@ async function openAccess(grant: AccessGrant, c: Candidate, to: DispatchTargets)
   // In a cluster the expiry is fixed once, here, so every gateway closes at the same second.
   const expiresAt = to.cluster ? to.commands.now() + grant.timeout : undefined;
   if (expiresAt !== undefined) to.cluster?.publish(request, expiresAt);
+  // The accepted line waits for the firewall's answer to the grant's batch and comes just before
+  // that batch's "Added access rule" line. Written first, it woke whoever reads the log (journald,
+  // rsyslog, a pipe) and cost a system call while the knock was still on its way to the firewall.
   try {
-    await to.ledger.grantAccess(request, expiresAt);
+    await to.ledger.grantAccess(request, expiresAt, accepted);
+    accepted();
     publishGrantCommitted({ receivedAt: c.receivedAt, committedAt: Date.now() });
   } catch (e) {
+    accepted();
     publishGrantFailed();
     to.log.error(
       `Cannot add access rules for ${grant.clientIp}: ${(e as Error).message} [FWK_ERR_FW_APPLY]`,

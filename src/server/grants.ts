@@ -64,6 +64,8 @@ interface Waiter {
   keys: Set<string>;
   resolve: () => void;
   reject: (e: unknown) => void;
+  /** Called once, as soon as the firewall answered the first batch holding one of `keys`. */
+  answered?: (() => void) | undefined;
 }
 
 /** Longest delay setTimeout accepts; later deadlines re-arm when it fires. */
@@ -124,20 +126,22 @@ export class GrantLedger {
 
   /**
    * Open (or extend) the rules one access grant needs, built here from the firewall settings.
-   * They expire `request.timeout` seconds from now, or at `expiresAt` (Unix seconds) when given:
+   * They expire `req.timeout` seconds from now, or at `expiresAt` (Unix seconds) when given:
    * a cluster grant closes at the same second on every gateway.
    */
-  grantAccess(request: GrantRequest, expiresAt?: number): Promise<void> {
+  grantAccess(req: GrantRequest, expiresAt?: number, answered?: () => void): Promise<void> {
     const start =
-      expiresAt === undefined ? Math.floor(this.#now() / 1000) : expiresAt - request.timeout;
-    return this.grant(rulesForGrant(request, this.#settings, start));
+      expiresAt === undefined ? Math.floor(this.#now() / 1000) : expiresAt - req.timeout;
+    return this.grant(rulesForGrant(req, this.#settings, start), answered);
   }
 
   /**
    * Open (or extend) these rules. Resolves once they are in the firewall; rejects with the
    * backend's error if they could not be applied (the ledger keeps retrying until they expire).
+   * `answered` runs when the firewall has answered the batch that carried them, before that
+   * batch's own log lines; not at all when nothing had to change (the promise then resolves).
    */
-  grant(rules: readonly Rule[]): Promise<void> {
+  grant(rules: readonly Rule[], answered?: () => void): Promise<void> {
     if (this.#stopped)
       return Promise.reject(new FwknopError("FWK_ERR_FW_APPLY", "grant ledger is stopped"));
     const keys = new Set<string>();
@@ -154,7 +158,7 @@ export class GrantLedger {
     this.#armExpiry();
     if (keys.size === 0) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => {
-      this.#waiters.push({ keys, resolve, reject });
+      this.#waiters.push({ keys, resolve, reject, answered });
     });
     this.#queueFlush();
     return done;
@@ -319,9 +323,11 @@ export class GrantLedger {
       await this.#backend.apply(add, remove);
     } catch (e) {
       report(false);
+      this.#answered(keys);
       return this.#recover(keys, e);
     }
     report(true);
+    this.#answered(keys);
     for (const p of plan) this.#committed(p.key, p.target);
     for (const r of add) this.#logAdded(r);
     for (const r of remove) this.#logRemoved(r, add);
@@ -385,6 +391,16 @@ export class GrantLedger {
     if (!slot) return;
     slot.installed = target ? [target] : [];
     if (slot.desired === undefined && !this.#dirty.has(key)) this.#slots.delete(key);
+  }
+
+  /** The firewall answered a batch for these keys: tell the waiters that asked to know. */
+  #answered(keys: readonly string[]): void {
+    for (const w of this.#waiters) {
+      if (!w.answered || !keys.some((k) => w.keys.has(k))) continue;
+      const answered = w.answered;
+      w.answered = undefined;
+      answered();
+    }
   }
 
   #settleWaiters(failed: Map<string, unknown>): void {

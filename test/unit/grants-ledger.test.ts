@@ -103,6 +103,52 @@ describe("GrantLedger", () => {
     );
   });
 
+  test("answered runs once, when the firewall answered the grant's batch, before its log lines", async () => {
+    const { backend, log, ledger } = setup();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const apply = backend.apply.bind(backend);
+    let sent = 0;
+    backend.apply = async (add, remove) => {
+      sent++;
+      await gate;
+      return apply(add, remove);
+    };
+    const order: string[] = [];
+    const answered = () => order.push(`answered after ${log.lines.length} line(s)`);
+    const granted = ledger.grant([rule("198.18.0.2", 22, T0 + 30)], answered);
+    await settle();
+    assert.equal(sent, 1, "the batch is with the firewall");
+    assert.deepEqual(order, [], "not before the firewall answered");
+    release();
+    await granted;
+    assert.deepEqual(order, ["answered after 0 line(s)"]);
+    assert.equal(log.lines.length, 1, log.lines.join("\n"));
+    // Nothing to change: the promise resolves and answered is not called.
+    await ledger.grant([rule("198.18.0.2", 22, T0 + 30)], answered);
+    assert.equal(order.length, 1);
+  });
+
+  test("answered runs before a failed batch's error line, and only once over its retries", async () => {
+    const { clock, backend, log, ledger } = setup();
+    backend.failNext = 2;
+    let calls = 0;
+    let linesAtAnswer = -1;
+    const granted = ledger.grant([rule("198.18.0.2", 22, T0 + 30)], () => {
+      calls++;
+      linesAtAnswer = log.lines.length;
+    });
+    await assert.rejects(granted, /status 4/);
+    assert.equal(calls, 1);
+    assert.equal(linesAtAnswer, 0, "before the 'Firewall update ... failed' line");
+    await clock.advance(1000);
+    await clock.advance(2000);
+    assert.equal(backend.installed.length, 1, "retried until it succeeded");
+    assert.equal(calls, 1);
+  });
+
   test("every rule put in or taken out is published on diagnostics_channel", async () => {
     const { clock, ledger } = setup();
     const seen: string[] = [];

@@ -27,10 +27,12 @@ test("foreground: plain upstream lines on stderr; info shown, debug only with -v
   log.debug("SPA Field Values: hidden");
   await log.close();
   assert.equal(out.text(), "e\nw\nn\nKicking off UDP server to listen on port 62201.\n");
+  assert.equal(log.debugEnabled, false, "callers may skip building debug text");
 
   const verbose = capture();
   const v = createLogger({ ...base, foreground: true, verbosity: 1, stderr: verbose });
   v.debug("SPA Field Values: shown");
+  assert.equal(v.debugEnabled, true);
   await v.close();
   assert.equal(verbose.text(), "SPA Field Values: shown\n");
 });

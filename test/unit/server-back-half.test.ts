@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { loadServerConfig } from "../../src/config/server-config.js";
 import type { ChainKind, FirewallBackend, Rule } from "../../src/firewall/backend.js";
+import { silentLogger } from "../../src/log/logger.js";
 import type { SpaMessage } from "../../src/protocol/spa.js";
 import { CommandCycles } from "../../src/server/commands.js";
-import { Daemon } from "../../src/server/daemon.js";
+import { Daemon, pipelineContext } from "../../src/server/daemon.js";
 import { GrantLedger } from "../../src/server/grants.js";
 import type { Candidate, CandidateHandler, Intake } from "../../src/server/intake/intake.js";
 import { resolveNatStep } from "../../src/server/nat-resolve.js";
@@ -172,6 +173,44 @@ describe("Daemon: one decision per packet, recorded when final", () => {
     await daemon.stop();
     await ledger.stop();
   });
+
+  test("the accepted line is logged once the firewall answered the batch, before its Added line", async () => {
+    const { daemon, intake, backend, ledger, log } = await daemonFor("");
+    let linesAtApply: string[] = [];
+    const apply = backend.apply.bind(backend);
+    backend.apply = async (add) => {
+      linesAtApply = [...log.lines];
+      return apply(add);
+    };
+    await intake.feed(knock({}));
+    const accepted = log.lines.findIndex((l) =>
+      / received with access source match; message: /.test(l),
+    );
+    const added = log.lines.findIndex((l) => /^info: Added access rule to FWKNOP_INPUT /.test(l));
+    assert.ok(accepted >= 0 && added > accepted, log.lines.join("\n"));
+    assert.ok(
+      !linesAtApply.some((l) => l.includes("received with access source match")),
+      "nothing written while the batch was on its way to the firewall",
+    );
+    await daemon.stop();
+    await ledger.stop();
+  });
+});
+
+test("without -v the pipeline gets no debug sink, so it builds no field dump per packet", () => {
+  const configFile = join(dir, "quiet.conf");
+  writeFileSync(configFile, "", { mode: 0o600 });
+  const parts = { config: loadServerConfig({ configFile, warn: () => {} }) };
+  const quiet = pipelineContext(
+    { ...parts, stanzas: [], replay: undefined, log: silentLogger, testMode: false },
+    () => NOW,
+  );
+  assert.equal(quiet.debug, undefined);
+  const verbose = pipelineContext(
+    { ...parts, stanzas: [], replay: undefined, log: recorder(), testMode: false },
+    () => NOW,
+  );
+  assert.equal(typeof verbose.debug, "function");
 });
 
 describe("CommandCycles", () => {
