@@ -51,6 +51,10 @@ export const DIGEST_BLOCK_SIZES: Readonly<Record<DigestName, number>> = {
 };
 
 export function digestRaw(type: DigestName, data: string | Buffer): Buffer {
+  // A Buffer goes to the one-shot hash (see digestB64); a string keeps its latin1 bytes.
+  if (ONE_SHOT !== undefined && typeof data !== "string") {
+    return ONE_SHOT(NODE_HASH_NAMES[type], data, "buffer") as unknown as Buffer;
+  }
   const h = createHash(NODE_HASH_NAMES[type]);
   // A string goes in with its encoding named: no intermediate Buffer per packet.
   if (typeof data === "string") h.update(data, "latin1");
@@ -63,7 +67,7 @@ export function digestB64(type: DigestName, data: string | Buffer): string {
   // Node's one-shot hash (20.12 and later) is about three times cheaper than a Hash object,
   // and every SPA-shaped packet pays one (the replay digest). It reads a string as UTF-8, which
   // is the same bytes as latin1 only for ASCII text, as every wire string is.
-  if (typeof data === "string" && ONE_SHOT !== undefined && !NON_ASCII.test(data)) {
+  if (ONE_SHOT !== undefined && (typeof data !== "string" || !NON_ASCII.test(data))) {
     const s = ONE_SHOT(NODE_HASH_NAMES[type], data, "base64");
     const eq = s.indexOf("=");
     return eq < 0 ? s : s.slice(0, eq);
