@@ -174,6 +174,8 @@ export async function runAgent<T>(
 }
 
 export interface Prober {
+  /** The prober's process id (`ip netns exec` execs it). */
+  readonly pid: number;
   ask<T extends object>(cmd: object): Promise<T & { ok: boolean; error?: string }>;
   close(): void;
 }
@@ -221,6 +223,7 @@ export async function startProber(
   });
   await ready;
   return {
+    pid: child.pid ?? -1,
     ask<T extends object>(cmd: object) {
       return new Promise<T & { ok: boolean; error?: string }>((resolve) => {
         pending.push((l) => resolve(JSON.parse(l) as T & { ok: boolean; error?: string }));
