@@ -2,8 +2,8 @@
  * What a valid knock costs the daemon from its datagram to the moment its batch is handed to
  * the firewall, in process: the real Daemon (pipeline, digest.cache in a temporary directory,
  * decision log, dispatch, grant ledger, logger writing to /dev/null) with a firewall backend that
- * only notes the time its apply() is called. No sockets, no firewall tool, no other process, so
- * the figure is the daemon's own and does not depend on how the scheduler places the others.
+ * applies nothing and notes when its apply() is called. No sockets, no firewall tool, no other
+ * process, so the figure is the daemon's own, whatever the scheduler does with the others.
  *   node dist/bench/knock-path.js [--knocks N] [--gap MS]
  * Knocks come `--gap` ms apart (default 20, as in the latency scenario: the caches are cold again
  * by then on a shared machine), each from a new allow-IP so each is a new grant; a second pass
@@ -15,13 +15,13 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadServerConfig } from "../src/config/server-config.js";
-import type { ChainKind, FirewallBackend, Rule } from "../src/firewall/backend.js";
 import { createLogger } from "../src/log/create-logger.js";
 import { Daemon } from "../src/server/daemon.js";
 import { GrantLedger } from "../src/server/grants.js";
-import type { Candidate, CandidateHandler, Intake } from "../src/server/intake/intake.js";
+import type { Candidate } from "../src/server/intake/intake.js";
 import { openFileReplayCache } from "../src/server/replay/file-cache.js";
 import { makeKnock } from "../test/helpers/bench-knock.js";
+import { HandIntake, RecordingBackend } from "../test/helpers/daemon-doubles.js";
 import { makeStanza } from "../test/helpers/stanza.js";
 import { percentile } from "./lib/result.js";
 import { newKeys } from "./scenarios/common.js";
@@ -31,35 +31,6 @@ const { values } = parseArgs({
 });
 const knocks = Number(values.knocks);
 const gapMs = Number(values.gap);
-
-/** Notes when each batch reaches the firewall; applies nothing. */
-class TimingBackend implements FirewallBackend {
-  readonly name = "timing";
-  appliedAt = 0;
-  async init(): Promise<void> {}
-  async apply(): Promise<void> {
-    this.appliedAt = performance.now();
-  }
-  async listInstalled(): Promise<Rule[]> {
-    return [];
-  }
-  async flush(): Promise<void> {}
-  async listText(): Promise<string> {
-    return "";
-  }
-  chainName(kind: ChainKind): string {
-    return `FWKNOP_${kind.toUpperCase()}`;
-  }
-}
-
-class HandIntake implements Intake {
-  readonly name = "hand";
-  handler: CandidateHandler | undefined;
-  async start(onCandidate: CandidateHandler): Promise<void> {
-    this.handler = onCandidate;
-  }
-  async stop(): Promise<void> {}
-}
 
 const dir = mkdtempSync(join(tmpdir(), "fwk-knock-path-"));
 try {
@@ -77,7 +48,7 @@ try {
   });
   const keys = newKeys();
   const replay = await openFileReplayCache({ path: join(dir, "digest.cache"), log });
-  const backend = new TimingBackend();
+  const backend = new RecordingBackend();
   const ledger = new GrantLedger(backend, { log, sweepMs: 0 });
   const intake = new HandIntake();
   const daemon = new Daemon({
@@ -115,7 +86,7 @@ try {
     };
     backend.appliedAt = 0;
     const t0 = performance.now();
-    await intake.handler?.(c);
+    await intake.feed(c);
     if (backend.appliedAt === 0) throw new Error(`knock ${i} was not granted`);
     return backend.appliedAt - t0;
   };

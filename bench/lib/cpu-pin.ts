@@ -48,15 +48,15 @@ function descendants(pid: number): number[] {
 export async function pinTree(pid: number, cores: string): Promise<void> {
   for (const p of [pid, ...descendants(pid)]) {
     const r = await run(["taskset", "-a", "-p", "-c", cores, String(p)]);
-    if (r.code !== 0 && readdirSafe(`/proc/${p}`)) {
+    if (r.code !== 0 && running(p)) {
       throw new Error(`taskset -p -c ${cores} ${p} failed: ${r.stderr.trim()}`);
     }
   }
 }
 
-function readdirSafe(path: string): boolean {
+function running(pid: number): boolean {
   try {
-    readdirSync(path);
+    readdirSync(`/proc/${pid}`);
     return true;
   } catch {
     return false;

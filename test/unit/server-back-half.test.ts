@@ -9,17 +9,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { loadServerConfig } from "../../src/config/server-config.js";
-import type { ChainKind, FirewallBackend, Rule } from "../../src/firewall/backend.js";
 import { silentLogger } from "../../src/log/logger.js";
 import type { SpaMessage } from "../../src/protocol/spa.js";
 import { CommandCycles } from "../../src/server/commands.js";
 import { Daemon, pipelineContext } from "../../src/server/daemon.js";
 import { GrantLedger } from "../../src/server/grants.js";
-import type { Candidate, CandidateHandler, Intake } from "../../src/server/intake/intake.js";
+import type { Candidate } from "../../src/server/intake/intake.js";
 import { resolveNatStep } from "../../src/server/nat-resolve.js";
 import type { Decision } from "../../src/server/pipeline.js";
 import type { CycleGrant } from "../../src/server/policy.js";
 import type { Timers } from "../../src/server/timers.js";
+import { HandIntake, RecordingBackend } from "../helpers/daemon-doubles.js";
 import { knockCandidate } from "../helpers/knock.js";
 import { recorder } from "../helpers/recording-logger.js";
 import { makeStanza } from "../helpers/stanza.js";
@@ -32,38 +32,6 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 function knock(over: Partial<SpaMessage>): Candidate {
   return knockCandidate({ now: NOW, key: KEY, hmac: HMAC, over, dstIp: "198.18.0.1" });
-}
-
-/** An intake the test feeds by hand. */
-class HandIntake implements Intake {
-  readonly name = "hand";
-  #handler: ((c: Candidate) => unknown) | undefined;
-  async start(onCandidate: CandidateHandler): Promise<void> {
-    this.#handler = onCandidate;
-  }
-  async stop(): Promise<void> {}
-  async feed(c: Candidate): Promise<void> {
-    await this.#handler?.(c);
-  }
-}
-
-class RecordingBackend implements FirewallBackend {
-  readonly name = "recording";
-  added: Rule[] = [];
-  async init(): Promise<void> {}
-  async apply(add: readonly Rule[]): Promise<void> {
-    this.added.push(...add);
-  }
-  async listInstalled(): Promise<Rule[]> {
-    return [];
-  }
-  async flush(): Promise<void> {}
-  async listText(): Promise<string> {
-    return "";
-  }
-  chainName(kind: ChainKind): string {
-    return `FWKNOP_${kind.toUpperCase()}`;
-  }
 }
 
 async function daemonFor(conf: string) {
