@@ -3,8 +3,8 @@
  * observers (metrics) that must not sit in the packet path: a subscriber only counts.
  */
 import diagnostics_channel from "node:diagnostics_channel";
-import type { Rule } from "../firewall/backend.js";
-import { ruleKey } from "../firewall/rules.js";
+import type { FirewallBackend, Rule } from "../firewall/backend.js";
+import { describeRule, ruleKey } from "../firewall/rules.js";
 import { logEvent } from "../log/event.js";
 import type { Logger } from "../log/logger.js";
 
@@ -12,6 +12,11 @@ import type { Logger } from "../log/logger.js";
 export const grantCommittedChannel = diagnostics_channel.channel("fwknop:grant:committed");
 /** The ledger could not apply a grant's rules (FWK_ERR_FW_APPLY). */
 export const grantFailedChannel = diagnostics_channel.channel("fwknop:grant:failed");
+
+/** Every rule the ledger put into the firewall: `{ rule, chain }` (metrics subscribe). */
+export const ruleAddedChannel = diagnostics_channel.channel("fwknop:fw:rule-added");
+/** Every rule the ledger took out: `{ rule, chain, replaced }` (a refresh replaced it). */
+export const ruleRemovedChannel = diagnostics_channel.channel("fwknop:fw:rule-removed");
 
 /** Every batch the ledger sends to the backend: `{ seconds, rules, ok }`. */
 export const batchChannel = diagnostics_channel.channel("fwknop:fw:batch");
@@ -57,4 +62,36 @@ export function logRuleEvent(log: Logger, event: string, message: string, r: Rul
     expiry: r.expiresAt,
     grantId: ruleKey(r),
   });
+}
+
+/** The ledger put `r` into the firewall: upstream's "Added … rule to …" line, and the channel. */
+export function logRuleAdded(
+  log: Logger,
+  backend: Pick<FirewallBackend, "chainName">,
+  r: Rule,
+): void {
+  const chain = backend.chainName(r.chain);
+  const n = r.note;
+  const what = n
+    ? `${n.kind} rule to ${chain} for ${n.clientIp} -> ${n.dst} ${n.spec}`
+    : `rule to ${chain} for ${describeRule(r)}`;
+  logRuleEvent(log, "grant.added", `Added ${what}, expires at ${r.expiresAt}`, r);
+  if (ruleAddedChannel.hasSubscribers) ruleAddedChannel.publish({ rule: r, chain });
+}
+
+/** The ledger took `r` out, in the batch that put `added` in. */
+export function logRuleRemoved(
+  log: Logger,
+  backend: Pick<FirewallBackend, "chainName">,
+  r: Rule,
+  added: readonly Rule[],
+): void {
+  const chain = backend.chainName(r.chain);
+  const key = ruleKey(r);
+  // A refreshed grant replaces its rule; that is not an expiry worth an info line.
+  const replaced = added.some((a) => ruleKey(a) === key);
+  if (ruleRemovedChannel.hasSubscribers) ruleRemovedChannel.publish({ rule: r, chain, replaced });
+  const line = `Removed rule from ${chain} with expire time of ${r.expiresAt} (${describeRule(r)})`;
+  if (replaced) log.debug(`${line}, replaced by a later expiry`);
+  else logRuleEvent(log, "grant.removed", line, r);
 }

@@ -11,20 +11,15 @@
  * and keep retrying those (with backoff) until they are applied or no longer wanted.
  */
 
-import diagnostics_channel from "node:diagnostics_channel";
 import { FwknopError } from "../errors.js";
 import type { FirewallBackend, Rule } from "../firewall/backend.js";
-import { describeRule, type GrantRequest, ruleKey, rulesForGrant } from "../firewall/rules.js";
+import { type GrantRequest, ruleKey, rulesForGrant } from "../firewall/rules.js";
 import type { FirewallSettings } from "../firewall/settings.js";
 import { defaultFirewallSettings } from "../firewall/settings.js";
 import type { Logger } from "../log/logger.js";
 import { DeadlineHeap } from "./deadline-heap.js";
-import { batchTimer, logRuleEvent } from "./grant-events.js";
+import { batchTimer, logRuleAdded, logRuleRemoved } from "./grant-events.js";
 import { realTimers, type Timers } from "./timers.js";
-
-/** Every rule the ledger put into / took out of the firewall: `{ rule, chain }`, removals also `replaced` (metrics subscribe). */
-export const ruleAddedChannel = diagnostics_channel.channel("fwknop:fw:rule-added");
-export const ruleRemovedChannel = diagnostics_channel.channel("fwknop:fw:rule-removed");
 
 export type { Timers as LedgerTimers } from "./timers.js";
 
@@ -329,8 +324,8 @@ export class GrantLedger {
     report(true);
     this.#answered(keys);
     for (const p of plan) this.#committed(p.key, p.target);
-    for (const r of add) this.#logAdded(r);
-    for (const r of remove) this.#logRemoved(r, add);
+    for (const r of add) logRuleAdded(this.#log, this.#backend, r);
+    for (const r of remove) logRuleRemoved(this.#log, this.#backend, r, add);
     return new Map();
   }
 
@@ -474,26 +469,5 @@ export class GrantLedger {
     }
     if (due > 0) this.#queueFlush();
     this.#armExpiry();
-  }
-
-  #logAdded(r: Rule): void {
-    const chain = this.#backend.chainName(r.chain);
-    const n = r.note;
-    const what = n
-      ? `${n.kind} rule to ${chain} for ${n.clientIp} -> ${n.dst} ${n.spec}`
-      : `rule to ${chain} for ${describeRule(r)}`;
-    logRuleEvent(this.#log, "grant.added", `Added ${what}, expires at ${r.expiresAt}`, r);
-    if (ruleAddedChannel.hasSubscribers) ruleAddedChannel.publish({ rule: r, chain });
-  }
-
-  #logRemoved(r: Rule, added: readonly Rule[]): void {
-    const chain = this.#backend.chainName(r.chain);
-    const key = ruleKey(r);
-    // A refreshed grant replaces its rule; that is not an expiry worth an info line.
-    const replaced = added.some((a) => ruleKey(a) === key);
-    if (ruleRemovedChannel.hasSubscribers) ruleRemovedChannel.publish({ rule: r, chain, replaced });
-    const line = `Removed rule from ${chain} with expire time of ${r.expiresAt} (${describeRule(r)})`;
-    if (replaced) this.#log.debug(`${line}, replaced by a later expiry`);
-    else logRuleEvent(this.#log, "grant.removed", line, r);
   }
 }

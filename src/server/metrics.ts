@@ -12,8 +12,9 @@ import {
   type GrantCommitted,
   grantCommittedChannel,
   grantFailedChannel,
+  ruleAddedChannel,
+  ruleRemovedChannel,
 } from "./grant-events.js";
-import { ruleAddedChannel, ruleRemovedChannel } from "./grants.js";
 import { collectProcessMetrics } from "./process-metrics.js";
 
 /**

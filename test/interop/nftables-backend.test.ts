@@ -17,7 +17,8 @@ import { NftablesBackend } from "../../src/firewall/nftables.js";
 import { ruleKey } from "../../src/firewall/rules.js";
 import { DEFAULT_CHAIN_SPECS, type FirewallSettings } from "../../src/firewall/settings.js";
 import { silentLogger } from "../../src/log/logger.js";
-import { GrantLedger, ruleRemovedChannel } from "../../src/server/grants.js";
+import { ruleRemovedChannel } from "../../src/server/grant-events.js";
+import { GrantLedger } from "../../src/server/grants.js";
 import { runChecked } from "../../src/sys/run.js";
 import {
   canConnect,

@@ -3,7 +3,8 @@ import { describe, test } from "node:test";
 import type { ChainKind, FirewallBackend, Rule } from "../../src/firewall/backend.js";
 import { ruleKey } from "../../src/firewall/rules.js";
 import type { Logger } from "../../src/log/logger.js";
-import { GrantLedger, ruleAddedChannel, ruleRemovedChannel } from "../../src/server/grants.js";
+import { ruleAddedChannel, ruleRemovedChannel } from "../../src/server/grant-events.js";
+import { GrantLedger } from "../../src/server/grants.js";
 import { FakeTimers, settle } from "../helpers/fake-timers.js";
 
 const T0 = 1_800_000_000; // Unix seconds

@@ -16,8 +16,8 @@ import {
   batchChannel,
   publishGrantCommitted,
   publishGrantFailed,
+  ruleRemovedChannel,
 } from "../../src/server/grant-events.js";
-import { ruleRemovedChannel } from "../../src/server/grants.js";
 import { createMetrics } from "../../src/server/metrics.js";
 import {
   isLoopback,
