@@ -5,17 +5,29 @@
  * the scheduler.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { run } from "../../src/sys/run.js";
+
+/**
+ * The machine's cores. Not availableParallelism(): that is this process's affinity, which the
+ * pass itself narrows to one core, and restoring to it would leave every later scenario there.
+ */
+const machineCores = () => cpus().length;
 
 /** The cores used: the prober's, and the server side's. Undefined with fewer than two. */
 export function splitCores(): { client: string; server: string } | undefined {
-  return availableParallelism() >= 2 ? { client: "0", server: "1" } : undefined;
+  return machineCores() >= 2 ? { client: "0", server: "1" } : undefined;
 }
 
-/** Every core of the machine, in taskset's list syntax. */
-export function allCores(): string {
-  return `0-${availableParallelism() - 1}`;
+/**
+ * Gives this process and everything it started every core again, and checks that it did: a
+ * harness left on one core would skew every scenario after the pass.
+ */
+export async function unpinSelf(): Promise<void> {
+  await pinTree(process.pid, `0-${machineCores() - 1}`);
+  if (availableParallelism() !== machineCores()) {
+    throw new Error(`still on ${availableParallelism()} of ${machineCores()} cores after unpinning`);
+  }
 }
 
 /** Children of `pid` (all its threads'), then theirs, from /proc. */

@@ -12,7 +12,7 @@
  * own connects wait for it (bench/notes.md). Not a goal row: it shows what co-location costs.
  */
 
-import { allCores, pinTree, splitCores } from "../lib/cpu-pin.js";
+import { pinTree, splitCores, unpinSelf } from "../lib/cpu-pin.js";
 import type { DaemonKind } from "../lib/daemon.js";
 import { createBenchNet, PROBE_ADDRESSES, probeIp, startProber } from "../lib/net.js";
 import { type Measurement, percentile, type ScenarioContext, sleep } from "../lib/result.js";
@@ -66,7 +66,7 @@ export async function samples(
     } finally {
       prober.close();
       await d.stop();
-      if (cores) await pinTree(process.pid, allCores());
+      if (cores) await unpinSelf();
     }
   } finally {
     await net.cleanup();
