@@ -26,7 +26,9 @@ export function splitCores(): { client: string; server: string } | undefined {
 export async function unpinSelf(): Promise<void> {
   await pinTree(process.pid, `0-${machineCores() - 1}`);
   if (availableParallelism() !== machineCores()) {
-    throw new Error(`still on ${availableParallelism()} of ${machineCores()} cores after unpinning`);
+    throw new Error(
+      `still on ${availableParallelism()} of ${machineCores()} cores after unpinning`,
+    );
   }
 }
 
