@@ -97,17 +97,14 @@ try {
   }
   const warm: number[] = [];
   for (let i = 0; i < knocks; i++) warm.push(await one());
-  const ms = (a: number[], p: number) => +percentile(a, p).toFixed(3);
-  const sorted = (a: number[]) => a.sort((x, y) => x - y);
-  sorted(cold);
-  sorted(warm);
+  /** p10/p50/p90 in ms. */
+  const spread = (a: number[]) => {
+    a.sort((x, y) => x - y);
+    const ms = (p: number) => +percentile(a, p).toFixed(3);
+    return { p10: ms(10), p50: ms(50), p90: ms(90) };
+  };
   process.stdout.write(
-    `${JSON.stringify({
-      knocks,
-      gapMs,
-      coldMs: { p10: ms(cold, 10), p50: ms(cold, 50), p90: ms(cold, 90) },
-      warmMs: { p10: ms(warm, 10), p50: ms(warm, 50), p90: ms(warm, 90) },
-    })}\n`,
+    `${JSON.stringify({ knocks, gapMs, coldMs: spread(cold), warmMs: spread(warm) })}\n`,
   );
   await daemon.stop();
   await ledger.stop();

@@ -77,19 +77,9 @@ export async function latency(ctx: ScenarioContext): Promise<Measurement[]> {
   const out: Measurement[] = [];
   for (const others of ctx.quick ? [0, 1000] : LEVELS) {
     const condition = `${others.toLocaleString("en-US")} other grants active`;
-    const base = { scenario: "latency", condition, unit: "ms", better: "lower" as const };
-    const p50: Measurement = {
-      ...base,
-      metric: "knock-to-open p50",
-      values: {},
-      ...(others === 10_000 ? { goal: { op: "<=" as const, value: 2 } } : {}),
-    };
-    const p99: Measurement = { ...base, metric: "knock-to-open p99", values: {} };
-    const floor: Measurement = {
-      ...base,
-      metric: "method floor p50 (port already open)",
-      values: {},
-    };
+    const p50 = row(condition, OPEN_P50, others === 10_000 ? { op: "<=", value: 2 } : undefined);
+    const p99 = row(condition, "knock-to-open p99");
+    const floor = row(condition, FLOOR_P50);
     for (const kind of ctx.kinds) {
       const s = await samples(kind, others, ctx.quick ? 10 : PROBE_ADDRESSES);
       ctx.log(
@@ -112,18 +102,9 @@ async function clientApart(
   ctx: ScenarioContext,
   cores: { client: string; server: string },
 ): Promise<Measurement[]> {
-  const base = {
-    scenario: "latency",
-    condition: `10,000 other grants active, prober alone on core ${cores.client}, the rest on core ${cores.server}`,
-    unit: "ms",
-    better: "lower" as const,
-  };
-  const p50: Measurement = { ...base, metric: "knock-to-open p50", values: {} };
-  const floor: Measurement = {
-    ...base,
-    metric: "method floor p50 (port already open)",
-    values: {},
-  };
+  const condition = `10,000 other grants active, prober alone on core ${cores.client}, the rest on core ${cores.server}`;
+  const p50 = row(condition, OPEN_P50);
+  const floor = row(condition, FLOOR_P50);
   for (const kind of ctx.kinds) {
     const s = await samples(kind, 10_000, PROBE_ADDRESSES, "udp", cores);
     ctx.log(
@@ -133,4 +114,20 @@ async function clientApart(
     floor.values[kind] = percentile(s.floor, 50);
   }
   return [p50, floor];
+}
+
+const OPEN_P50 = "knock-to-open p50";
+const FLOOR_P50 = "method floor p50 (port already open)";
+
+/** One row of this scenario, in ms, lower is better; values are filled in per daemon. */
+function row(condition: string, metric: string, goal?: Measurement["goal"]): Measurement {
+  return {
+    scenario: "latency",
+    condition,
+    metric,
+    unit: "ms",
+    better: "lower",
+    values: {},
+    ...(goal ? { goal } : {}),
+  };
 }
